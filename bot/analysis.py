@@ -1,0 +1,228 @@
+"""Text analysis: one analyzer turns passages and questions into the terms the index scores.
+
+A word's term is the *variant key* of its Snowball stem: stop words removed, case, accents and
+umlauts folded ("ae/oe/ue/ss" typed for "ä/ö/ü/ß" give the same stem), then spelled so that the
+transliteration variants of names agree (Lawrow/Lavrov, Selenskyj/Zelensky, Kiew/Kyjiw). Two term
+streams come out of the same tokens:
+
+* ``terms``: one term per content word. Precise; the main BM25 field.
+* ``grams``: character 4-grams of each term, word boundaries marked, so that compounds stay
+  findable by their parts ("Kampagne" in "Raketenangriffskampagne"). Fuzzy; a second BM25 field
+  with a smaller weight.
+
+``Analyzer.match`` decides, word by word, whether a passage word answers a question word; the
+highlights and the no-answer cut-off use it, so what is bold is what was matched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from bot._stopwords import BY_LANGUAGE
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "SUPPORTED_LANGUAGES",
+    "Analyzer",
+    "Token",
+    "analyzer_for",
+    "guess_language",
+    "variant_key",
+]
+
+ANALYZER_VERSION = "1"
+SUPPORTED_LANGUAGES = ("de", "en")
+GRAM_SIZE = 4
+MIN_PART = 4  # shortest term that may be found inside a compound
+# A part of a compound is weaker evidence than the word itself ("Kapital" is not "Kapitulation").
+PART_MATCH = 0.5
+
+# A word: letters/digits, optionally joined by hyphens or apostrophes ("US-Präsident", "Scholz’").
+# A leading # or @ marks hashtags and mentions.
+_TOKEN_RE = re.compile(r"[#@]?[^\W_]+(?:[-‐‑'’][^\W_]+)*")
+_PART_RE = re.compile(r"[^\W_]+")
+_CAMEL_RE = re.compile(r"[A-ZÄÖÜ]?[a-zäöüß]+|[A-ZÄÖÜ]+(?![a-zäöüß])|\d+")
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_DE_MARKERS = frozenset(
+    """
+der die das und ist nicht mit sich auch auf für von dem den zu ein eine einer wird werden
+hat haben sind wurde dass oder aber nach bei
+""".split()
+)
+_EN_MARKERS = frozenset(
+    """
+the and is of to that it with for was on are as be this by from has have were which not but
+or at
+""".split()
+)
+
+
+def guess_language(text: str, default: str) -> str:
+    """Guess "de" or "en" from function words; ``default`` when the text is too short to tell."""
+    de = en = 0
+    for match in _WORD_RE.finditer(text[:20_000]):
+        word = match.group().lower()
+        if word in _DE_MARKERS:
+            de += 1
+        elif word in _EN_MARKERS:
+            en += 1
+    if de + en < 3:
+        return default
+    if de >= 1.5 * en:
+        return "de"
+    if en >= 1.5 * de:
+        return "en"
+    return default
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(word: str) -> str:
+    """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop words use."""
+    word = _strip_accents(unicodedata.normalize("NFKC", word).casefold())
+    return word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+# Transliteration folding, applied in order to a stem. General spelling rules of Russian and
+# Ukrainian names in German and English, not a list of names.
+_VARIANT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"(?<=[wv])s$|(?<=[iy]j)s$", ""),  # genitive of names: Lawrows, Selenskyjs
+        (r"tsch|tch|tsh", "k"),  # ч: Tschernihiw/Chernihiv
+        (r"sch|sh|zh", "s"),  # ш and ж: Schoigu/Shoigu, Schukow/Zhukov
+        (r"ch|kh", "k"),  # х: Charkiw/Kharkiv
+        (r"w", "v"),
+        (r"ph", "f"),
+        (r"ck", "k"),
+        (r"c", "k"),
+        (r"x", "ks"),
+        (r"tz|ts|z", "s"),
+        (r"[yj]", "i"),
+        (r"ie", "i"),
+        (r"(.)\1+", r"\1"),
+    )
+)
+
+
+@lru_cache(maxsize=200_000)
+def variant_key(stem: str) -> str:
+    """A spelling-insensitive key: Lawrow/Lavrov, Selenskyj/Zelensky and Kiew/Kyjiw agree."""
+    key = stem
+    for pattern, replacement in _VARIANT_RULES:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A content word: its term (the variant key of its stem) and where it stands in the text."""
+
+    term: str
+    start: int
+    end: int
+
+
+class Analyzer:
+    """Turns text of one language into tokens, BM25 terms and n-grams."""
+
+    def __init__(self, lang: str) -> None:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language: {lang!r}")
+        self.lang = lang
+        self._stemmer = Stemmer.Stemmer("german" if lang == "de" else "english")
+        self._stop = frozenset(fold(w) for w in BY_LANGUAGE[lang])
+        self._stem_cache: dict[str, str] = {}
+
+    def _stem(self, word: str) -> str:
+        cached = self._stem_cache.get(word)
+        if cached is None:
+            folded = unicodedata.normalize("NFKC", word).casefold()
+            cached = _strip_accents(self._stemmer.stemWord(folded))
+            if len(self._stem_cache) < 500_000:
+                self._stem_cache[word] = cached
+        return cached
+
+    def is_stop_word(self, word: str) -> bool:
+        return fold(word) in self._stop
+
+    def tokens(self, text: str) -> list[Token]:
+        """Content words of ``text`` in order, with hyphen parts and hashtag parts split out."""
+        out: list[Token] = []
+        for match in _TOKEN_RE.finditer(text):
+            raw = match.group()
+            start = match.start()
+            if raw[0] in "#@":
+                raw, start = raw[1:], start + 1
+                parts = [(m.group(), start + m.start()) for m in _CAMEL_RE.finditer(raw)]
+                if len(parts) > 1:
+                    self._add(out, raw.replace("-", ""), start, start + len(raw))
+                    for part, pstart in parts:
+                        self._add(out, part, pstart, pstart + len(part))
+                    continue
+            parts = [(m.group(), start + m.start()) for m in _PART_RE.finditer(raw)]
+            for part, pstart in parts:
+                self._add(out, part, pstart, pstart + len(part))
+        return out
+
+    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+        if self.is_stop_word(word):
+            return
+        stem = self._stem(word)
+        if not stem:
+            return
+        out.append(Token(variant_key(stem), start, end))
+
+    def terms(self, text: str) -> list[str]:
+        """The stem field's terms of ``text``."""
+        return [t.term for t in self.tokens(text)]
+
+    @staticmethod
+    def grams_of(tokens: list[Token]) -> list[str]:
+        """The n-gram field's terms: 4-grams of each variant key, word boundaries marked."""
+        grams: list[str] = []
+        for token in tokens:
+            grams.extend(_grams(token.term))
+        return grams
+
+    @staticmethod
+    def match(question: Token, word: Token) -> float:
+        """How well passage ``word`` answers question word ``question``: 1 for the same word
+        (or name variant), ``PART_MATCH`` when one is part of the other as in a compound, else 0.
+        """
+        q, w = question.term, word.term
+        if q == w:
+            return 1.0
+        if len(q) >= MIN_PART and q in w:  # "Kampagne" inside "Raketenangriffskampagne"
+            return PART_MATCH
+        if len(w) >= MIN_PART + 1 and w in q:  # "Abkommen" inside "Friedensabkommen"
+            return PART_MATCH
+        return 0.0
+
+
+@lru_cache(maxsize=200_000)
+def _grams(key: str) -> tuple[str, ...]:
+    padded = f"^{key}$"
+    if len(padded) <= GRAM_SIZE:
+        return (padded,)
+    return tuple(padded[i : i + GRAM_SIZE] for i in range(len(padded) - GRAM_SIZE + 1))
+
+
+_ANALYZERS: dict[str, Analyzer] = {}
+
+
+def analyzer_for(lang: str) -> Analyzer:
+    """One shared analyzer per language (stemmers and caches are worth reusing)."""
+    analyzer = _ANALYZERS.get(lang)
+    if analyzer is None:
+        analyzer = _ANALYZERS[lang] = Analyzer(lang)
+    return analyzer

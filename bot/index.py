@@ -1,0 +1,179 @@
+"""BM25 index: rank_bm25's BM25Okapi scores, computed from postings instead of a loop over passages.
+
+For every term the index stores the passages that contain it and the term's finished BM25 weight
+in each of them, computed with exactly rank_bm25's formula and float64 arithmetic. A question then
+costs only the postings of its own terms: scores are summed per candidate passage in question-term
+order, which is the order rank_bm25 adds them in, so the scores are equal to
+``rank_bm25.BM25Okapi(corpus).get_scores(question)``.
+
+Several fields (the stem field and the n-gram field of :mod:`bot.analysis`) are separate
+``BM25Field`` objects; :class:`SparseScores` adds them with weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["BM25Field", "BM25Params", "SparseScores", "top_k"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class BM25Params:
+    """rank_bm25.BM25Okapi's parameters, with its defaults."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class SparseScores:
+    """Scores of the passages that matched at least one term; ``ids`` sorted ascending."""
+
+    ids: IntArray
+    scores: FloatArray
+
+    @staticmethod
+    def empty() -> SparseScores:
+        return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+    @staticmethod
+    def combine(parts: Sequence[tuple[SparseScores, float]]) -> SparseScores:
+        """Weighted sum of several fields' scores over the union of their passages."""
+        parts = [(p, w) for p, w in parts if len(p.ids)]
+        if not parts:
+            return SparseScores.empty()
+        if len(parts) == 1 and parts[0][1] == 1.0:
+            return parts[0][0]
+        ids = np.concatenate([p.ids for p, _ in parts])
+        weights = np.concatenate([p.scores * w for p, w in parts])
+        return _sum_by_id(ids, weights)
+
+
+def _sum_by_id(ids: IntArray, weights: FloatArray) -> SparseScores:
+    """Sum ``weights`` per id, adding in input order (so float sums match a sequential loop)."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    sums = np.bincount(inverse, weights=weights, minlength=len(unique)).astype(np.float64)
+    return SparseScores(unique.astype(np.int64, copy=False), sums)
+
+
+class BM25Field:
+    """One field's inverted index with precomputed BM25Okapi weights."""
+
+    def __init__(self, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> None:
+        self.params = params or BM25Params()
+        self.corpus_size = len(corpus)
+        self.vocabulary: dict[str, int] = {}
+        term_ids: list[int] = []
+        doc_of: list[int] = []
+        doc_len = np.zeros(self.corpus_size, dtype=np.float64)
+        vocab = self.vocabulary
+        for doc_id, doc in enumerate(corpus):
+            doc_len[doc_id] = len(doc)
+            for term in doc:
+                tid = vocab.get(term)
+                if tid is None:
+                    tid = vocab[term] = len(vocab)
+                term_ids.append(tid)
+            doc_of.extend([doc_id] * len(doc))
+        self.doc_len = doc_len
+        total = float(doc_len.sum())
+        self.avgdl = total / self.corpus_size if self.corpus_size else 0.0
+        self._build_postings(np.asarray(term_ids, dtype=np.int64), np.asarray(doc_of, np.int64))
+
+    def _build_postings(self, term_ids: IntArray, doc_ids: IntArray) -> None:
+        n_terms = len(self.vocabulary)
+        n = max(self.corpus_size, 1)
+        # One (term, passage) pair per occurrence; counting unique pairs gives the term frequency.
+        pairs, tf = np.unique(term_ids * n + doc_ids, return_counts=True)
+        post_terms = pairs // n
+        self.doc_ids: IntArray = (pairs % n).astype(np.int64)
+        df = np.bincount(post_terms, minlength=n_terms).astype(np.float64)
+        self.indptr: IntArray = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df.astype(np.int64), out=self.indptr[1:])
+        self.idf = self._idf(df)
+        self.weights: FloatArray = self._weights(post_terms, tf.astype(np.float64))
+
+    def _idf(self, df: FloatArray) -> FloatArray:
+        """rank_bm25's idf: log((N - df + 0.5) / (df + 0.5)); negative ones become eps * mean."""
+        n = self.corpus_size
+        # rank_bm25 computes log(N - df + 0.5) - log(df + 0.5) term by term with math.log;
+        # do the same so the floats agree bit for bit.
+        idf = np.array([math.log(n - d + 0.5) - math.log(d + 0.5) for d in df.tolist()])
+        if len(idf) == 0:
+            return idf.astype(np.float64)
+        average = sum(idf.tolist()) / len(idf)  # sequential, as rank_bm25 adds them
+        idf[idf < 0] = self.params.epsilon * average
+        return idf.astype(np.float64)
+
+    def _weights(self, post_terms: IntArray, tf: FloatArray) -> FloatArray:
+        k1, b = self.params.k1, self.params.b
+        if not len(tf):
+            return np.zeros(0, dtype=np.float64)
+        dl = self.doc_len[self.doc_ids]
+        # Same expression, same order of operations as rank_bm25.BM25Okapi.get_scores.
+        saturation = tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / self.avgdl))
+        weights: FloatArray = self.idf[post_terms] * saturation
+        return weights
+
+    def __len__(self) -> int:
+        return self.corpus_size
+
+    def postings(self, term: str) -> tuple[IntArray, FloatArray]:
+        tid = self.vocabulary.get(term)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        lo, hi = self.indptr[tid], self.indptr[tid + 1]
+        return self.doc_ids[lo:hi], self.weights[lo:hi]
+
+    def document_frequency(self, term: str) -> int:
+        tid = self.vocabulary.get(term)
+        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
+
+    def term_idf(self, term: str) -> float | None:
+        tid = self.vocabulary.get(term)
+        return None if tid is None else float(self.idf[tid])
+
+    def scores(self, query: Iterable[str]) -> SparseScores:
+        """BM25 scores of the passages containing any query term (repeated terms count again)."""
+        id_parts: list[IntArray] = []
+        weight_parts: list[FloatArray] = []
+        for term in query:
+            ids, weights = self.postings(term)
+            if len(ids):
+                id_parts.append(ids)
+                weight_parts.append(weights)
+        if not id_parts:
+            return SparseScores.empty()
+        if len(id_parts) == 1:
+            return SparseScores(id_parts[0], weight_parts[0].copy())
+        return _sum_by_id(np.concatenate(id_parts), np.concatenate(weight_parts))
+
+    def get_scores(self, query: Iterable[str]) -> FloatArray:
+        """Dense scores for every passage, as rank_bm25's ``get_scores`` returns them."""
+        dense = np.zeros(self.corpus_size, dtype=np.float64)
+        sparse = self.scores(query)
+        dense[sparse.ids] = sparse.scores
+        return dense
+
+
+def top_k(scores: SparseScores, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (passage id, score), best first; ties go to the earlier passage."""
+    if k <= 0 or not len(scores.ids):
+        return []
+    ids, values = scores.ids, scores.scores
+    if len(ids) > k:
+        # Keep everything tied with the k-th best so the tie-break below sees all of them.
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= kth
+        ids, values = ids[keep], values[keep]
+    order = np.lexsort((ids, -values))[:k]
+    return [(int(ids[i]), float(values[i])) for i in order]

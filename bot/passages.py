@@ -1,0 +1,273 @@
+"""Passage splitting: short, sentence-aligned pieces of a document that can be quoted on their own.
+
+German punctuation is ambiguous: "am 2. Dezember", "z. B.", "Dr. Müller" and "Joe R. Biden" contain
+periods that do not end a sentence, and posts copied from Telegram break lines in the middle of a
+sentence. The splitter first finds sentence boundaries, then groups 1 to 3 sentences per passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Passage", "Sentence", "split_passages", "split_sentences"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A quotable piece of a document; ``start``/``end`` index the document text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+MONTHS = frozenset(
+    """
+januar jänner februar märz maerz april mai juni juli august september oktober november
+dezember jan feb mär apr jun jul aug sep sept okt nov dez january february march may june
+july october december
+""".split()
+)
+
+# Abbreviations that are followed by a period but do not end a sentence (compared in lower case,
+# without the final period).
+ABBREVIATIONS = frozenset(
+    """
+abs abt allg anm art aufl bd bzw ca chr co corp dipl dr ebd etc evtl exkl fa ff fr frl gebr
+gem ggf ggü hg hrsg hr hl inc inkl insb jh jhd jr kap kfz kl lt ltd max mio mind min mr mrs
+ms mrd nr o.ä orig pkt prof sen sog spp st std str sr tel tsd usw uvm vgl vs zb zt ziff zzgl
+bspw bzgl dgl einschl erg gegr ggfs inzw jun lfd mwst röm sek stellv u.a u.u z.b z.t d.h i.e
+e.g etc no vol gen adm brig col capt lt sgt maj cpl
+""".split()
+)
+
+# Words after which a line break cannot end a sentence: articles, prepositions, conjunctions.
+_CONTINUES = frozenset(
+    """
+der die das den dem des ein eine einen einem einer eines und oder aber sondern denn doch
+sowie bzw als wie wenn weil dass ob da damit für von mit nach bei zu zum zur auf aus in im
+an am um über unter vor hinter neben zwischen durch gegen ohne seit bis während wegen trotz
+the a an and or but of to in on at by for with from as that which who than
+""".split()
+)
+
+_OPENING_QUOTES = "„«‹‚"
+_CLOSING_QUOTES = "»”›’"
+_AMBIGUOUS_QUOTES = "“\"'"
+_URL_RE = re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)\]”“\"'»]", re.IGNORECASE)
+_END_RE = re.compile(r"[.!?…]+")
+_TOKEN_BEFORE_RE = re.compile(r"(\S+)$")
+_SENTENCE_END = ".!?…:;”“\"»)]'’"
+_MAX_QUOTE = 600  # a quotation longer than this is treated as a stray quote mark
+
+
+def _protected_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _URL_RE.finditer(text)]
+
+
+def _is_abbreviation(word: str) -> bool:
+    """``word`` is the token before a period, without that period."""
+    bare = word.lstrip("(\"'„“«‚‹[").lower()
+    if not bare:
+        return False
+    if bare in ABBREVIATIONS or bare.replace(".", "") in ABBREVIATIONS:
+        return True
+    # Initials ("R." in "Joe R. Biden") and dotted abbreviations ("z.B", "u.a").
+    if len(bare) == 1 and bare.isalpha():
+        return True
+    return bool(re.fullmatch(r"(?:\w\.)+\w", bare))
+
+
+def _ordinal_continues(word: str, next_word: str, prev_word: str) -> bool:
+    """ "am 2. Dezember", "der 3. Weltkrieg": a number with a period that is an ordinal."""
+    if not re.fullmatch(r"\d{1,3}", word):
+        return False
+    nxt = next_word.lower().strip(",.;:")
+    if nxt in MONTHS or re.fullmatch(r"\d{1,4}", nxt):
+        return True
+    # An ordinal is usually preceded by an article or preposition ("am", "vom", "der", "zum").
+    if prev_word.lower() in _CONTINUES or prev_word.lower() in {"seit", "ab", "jeden", "jede"}:
+        return True
+    # Lower-case continuation after the number is never a new sentence.
+    return bool(next_word) and next_word[0].islower()
+
+
+def _line_break_joins(line: str, next_line: str) -> bool:
+    """A line broken in the middle of a sentence continues on the next line."""
+    stripped = line.rstrip()
+    if not stripped or not next_line.strip():
+        return False
+    last = stripped[-1]
+    if last in ".!?…" or last in _CLOSING_QUOTES or last in '“"':
+        return False
+    first = next_line.lstrip()[0]
+    if first.islower() or last in ",;:-–(":
+        return True
+    last_word = stripped.split()[-1].lower()
+    return last_word in _CONTINUES
+
+
+def _hard_breaks(text: str) -> list[int]:
+    """Positions of line breaks that end a sentence (headings, lines that stand on their own)."""
+    breaks = []
+    pos = 0
+    lines = text.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        pos += len(line)
+        nxt = lines[i + 1]
+        if line.strip() and nxt.strip() and not _line_break_joins(line, nxt):
+            breaks.append(pos)
+        elif not line.strip() or not nxt.strip():
+            breaks.append(pos)  # a blank line is a paragraph break
+        pos += 1
+    return breaks
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentence spans of ``text``, whitespace trimmed, in order."""
+    protected = _protected_spans(text)
+    boundaries: set[int] = set(_hard_breaks(text))
+    depth = 0
+    quote_start = -1
+    n = len(text)
+    i = 0
+    while i < n:
+        ch = text[i]
+        if ch in _OPENING_QUOTES or (ch in '“"' and depth == 0 and _opens_quote(text, i)):
+            depth += 1
+            quote_start = i
+        elif (ch in _CLOSING_QUOTES or ch in '“"') and depth > 0:
+            depth -= 1
+        elif ch == "\n" and depth > 0 and i - quote_start > _MAX_QUOTE:
+            depth = 0
+        if depth > 0 and i - quote_start > _MAX_QUOTE:
+            depth = 0
+        if ch in ".!?…" and depth == 0:
+            m = _END_RE.match(text, i)
+            assert m is not None
+            end = m.end()
+            while end < n and text[end] in _CLOSING_QUOTES + '“")]':
+                end += 1
+            if _ends_sentence(text, i, end, protected):
+                boundaries.add(end)
+            i = max(end, i + 1)
+            continue
+        if ch in ".!?…" and depth > 0:
+            # "Er sagte: „Wir kommen.“ Dann ..." ends after the closing quote.
+            m = _END_RE.match(text, i)
+            assert m is not None
+            end = m.end()
+            if end < n and (text[end] in _CLOSING_QUOTES or text[end] in '“"'):
+                depth -= 1
+                end += 1
+                if _ends_sentence(text, i, end, protected):
+                    boundaries.add(end)
+            i = max(end, i + 1)
+            continue
+        i += 1
+    return _spans(text, sorted(boundaries))
+
+
+def _opens_quote(text: str, i: int) -> bool:
+    """A straight or English quote opens a quotation when it stands before a word."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return (before.isspace() or before in "([„:") and not after.isspace()
+
+
+def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int]]) -> bool:
+    n = len(text)
+    if end < n and not text[end].isspace():
+        return False  # "3.5", "z.B.", "Kap.3", a URL
+    if any(s <= dot < e for s, e in protected):
+        return False
+    if text[dot] != ".":
+        return True
+    if end - dot > 1:  # "..." or ".." ellipsis
+        return True
+    before = _TOKEN_BEFORE_RE.search(text, 0, dot)
+    word = before.group(1) if before else ""
+    rest = text[end:].lstrip()
+    next_word = rest.split(maxsplit=1)[0] if rest else ""
+    if not next_word:
+        return True
+    prev_words = text[: dot - len(word)].split()
+    prev_word = prev_words[-1] if prev_words else ""
+    if _is_abbreviation(word):
+        return False
+    if _ordinal_continues(word, next_word, prev_word):
+        return False
+    # A new sentence starts with an upper-case letter, a digit, a quote or a bracket.
+    first = next_word[0]
+    return not first.islower()
+
+
+def _spans(text: str, boundaries: list[int]) -> list[Sentence]:
+    sentences = []
+    start = 0
+    for b in [*boundaries, len(text)]:
+        if b <= start:
+            continue
+        s, e = start, b
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            sentences.append(Sentence(s, e))
+        start = b
+    return sentences
+
+
+def _clean(text: str) -> str:
+    """Passage text: line breaks become spaces (same length, so spans stay valid)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+
+def split_passages(
+    text: str, *, target_chars: int = 300, max_sentences: int = 3, title_lines: int = 0
+) -> list[Passage]:
+    """Group sentences into passages of up to ``max_sentences`` and about ``target_chars``.
+
+    ``title_lines`` first lines are a passage of their own (a post's title line).
+    """
+    passages: list[Passage] = []
+    offset = 0
+    if title_lines:
+        head_end = 0
+        for _ in range(title_lines):
+            nl = text.find("\n", head_end)
+            head_end = len(text) if nl < 0 else nl + 1
+        head = text[:head_end]
+        for s in _spans(head, []):
+            passages.append(Passage(0, s.start, s.end, _clean(head[s.start : s.end])))
+        offset = head_end
+    body = text[offset:]
+    group: list[Sentence] = []
+    for sentence in split_sentences(body):
+        if group:
+            length = sentence.end - group[0].start
+            last = group[-1].end
+            heading = (
+                body[last - 1] not in _SENTENCE_END and body[last : last + 2].strip(" \t") == ""
+            )
+            if len(group) >= max_sentences or length > target_chars or heading:
+                passages.append(_passage(text, offset, group, len(passages)))
+                group = []
+        group.append(sentence)
+    if group:
+        passages.append(_passage(text, offset, group, len(passages)))
+    return passages
+
+
+def _passage(text: str, offset: int, group: list[Sentence], index: int) -> Passage:
+    start, end = offset + group[0].start, offset + group[-1].end
+    return Passage(index, start, end, _clean(text[start:end]))

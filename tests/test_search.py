@@ -1,0 +1,168 @@
+"""The answer engine end to end on the seed post and on hand-made corpora."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import Document, load_corpus
+from bot.search import Engine, SearchConfig, quote_link
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def seed() -> Engine:
+    return Engine.build(load_corpus(CORPUS).documents)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_contains"),
+    [
+        ("Was hat Scholz zu Putin gesagt?", "Scholz erklärte"),
+        ("Was fordert Scholz von Putin?", "Abzug der russischen Streitkräfte"),
+        ("Will Putin einen Waffenstillstand?", "wenig Interesse an einem solchen Waffenstillstand"),
+        ("Raketenangriffe auf die Infrastruktur", "Raketenangriffskampagne gegen die ukrainische"),
+        ("Zugestaendnisse", "präventive Zugeständnisse"),
+        ("Lavrov", "Lawrow"),
+        ("Peskow", "Peskov"),
+        ("Kampagne", "Raketenangriffskampagne"),
+        ("Was sagte Biden über Putin?", "unbegreiflich"),
+        ("Waffenstillstand oder Friedensabkommen?", "Friedensabkommen"),
+    ],
+)
+def test_seed_questions_find_their_passage_in_the_top_3(
+    seed: Engine, question: str, answer_contains: str
+) -> None:
+    answer = seed.search(question, k=3)
+    assert any(answer_contains in hit.text for hit in answer.hits), [h.text for h in answer.hits]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie wird das Wetter morgen?",
+        "Wie ist das Wetter in der Ukraine?",
+        "Rezept für Apfelkuchen",
+        "Wer hat die Fußball-WM 2014 gewonnen?",
+        "Was?",
+        "der die das",
+        "",
+        "🙂",
+        "What is the capital of Australia?",
+        "Selenskyj",
+    ],
+)
+def test_off_topic_questions_get_no_hits(seed: Engine, question: str) -> None:
+    answer = seed.search(question, k=3)
+    assert answer.hits == ()
+    assert answer.total == 0
+
+
+def test_hit_carries_everything_a_citation_needs(seed: Engine) -> None:
+    hit = seed.search("Raketenangriffe auf die Infrastruktur", k=1).hits[0]
+    assert hit.rank == 1
+    assert hit.score > 0
+    assert hit.title.startswith("@ISW: Russland versucht")
+    assert hit.url == (
+        "https://www.understandingwar.org/backgrounder/russian-offensive-campaign-assessment-december-2"
+    )
+    assert hit.link.startswith(hit.url + "#:~:text=Dennoch%20k%C3%B6nnte%20%23Russland")
+    assert hit.document == "000_e199e51aae9cb937.txt"
+    assert hit.passage.startswith("000_e199e51aae9cb937.txt:p")
+    marked = [hit.text[s:e] for s, e in hit.highlights]
+    assert marked == ["Raketenangriffskampagne", "Infrastruktur"]
+
+
+def test_highlights_follow_variants_and_typed_umlauts(seed: Engine) -> None:
+    hits = seed.search("Lavrov", k=5).hits
+    marked = {hit.text[s:e] for hit in hits for s, e in hit.highlights}
+    assert {"Lawrow", "Lavrov", "Lawrows"} <= marked
+    hit = seed.search("Zugestaendnisse", k=1).hits[0]
+    assert "Zugeständnisse" in [hit.text[s:e] for s, e in hit.highlights]
+
+
+def test_pages_continue_where_the_last_one_ended(seed: Engine) -> None:
+    first = seed.search("Putin Verhandlungen", k=2)
+    second = seed.search("Putin Verhandlungen", k=2, offset=2)
+    assert first.total == second.total >= 3
+    assert second.hits[0].rank == 3
+    assert not {h.passage for h in first.hits} & {h.passage for h in second.hits}
+    assert first.has_more
+    last = seed.search("Putin Verhandlungen", k=2, offset=first.total)
+    assert last.hits == () and not last.has_more
+
+
+def test_english_questions_use_english_analysis(seed: Engine) -> None:
+    answer = seed.search("What did Scholz say to Putin?", k=3)
+    assert answer.lang == "en"
+    assert any("Scholz" in h.text for h in answer.hits)
+
+
+def test_quote_link() -> None:
+    assert quote_link("https://x.org/a", "Eins zwei") == "https://x.org/a#:~:text=Eins%20zwei"
+    long = "eins zwei drei vier fünf sechs sieben acht neun-zehn, elf"
+    link = quote_link("https://x.org/a#top", long)
+    assert link == (
+        "https://x.org/a#top:~:text=eins%20zwei%20drei%20vier,sieben%20acht%20neun%2Dzehn%2C%20elf"
+    )
+    assert quote_link("", "text") == ""
+
+
+def _doc(i: int, text: str) -> Document:
+    return Document(f"d{i}.txt", f"Dokument {i}", f"https://example.org/{i}", "de", None, text, "")
+
+
+GERMAN_WORDS = """
+Regierung Armee Front Offensive Stadt Dorf Brücke Panzer Drohne Soldaten Verteidigung
+Minister Parlament Sanktionen Energie Gas Export Hafen Getreide Schiff Grenze Region Angriff
+Truppen Artillerie Munition Lieferung Hilfe Bericht Analyse Lage Woche Monat Jahr Ukraine
+Russland Kreml Moskau Kiew Europa Nato Gespräche Verhandlungen Abkommen Stellungen
+""".split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(GERMAN_WORDS, k=rng.randint(6, 14))
+    return "Die " + " und ".join([" ".join(words[:3]), " ".join(words[3:])]) + "."
+
+
+def test_cut_off_on_a_corpus_of_25_passages() -> None:
+    rng = random.Random(1)
+    docs = [_doc(i, _sentence(rng)) for i in range(24)]
+    docs.append(_doc(24, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet."))
+    engine = Engine.build(docs, SearchConfig())
+    assert engine.stats.passages == 25
+    assert engine.search("Wie wird das Wetter morgen?").hits == ()
+    assert engine.search("Wie ist das Wetter in der Ukraine?").hits == ()
+    hits = engine.search("Wann endete der Getreidekorridor?").hits
+    assert hits and hits[0].document == "d24.txt"
+
+
+def test_cut_off_on_a_large_corpus() -> None:
+    rng = random.Random(2)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(3))) for i in range(6_000)]
+    docs.append(_doc(6_000, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet."))
+    engine = Engine.build(docs, SearchConfig())
+    assert engine.stats.passages >= 6_000
+    assert engine.search("Wie wird das Wetter morgen?").hits == ()
+    assert engine.search("Wie ist das Wetter in der Ukraine?").hits == ()
+    assert engine.search("Kochrezept für Kiew-Kotelett").hits == ()
+    hits = engine.search("Wann endete der Getreidekorridor?").hits
+    assert hits and hits[0].document == "d6000.txt"
+    assert engine.search("Sanktionen gegen den Export von Gas").hits
+
+
+def test_a_corpus_of_one_passage_still_answers() -> None:
+    # rank_bm25's idf is negative for every term of a one-passage corpus.
+    engine = Engine.build([_doc(0, "Der Getreidekorridor wurde im Juli beendet.")])
+    hits = engine.search("Getreidekorridor").hits
+    assert len(hits) == 1 and hits[0].score < 0
+    assert engine.search("Wetter").hits == ()
+
+
+def test_empty_engine_answers_nothing() -> None:
+    engine = Engine.build([])
+    assert engine.stats.passages == 0
+    assert engine.search("Putin").hits == ()
