@@ -1,0 +1,104 @@
+"""Command line: `citebot ask` and `citebot index` (and `python -m bot ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.errors import CitebotError
+from bot.formatting import answer_to_dict, format_plain
+from bot.search import LoadedCorpus, SearchConfig, load_engine
+from bot.settings import Settings, load_settings
+from bot.texts import text
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citebot",
+        description="Answers questions by quoting the passages of a corpus that answer them.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question from the corpus")
+    ask.add_argument("question", help="the question, in German or English")
+    ask.add_argument("--top", type=int, default=None, metavar="K", help="number of passages")
+    ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    ask.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
+    index = sub.add_parser("index", help="load the corpus and report what it holds")
+    index.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
+    return parser
+
+
+def search_config(settings: Settings) -> SearchConfig:
+    return SearchConfig(
+        passage_chars=settings.passage_chars, default_lang=settings.default_language
+    )
+
+
+def _load(settings: Settings, corpus: Path | None) -> LoadedCorpus:
+    return load_engine(
+        corpus or settings.corpus_dir,
+        search_config(settings),
+        max_file_bytes=settings.max_file_mb * 1024 * 1024,
+    )
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    top = args.top if args.top is not None else settings.results_per_answer
+    if top < 1:
+        raise CitebotError("--top must be at least 1")
+    loaded = _load(settings, args.corpus)
+    if loaded.corpus.skipped:
+        print(
+            f"warning: {len(loaded.corpus.skipped)} file(s) skipped; `citebot index` lists them",
+            file=sys.stderr,
+        )
+    answer = loaded.engine.search(args.question, k=top)
+    if args.json:
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
+    else:
+        print(format_plain(answer, bold=sys.stdout.isatty()))
+    return 0
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    loaded = _load(settings, args.corpus)
+    stats = loaded.engine.stats
+    languages = ", ".join(f"{lang}: {n}" for lang, n in stats.languages)
+    print(
+        text(
+            "index_summary",
+            documents=stats.documents,
+            passages=stats.passages,
+            languages=languages,
+            load_s=loaded.load_seconds,
+            build_s=stats.build_seconds,
+        )
+    )
+    if loaded.corpus.skipped:
+        print(text("skipped_header", count=len(loaded.corpus.skipped)))
+        for skipped in loaded.corpus.skipped:
+            print(f"  {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        if args.command == "ask":
+            return _ask(args, settings)
+        return _index(args, settings)
+    except CitebotError as exc:
+        print(text("error", message=exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

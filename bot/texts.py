@@ -1,0 +1,147 @@
+"""Every user-facing string, in German and English, in one place."""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "no_answer": {
+        "de": "Nichts in den Quellen beantwortet diese Frage.",
+        "en": "Nothing in the sources answers this question.",
+    },
+    "found": {
+        "de": "{total} passende Stelle(n) gefunden, hier {shown}:",
+        "en": "Found {total} matching passage(s), showing {shown}:",
+    },
+    "source": {"de": "Quelle", "en": "Source"},
+    "index_summary": {
+        "de": "{documents} Dokumente, {passages} Passagen ({languages}); geladen in {load_s:.2f} s,"
+        " indexiert in {build_s:.2f} s",
+        "en": "{documents} documents, {passages} passages ({languages}); loaded in {load_s:.2f} s,"
+        " indexed in {build_s:.2f} s",
+    },
+    "skipped_header": {
+        "de": "{count} Datei(en) übersprungen:",
+        "en": "{count} file(s) skipped:",
+    },
+    "error": {"de": "Fehler: {message}", "en": "error: {message}"},
+    # ---- Telegram bot
+    "bot_found": {
+        "de": "{total} passende Stelle(n) gefunden, hier {first}–{last}:",
+        "en": "Found {total} matching passage(s), showing {first}–{last}:",
+    },
+    "bot_more_button": {"de": "Weitere Stellen", "en": "More passages"},
+    "bot_no_more": {
+        "de": "Keine weiteren Stellen zu dieser Frage.",
+        "en": "No more passages for this question.",
+    },
+    "bot_expired": {
+        "de": "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu.",
+        "en": "This question is no longer stored – please ask it again.",
+    },
+    "bot_no_answer": {
+        "de": "Nichts in den Quellen beantwortet diese Frage. Die Sammlung umfasst {documents}"
+        " Dokument(e), z. B.: {titles}.\nVersuche andere Stichwörter, Namen oder eine kürzere"
+        " Frage; /sources zeigt alle Quellen.",
+        "en": "Nothing in the sources answers this question. The collection holds {documents}"
+        " document(s), e.g.: {titles}.\nTry other keywords, names or a shorter question;"
+        " /sources lists every source.",
+    },
+    "bot_not_a_question": {
+        "de": "Bitte stelle deine Frage in Worten, z. B. „{example}“.",
+        "en": "Please ask your question in words, e.g. “{example}”.",
+    },
+    "bot_text_only": {
+        "de": "Ich beantworte nur Fragen als Text. /help erklärt, wie.",
+        "en": "I only answer questions sent as text. /help explains how.",
+    },
+    "bot_unknown_command": {
+        "de": "Diesen Befehl kenne ich nicht. /help zeigt, was ich kann.",
+        "en": "I don't know that command. /help shows what I can do.",
+    },
+    "bot_welcome": {
+        "de": "Ich beantworte Fragen mit wörtlichen Zitaten aus {documents} Dokument(en)"
+        " ({passages} Passagen), jeweils mit Quellenlink – ich erfinde nichts dazu.",
+        "en": "I answer questions by quoting {documents} document(s) ({passages} passages)"
+        " word for word, each with a source link – I never make anything up.",
+    },
+    "bot_documents_header": {"de": "Die Quellen:", "en": "The sources:"},
+    "bot_examples_header": {"de": "Zum Beispiel:", "en": "For example:"},
+    "bot_usage": {
+        "de": "Schreib mir einfach eine Frage. In Gruppen: /ask Frage, @{bot} Frage oder eine"
+        " Antwort auf eine meiner Nachrichten. Überall: @{bot} Frage (Inline). /sources listet"
+        " die Quellen.",
+        "en": "Just send me a question. In groups: /ask question, @{bot} question or a reply to"
+        " one of my messages. Anywhere: @{bot} question (inline). /sources lists the sources.",
+    },
+    "bot_ask_usage": {
+        "de": "So geht’s: /ask gefolgt von deiner Frage, z. B. /ask {example}",
+        "en": "Usage: /ask followed by your question, e.g. /ask {example}",
+    },
+    "bot_sources_header": {
+        "de": "{documents} Dokument(e) in der Sammlung:",
+        "en": "{documents} document(s) in the collection:",
+    },
+    "bot_sources_more": {"de": "… und {count} weitere.", "en": "… and {count} more."},
+    "bot_flood": {
+        "de": "Langsam, bitte: höchstens {limit} Fragen pro Minute. Gleich geht es weiter.",
+        "en": "Easy, please: at most {limit} questions a minute. Try again in a moment.",
+    },
+    "bot_admin_only": {
+        "de": "Das dürfen nur die Betreiber dieses Bots.",
+        "en": "Only the operators of this bot may do that.",
+    },
+    "bot_reloading": {"de": "Lade die Quellen neu …", "en": "Reloading the sources …"},
+    "bot_reloaded": {
+        "de": "Neu geladen: {documents} Dokument(e), {passages} Passagen in {seconds:.2f} s.",
+        "en": "Reloaded: {documents} document(s), {passages} passages in {seconds:.2f} s.",
+    },
+    "bot_reload_failed": {
+        "de": "Neu laden fehlgeschlagen, die bisherigen Quellen bleiben aktiv: {reason}",
+        "en": "Reload failed, the previous sources stay active: {reason}",
+    },
+    "bot_stats": {
+        "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen\n"
+        "Beantwortete Fragen: {questions}, davon ohne Antwort: {unanswered} ({share:.0%})",
+        "en": "Uptime: {uptime}\nSources: {documents} document(s), {passages} passages\n"
+        "Questions answered: {questions}, without an answer: {unanswered} ({share:.0%})",
+    },
+    "bot_stats_missing": {
+        "de": "Häufigste Fragen ohne Antwort:",
+        "en": "Most frequent questions without an answer:",
+    },
+    "bot_error": {
+        "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",
+        "en": "Sorry, something went wrong. Please try again.",
+    },
+    "bot_inline_help_title": {
+        "de": "Frage an die Quellen stellen",
+        "en": "Ask the sources a question",
+    },
+    "bot_inline_help_description": {
+        "de": "Tippe eine Frage nach @{bot}, z. B. {example}",
+        "en": "Type a question after @{bot}, e.g. {example}",
+    },
+    "bot_inline_no_answer_title": {
+        "de": "Keine passende Stelle gefunden",
+        "en": "No matching passage found",
+    },
+    "bot_commands": {
+        "de": "start:Was dieser Bot kann|help:Hilfe und Beispielfragen|ask:Eine Frage stellen"
+        "|sources:Die Quellen anzeigen",
+        "en": "start:What this bot does|help:Help and example questions|ask:Ask a question"
+        "|sources:List the sources",
+    },
+}
+
+
+def ui_language(language_code: str | None) -> str:
+    """The interface language for a Telegram ``language_code``: German for de*, else English."""
+    return "de" if (language_code or "").lower().startswith("de") else "en"
+
+
+def text(key: str, lang: str = "en", **values: object) -> str:
+    """The string ``key`` in ``lang`` (English when the language is not supported)."""
+    entry = _TEXTS[key]
+    template = entry.get(lang) or entry["en"]
+    return template.format(**values) if values else template
