@@ -6,6 +6,9 @@ stop words keeps it from matching passages and from counting against the no-answ
 
 GERMAN = frozenset(
     """
+beim vom ans aufs durchs fürs ums übers unters vors hinters
+heißt hieß heißen hießen lautet lautete lauten lauteten nennt nannte nannten genannt gilt galt
+worum wovor womit wonach woraus worin
 aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
 anderes anderm andern anderr anders auch auf aus bei bin bis bist da damit dann das dass daß
 dasselbe dazu dein deine deinem deinen deiner deines dem demselben den denn denselben der

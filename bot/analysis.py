@@ -6,7 +6,7 @@ transliteration variants of names agree (Lawrow/Lavrov, Selenskyj/Zelensky, Kiew
 streams come out of the same tokens:
 
 * ``terms``: one term per content word. Precise; the main BM25 field.
-* ``grams``: character 4-grams of each term, word boundaries marked, so that compounds stay
+* ``grams``: character 3- and 4-grams of each term, word boundaries marked, so compounds stay
   findable by their parts ("Kampagne" in "Raketenangriffskampagne"). Fuzzy; a second BM25 field
   with a smaller weight.
 
@@ -37,7 +37,7 @@ __all__ = [
 
 ANALYZER_VERSION = "1"
 SUPPORTED_LANGUAGES = ("de", "en")
-GRAM_SIZE = 4
+GRAM_SIZES = (3, 4)  # measured on XQuAD-de: 3+4 beats 3, 4 or 5 alone
 MIN_PART = 4  # shortest term that may be found inside a compound
 # A part of a compound is weaker evidence than the word itself ("Kapital" is not "Kapitulation").
 PART_MATCH = 0.5
@@ -188,7 +188,7 @@ class Analyzer:
 
     @staticmethod
     def grams_of(tokens: list[Token]) -> list[str]:
-        """The n-gram field's terms: 4-grams of each variant key, word boundaries marked."""
+        """The n-gram field's terms: 3- and 4-grams of each term, word boundaries marked."""
         grams: list[str] = []
         for token in tokens:
             grams.extend(_grams(token.term))
@@ -210,11 +210,15 @@ class Analyzer:
 
 
 @lru_cache(maxsize=200_000)
-def _grams(key: str) -> tuple[str, ...]:
-    padded = f"^{key}$"
-    if len(padded) <= GRAM_SIZE:
-        return (padded,)
-    return tuple(padded[i : i + GRAM_SIZE] for i in range(len(padded) - GRAM_SIZE + 1))
+def _grams(term: str) -> tuple[str, ...]:
+    padded = f"^{term}$"
+    grams: list[str] = []
+    for size in GRAM_SIZES:
+        if len(padded) <= size:
+            grams.append(padded)
+        else:
+            grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
+    return tuple(grams)
 
 
 _ANALYZERS: dict[str, Analyzer] = {}

@@ -2,7 +2,7 @@
 call :class:`Engine`, so they rank and cut off exactly alike.
 
 Ranking: a passage's score is its own relevance plus ``document_weight`` times its document's,
-where relevance = BM25(stems) + ``gram_weight`` * BM25(4-grams of variant keys). Every one of the
+where relevance = BM25(terms) + ``gram_weight`` * BM25(3- and 4-grams of the terms). Each of the
 four fields (stems and grams, of passages and of whole documents) is exact BM25Okapi (see
 :mod:`bot.index`). The n-gram fields find compounds and transliterations; the document fields let
 a passage that answers the question win over one that merely repeats its words elsewhere
@@ -56,7 +56,7 @@ class SearchConfig:
     passage_chars: int = 500
     max_sentences: int = 3
     default_lang: str = "de"
-    gram_weight: float = 0.15
+    gram_weight: float = 0.2
     document_weight: float = 1.0
     min_coverage: float = 0.4
     min_relative_score: float = 0.2
