@@ -97,7 +97,7 @@ def fold(word: str) -> str:
 _VARIANT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
-        (r"(?<=[wv])s$|(?<=[iy]j)s$", ""),  # genitive of names: Lawrows, Selenskyjs
+        (r"(?<=[wv])s$|(?<=[iy]j)s$|(?<=...[aio])s$", ""),  # genitive: Lawrows, Teslas, Marconis
         (r"tsch|tch|tsh", "k"),  # ч: Tschernihiw/Chernihiv
         (r"sch|sh|zh", "s"),  # ш and ж: Schoigu/Shoigu, Schukow/Zhukov
         (r"ch|kh", "k"),  # х: Charkiw/Kharkiv

@@ -54,6 +54,8 @@ def test_inflections_share_a_stem() -> None:
         ("Schoigu", "Shoigu"),
         ("Donezk", "Donetsk"),
         ("Sergej", "Sergey"),
+        ("Teslas", "Tesla"),
+        ("Marconis", "Marconi"),
     ],
 )
 def test_transliteration_variants_agree(one: str, other: str) -> None:
