@@ -1,4 +1,4 @@
-"""Command line: `citebot ask` and `citebot index` (and `python -m bot ...`)."""
+"""Command line: `citebot ask`, `citebot index`, `citebot run` (and `python -m bot ...`)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
     index = sub.add_parser("index", help="load the corpus and report what it holds")
     index.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
+    sub.add_parser("run", help="run the Telegram bot (long polling, or webhook if WEBHOOK_URL)")
     return parser
 
 
@@ -87,6 +88,54 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _Redact(logging.Filter):
+    """Removes the bot token from every log record, whatever logged it."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg, record.args = message.replace(self._secret, "[token]"), None
+        return True
+
+
+def _run(settings: Settings) -> int:
+    import asyncio
+
+    from bot.app import serve  # the only command that needs python-telegram-bot
+    from bot.settings import require_token
+
+    token = require_token(settings)
+    root = logging.getLogger()
+    root.setLevel(settings.log_level)
+    for handler in root.handlers:
+        handler.addFilter(_Redact(token))
+    for noisy in ("httpx", "httpcore"):  # httpx logs request URLs, which contain the token
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    log = logging.getLogger("bot.run")
+    loaded = _load(settings, None)
+    stats = loaded.engine.stats
+    log.info(
+        "corpus %s: %d documents, %d passages, %d skipped; loaded in %.2f s, indexed in %.2f s",
+        settings.corpus_dir,
+        stats.documents,
+        stats.passages,
+        len(loaded.corpus.skipped),
+        loaded.load_seconds,
+        stats.build_seconds,
+    )
+    for skipped in loaded.corpus.skipped:
+        log.warning("skipped %s: %s", skipped.path, skipped.reason)
+    try:
+        asyncio.run(serve(settings, loaded))
+    except CitebotError as exc:
+        raise CitebotError(str(exc).replace(token, "[token]")) from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -94,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "ask":
             return _ask(args, settings)
+        if args.command == "run":
+            return _run(settings)
         return _index(args, settings)
     except CitebotError as exc:
         print(text("error", message=exc), file=sys.stderr)

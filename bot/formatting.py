@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
 from typing import Any
 
 from bot.search import Answer, Hit
 from bot.texts import text
 
-__all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "answer_to_dict",
+    "escape",
+    "fit_html",
+    "format_plain",
+    "hit_html",
+    "mark_highlights",
+    "render_answer_html",
+    "shorten",
+    "utf16_len",
+]
+
+#: Telegram's limit for a message text, in UTF-16 code units after entity parsing.
+MAX_MESSAGE_CHARS = 4096
+_ELLIPSIS = "…"
+_SENTENCE_END = re.compile(r"[.!?…][\"'”“»«)\]]*\s")
 
 
 def mark_highlights(hit: Hit, before: str, after: str, escape: Any = None) -> str:
@@ -62,3 +81,90 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
             for hit in answer.hits
         ],
     }
+
+
+# --------------------------------------------------------------------------- Telegram HTML
+
+
+def escape(value: object) -> str:
+    """The one escaping function for Telegram HTML: every corpus and user string goes through it."""
+    return html.escape(str(value), quote=True)
+
+
+def utf16_len(value: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram measures message length in."""
+    return len(value) + sum(1 for ch in value if ord(ch) > 0xFFFF)
+
+
+def shorten(value: str, limit: int) -> str:
+    """``value`` cut to at most ``limit`` characters at a sentence or word boundary, with "…".
+
+    Works on plain text (before escaping), so a cut can never fall inside a tag or an entity.
+    """
+    if limit <= 0:
+        return ""
+    if len(value) <= limit:
+        return value
+    room = max(limit - len(_ELLIPSIS) - 1, 0)
+    head = value[:room]
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(head + " ")]
+    # A sentence boundary wins if it keeps at least half of the room.
+    if sentence_ends and sentence_ends[-1] >= room // 2:
+        return head[: sentence_ends[-1]].rstrip() + " " + _ELLIPSIS
+    space = head.rfind(" ")
+    if space >= room // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:-–—") + _ELLIPSIS
+
+
+def _clip_hit(hit: Hit, limit: int | None) -> Hit:
+    if limit is None or len(hit.text) <= limit:
+        return hit
+    short = shorten(hit.text, limit)
+    kept = len(short.removesuffix(_ELLIPSIS).rstrip())
+    spans = tuple((s, e) for s, e in hit.highlights if e <= kept)
+    return dataclasses.replace(hit, text=short, highlights=spans)
+
+
+def hit_html(hit: Hit, lang: str, passage_limit: int | None = None) -> str:
+    """One quoted passage (matched words in bold), then its title and source link."""
+    clipped = _clip_hit(hit, passage_limit)
+    quote = mark_highlights(clipped, "<b>", "</b>", escape)
+    title = escape(hit.title or hit.document)
+    source = text("source", lang)
+    cite = f"— {title}"
+    if hit.link:
+        cite += f' · <a href="{escape(hit.link)}">{escape(source)}</a>'
+    return f"<blockquote>{quote}</blockquote>\n{cite}"
+
+
+def fit_html(render: Any, full_length: int, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """The ONE place that keeps replies within Telegram's length limit.
+
+    ``render(passage_limit)`` builds the message with every passage shortened (as plain text) to
+    at most ``passage_limit`` characters (None: not at all). The budget shrinks until the
+    rendered HTML — which is never shorter than what Telegram counts — fits in ``limit``.
+    """
+    rendered: str = render(None)
+    budget = full_length
+    while utf16_len(rendered) > limit and budget > 40:
+        over = utf16_len(rendered) - limit
+        budget = max(40, min(budget - 20, budget - over // 2, int(budget * 0.9)))
+        rendered = render(budget)
+    if utf16_len(rendered) > limit:  # only titles/links too long: a hard but tag-safe cut
+        rendered = escape(shorten(html.unescape(re.sub(r"<[^>]+>", "", rendered)), limit // 2))
+    return rendered
+
+
+def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """A Telegram answer: one line on what was found, then each quote with title and link."""
+    first = answer.offset + 1
+    last = answer.offset + len(answer.hits)
+    header = escape(text("bot_found", lang, total=answer.total, first=first, last=last))
+
+    def render(passage_limit: int | None) -> str:
+        parts = [header] + [hit_html(hit, lang, passage_limit) for hit in answer.hits]
+        return "\n\n".join(parts)
+
+    longest = max((len(hit.text) for hit in answer.hits), default=0)
+    return fit_html(render, longest, limit)

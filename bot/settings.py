@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import SettingsError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "load_settings", "require_token"]
+
+_TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -31,6 +36,19 @@ class Settings(BaseSettings):
     max_file_mb: int = Field(default=50, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Telegram bot (`citebot run`)
+    questions_per_minute: int = Field(default=20, ge=1, le=1000)
+    max_question_chars: int = Field(default=500, ge=20, le=4000)
+    example_questions: Annotated[tuple[str, ...], NoDecode] = (
+        "Was fordert Scholz von Putin?",
+        "Will Putin einen Waffenstillstand?",
+    )
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_admin_ids(cls, value: object) -> object:
@@ -42,6 +60,43 @@ class Settings(BaseSettings):
                     raise ValueError(f"{part!r} is not a numeric Telegram user id")
             return frozenset(int(p) for p in parts)
         return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_examples(cls, value: object) -> object:
+        """ "question one | question two" (as written in .env) or a list."""
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split("|") if p.strip())
+        return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _check_webhook_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if isinstance(value, str):
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http(s) URL like https://bot.example.org/telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+        if value is not None and not value.get_secret_value():
+            value = None
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("required when WEBHOOK_URL is set (1-256 of A-Z a-z 0-9 _ -)")
+            return None
+        if not _SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -70,3 +125,16 @@ def load_settings(**overrides: object) -> Settings:
         name = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {message}") from None
+
+
+def require_token(settings: Settings) -> str:
+    """The bot token, or a SettingsError naming TELEGRAM_BOT_TOKEN (never showing its value)."""
+    token = settings.telegram_bot_token
+    value = token.get_secret_value().strip() if token is not None else ""
+    if not value:
+        raise SettingsError("invalid setting TELEGRAM_BOT_TOKEN: missing (ask @BotFather for one)")
+    if not _TOKEN_RE.fullmatch(value):
+        raise SettingsError(
+            "invalid setting TELEGRAM_BOT_TOKEN: malformed (expected <digits>:<35 characters>)"
+        )
+    return value

@@ -1,0 +1,82 @@
+"""Helpers for the end-to-end bot tests: settings, a tmp corpus, a running Application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application, load_corpus_for
+from bot.search import Answer
+from bot.settings import Settings, load_settings
+from tests.botapi import BotApiStub
+
+REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+BOT = "citebot_test_bot"
+ADMIN_ID = 4242
+
+
+def copy_corpus(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(REPO_CORPUS, target)
+    return target
+
+
+def make_settings(stub: BotApiStub, corpus_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "corpus_dir": corpus_dir,
+        "telegram_bot_token": stub.token,
+        "telegram_api_url": stub.base_url,
+        "admin_ids": frozenset({ADMIN_ID}),
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def expected(settings: Settings, question: str, k: int = 3, offset: int = 0) -> Answer:
+    """What the engine itself answers, so the tests follow ranking changes."""
+    return load_corpus_for(settings).engine.search(question, k=k, offset=offset)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    stub: BotApiStub, settings: Settings, *, webhook_port: int | None = None
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The real Application from build_application, polling (or on a webhook) the stand-in."""
+    app = build_application(settings, load_corpus_for(settings))
+    updater = app.updater
+    assert updater is not None and app.post_init is not None
+    await app.initialize()
+    try:
+        await app.post_init(app)
+        await app.start()
+        if webhook_port is None:
+            await updater.start_polling(poll_interval=0, timeout=1)
+        else:
+            await updater.start_webhook(
+                listen="127.0.0.1",
+                port=webhook_port,
+                url_path="hook",
+                webhook_url=f"http://127.0.0.1:{webhook_port}/hook",
+                secret_token="s3cret",
+            )
+        yield app
+    finally:
+        async with asyncio.timeout(15):
+            if updater.running:
+                await updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
