@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +42,7 @@ GRAM_SIZES = (3, 4)  # measured on XQuAD-de: 3+4 beats 3, 4 or 5 alone
 MIN_PART = 4  # shortest term that may be found inside a compound
 # A part of a compound is weaker evidence than the word itself ("Kapital" is not "Kapitulation").
 PART_MATCH = 0.5
+_CACHE_LIMIT = 1_000_000
 
 # A word: letters/digits, optionally joined by hyphens or apostrophes ("US-Präsident", "Scholz’").
 # A leading # or @ marks hashtags and mentions.
@@ -141,16 +143,25 @@ class Analyzer:
         self.lang = lang
         self._stemmer = Stemmer.Stemmer("german" if lang == "de" else "english")
         self._stop = frozenset(fold(w) for w in BY_LANGUAGE[lang])
-        self._stem_cache: dict[str, str] = {}
+        # Analysis is per word and words repeat (Zipf): cache each word's term ("" = stop word)
+        # and each raw match's terms. Bounded, so a stream of junk cannot grow them forever.
+        self._term_cache: dict[str, str] = {}
+        self._match_cache: dict[str, tuple[str, ...]] = {}
 
-    def _stem(self, word: str) -> str:
-        cached = self._stem_cache.get(word)
-        if cached is None:
-            folded = unicodedata.normalize("NFKC", word).casefold()
-            cached = _strip_accents(self._stemmer.stemWord(folded))
-            if len(self._stem_cache) < 500_000:
-                self._stem_cache[word] = cached
-        return cached
+    def _term(self, word: str) -> str:
+        """The term of one word, or "" for a stop word."""
+        term = self._term_cache.get(word)
+        if term is None:
+            if fold(word) in self._stop:
+                term = ""
+            else:
+                folded = unicodedata.normalize("NFKC", word).casefold()
+                stem = _strip_accents(self._stemmer.stemWord(folded))
+                term = variant_key(stem) if stem else ""
+            if len(self._term_cache) >= _CACHE_LIMIT:
+                self._term_cache.clear()
+            self._term_cache[word] = term
+        return term
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in self._stop
@@ -159,47 +170,52 @@ class Analyzer:
         """Content words of ``text`` in order, with hyphen parts and hashtag parts split out."""
         out: list[Token] = []
         for match in _TOKEN_RE.finditer(text):
-            raw = match.group()
-            start = match.start()
-            if raw[0] in "#@":
-                raw, start = raw[1:], start + 1
-                parts = [(m.group(), start + m.start()) for m in _CAMEL_RE.finditer(raw)]
-                if len(parts) > 1:
-                    self._add(out, raw.replace("-", ""), start, start + len(raw))
-                    for part, pstart in parts:
-                        self._add(out, part, pstart, pstart + len(part))
-                    continue
-            parts = [(m.group(), start + m.start()) for m in _PART_RE.finditer(raw)]
-            for part, pstart in parts:
-                self._add(out, part, pstart, pstart + len(part))
+            for term, start, end in self._parts(match.group(), match.start()):
+                if term:
+                    out.append(Token(term, start, end))
         return out
 
-    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
-        if self.is_stop_word(word):
-            return
-        stem = self._stem(word)
-        if not stem:
-            return
-        out.append(Token(variant_key(stem), start, end))
+    def _parts(self, raw: str, start: int) -> list[tuple[str, int, int]]:
+        """(term, start, end) of each word in one regex match ("" terms are stop words)."""
+        if raw[0] in "#@":
+            raw, start = raw[1:], start + 1
+            parts = [(m.group(), start + m.start()) for m in _CAMEL_RE.finditer(raw)]
+            if len(parts) > 1:
+                whole = (self._term(raw.replace("-", "")), start, start + len(raw))
+                return [whole] + [(self._term(w), s, s + len(w)) for w, s in parts]
+        return [
+            (self._term(m.group()), start + m.start(), start + m.end())
+            for m in _PART_RE.finditer(raw)
+        ]
 
     def terms(self, text: str) -> list[str]:
-        """The stem field's terms of ``text``."""
-        return [t.term for t in self.tokens(text)]
+        """The terms of ``text``, as ``tokens`` finds them but without spans: the fast path
+        for indexing, one cache lookup per word."""
+        out: list[str] = []
+        cache = self._match_cache
+        for raw in _TOKEN_RE.findall(text):
+            terms = cache.get(raw)
+            if terms is None:
+                terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = terms
+            out.extend(terms)
+        return out
 
     @staticmethod
-    def grams_of(tokens: list[Token]) -> list[str]:
+    def grams_of(terms: Iterable[str]) -> list[str]:
         """The n-gram field's terms: 3- and 4-grams of each term, word boundaries marked."""
         grams: list[str] = []
-        for token in tokens:
-            grams.extend(_grams(token.term))
+        for term in terms:
+            grams.extend(_grams(term))
         return grams
 
     @staticmethod
-    def match(question: Token, word: Token) -> float:
-        """How well passage ``word`` answers question word ``question``: 1 for the same word
-        (or name variant), ``PART_MATCH`` when one is part of the other as in a compound, else 0.
+    def match(q: str, w: str) -> float:
+        """How well passage term ``w`` answers question term ``q``: 1 for the same word (or name
+        variant), ``PART_MATCH`` when one is part of the other as in a compound, else 0.
         """
-        q, w = question.term, word.term
         if q == w:
             return 1.0
         if len(q) >= MIN_PART and q in w:  # "Kampagne" inside "Raketenangriffskampagne"

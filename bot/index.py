@@ -13,13 +13,14 @@ Several fields (the stem field and the n-gram field of :mod:`bot.analysis`) are 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BM25Field", "BM25Params", "SparseScores", "top_k"]
+__all__ = ["Accumulator", "BM25Field", "BM25Params", "SparseScores", "top_k"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -144,18 +145,18 @@ class BM25Field:
 
     def scores(self, query: Iterable[str]) -> SparseScores:
         """BM25 scores of the passages containing any query term (repeated terms count again)."""
-        id_parts: list[IntArray] = []
-        weight_parts: list[FloatArray] = []
+        accumulator = Accumulator.for_thread(self.corpus_size)
+        self.accumulate(query, accumulator)
+        return accumulator.take()
+
+    def accumulate(
+        self, query: Iterable[str], accumulator: Accumulator, scale: float = 1.0
+    ) -> None:
+        """Add ``scale`` times this field's scores for ``query`` to ``accumulator``."""
         for term in query:
             ids, weights = self.postings(term)
             if len(ids):
-                id_parts.append(ids)
-                weight_parts.append(weights)
-        if not id_parts:
-            return SparseScores.empty()
-        if len(id_parts) == 1:
-            return SparseScores(id_parts[0], weight_parts[0].copy())
-        return _sum_by_id(np.concatenate(id_parts), np.concatenate(weight_parts))
+                accumulator.add(ids, weights if scale == 1.0 else weights * scale)
 
     def get_scores(self, query: Iterable[str]) -> FloatArray:
         """Dense scores for every passage, as rank_bm25's ``get_scores`` returns them."""
@@ -163,6 +164,60 @@ class BM25Field:
         sparse = self.scores(query)
         dense[sparse.ids] = sparse.scores
         return dense
+
+
+class Accumulator:
+    """A dense score buffer that is sparse in and sparse out.
+
+    Adding a term's postings is one vectorised ``values[ids] += weights`` (ids are unique within
+    a term); the scores of a passage are added in question-term order, as rank_bm25 adds them.
+    ``take`` returns the touched passages and clears only those, so a question costs the
+    postings of its terms, not the corpus size. One buffer per thread and size.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, size: int) -> None:
+        self.values = np.zeros(size, dtype=np.float64)
+        self.touched = np.zeros(size, dtype=bool)
+        self._parts: list[IntArray] = []
+        self._count = 0
+
+    @classmethod
+    def for_thread(cls, size: int) -> Accumulator:
+        buffers: dict[int, Accumulator] | None = getattr(cls._local, "buffers", None)
+        if buffers is None:
+            buffers = cls._local.buffers = {}
+        accumulator = buffers.get(size)
+        if accumulator is None:
+            if len(buffers) > 8:  # sizes of old indexes after reloads
+                buffers.clear()
+            accumulator = buffers[size] = cls(size)
+        return accumulator
+
+    def add(self, ids: IntArray, weights: FloatArray) -> None:
+        self.values[ids] += weights
+        self.touched[ids] = True
+        self._parts.append(ids)
+        self._count += len(ids)
+
+    def take(self) -> SparseScores:
+        """The scores added so far, ids ascending; the buffer is clean again afterwards."""
+        if not self._parts:
+            return SparseScores.empty()
+        if self._count * 16 > len(self.values):
+            ids = np.flatnonzero(self.touched)
+        elif len(self._parts) == 1:
+            ids = self._parts[0]
+        else:
+            ids = np.unique(np.concatenate(self._parts))
+        ids = ids.astype(np.int64, copy=False)
+        scores = self.values[ids]
+        self.values[ids] = 0.0
+        self.touched[ids] = False
+        self._parts = []
+        self._count = 0
+        return SparseScores(ids, scores)
 
 
 def top_k(scores: SparseScores, k: int) -> list[tuple[int, float]]:

@@ -256,10 +256,10 @@ def split_passages(
         if group:
             length = sentence.end - group[0].start
             last = group[-1].end
-            heading = (
-                body[last - 1] not in _SENTENCE_END and body[last : last + 2].strip(" \t") == ""
-            )
-            if len(group) >= max_sentences or length > target_chars or heading:
+            gap = body[last : sentence.start]
+            heading = body[last - 1] not in _SENTENCE_END and "\n" in gap
+            paragraph_break = gap.count("\n") >= 2  # a passage never spans paragraphs
+            if len(group) >= max_sentences or length > target_chars or heading or paragraph_break:
                 passages.append(_passage(text, offset, group, len(passages)))
                 group = []
         group.append(sentence)

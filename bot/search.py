@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from bot.analysis import Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
-from bot.index import BM25Field, SparseScores, top_k
+from bot.index import Accumulator, BM25Field, SparseScores, top_k
 from bot.passages import split_passages
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-_TOKEN_CACHE_SIZE = 20_000
+_TERMS_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +112,7 @@ class _Passage:
 
 @dataclass(frozen=True, slots=True)
 class _Term:
-    token: Token
+    term: str
     weight: float
 
 
@@ -129,7 +129,7 @@ class Engine:
     _doc_grams: BM25Field = field(repr=False)
     _passage_doc: npt.NDArray[np.int64] = field(repr=False)
     stats: EngineStats
-    _token_cache: dict[int, list[Token]] = field(default_factory=dict, repr=False, compare=False)
+    _terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, documents: Sequence[Document], config: SearchConfig | None = None) -> Engine:
@@ -153,10 +153,10 @@ class Engine:
                 max_sentences=config.max_sentences,
                 title_lines=title_lines,
             ):
-                tokens = analyzer.tokens(p.text)
+                terms = analyzer.terms(p.text)
                 passages.append(_Passage(doc_no, p.index, p.text, analyzer.lang))
-                stem_docs.append([t.term for t in tokens])
-                gram_docs.append(Analyzer.grams_of(tokens))
+                stem_docs.append(terms)
+                gram_docs.append(Analyzer.grams_of(terms))
                 all_stems.extend(stem_docs[-1])
                 all_grams.extend(gram_docs[-1])
             doc_stems.append(all_stems)
@@ -192,19 +192,18 @@ class Engine:
         if not ranked:
             return Answer(query, (), 0, offset, lang)
         terms = self._weighted_terms(tokens)
-        accepted: list[tuple[int, float, tuple[tuple[int, int], ...]]] = []
+        accepted: list[tuple[int, float]] = []
         best = ranked[0][1]
         for pid, score in ranked:
             # BM25Okapi scores can be negative in tiny corpora; only positive ones compare.
             if best > 0 and score < self.config.min_relative_score * best:
                 break
-            coverage, spans = _coverage(terms, self._tokens(pid))
-            if coverage >= self.config.min_coverage:
-                accepted.append((pid, score, spans))
+            if _coverage(terms, self._terms(pid)) >= self.config.min_coverage:
+                accepted.append((pid, score))
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
-            self._hit(offset + i + 1, pid, score, spans)
-            for i, (pid, score, spans) in enumerate(page)
+            self._hit(offset + i + 1, pid, score, self._highlights(terms, pid))
+            for i, (pid, score) in enumerate(page)
         )
         return Answer(query, hits, len(accepted), offset, lang)
 
@@ -215,16 +214,18 @@ class Engine:
 
     def _scores(self, tokens: list[Token]) -> SparseScores:
         terms = [t.term for t in tokens]
-        grams = Analyzer.grams_of(tokens)
+        grams = Analyzer.grams_of(terms)
         weight = self.config.gram_weight
-        own = SparseScores.combine(
-            [(self._stems.scores(terms), 1.0), (self._grams.scores(grams), weight)]
-        )
+        passages = Accumulator.for_thread(len(self._passages))
+        self._stems.accumulate(terms, passages)
+        self._grams.accumulate(grams, passages, weight)
+        own = passages.take()
         if not self.config.document_weight or not len(own.ids):
             return own
-        docs = SparseScores.combine(
-            [(self._doc_stems.scores(terms), 1.0), (self._doc_grams.scores(grams), weight)]
-        )
+        documents = Accumulator.for_thread(len(self.documents))
+        self._doc_stems.accumulate(terms, documents)
+        self._doc_grams.accumulate(grams, documents, weight)
+        docs = documents.take()
         # Every passage with a score belongs to a document with a score (it shares a term).
         doc_of = self._passage_doc[own.ids]
         # BM25Okapi gives negative scores when the corpus has very few documents (every idf
@@ -245,7 +246,7 @@ class Engine:
                 continue
             seen.add(token.term)
             df = max(self._stems.document_frequency(token.term), 1)
-            out.append(_Term(token, math.log(1 + (n - df + 0.5) / (df + 0.5))))
+            out.append(_Term(token.term, math.log(1 + (n - df + 0.5) / (df + 0.5))))
         return out
 
     def _hit(self, rank: int, pid: int, score: float, spans: tuple[tuple[int, int], ...]) -> Hit:
@@ -264,16 +265,26 @@ class Engine:
             date=doc.date,
         )
 
-    def _tokens(self, pid: int) -> list[Token]:
-        """A passage's tokens, analysed again on demand (cheaper in memory than keeping them)."""
-        cached = self._token_cache.get(pid)
+    def _terms(self, pid: int) -> frozenset[str]:
+        """A passage's distinct terms, analysed again on demand (cheaper in memory than keeping
+        them for every passage; the cache keeps the ones popular questions need)."""
+        cached = self._terms_cache.get(pid)
         if cached is None:
             passage = self._passages[pid]
-            cached = analyzer_for(passage.lang).tokens(passage.text)
-            if len(self._token_cache) >= _TOKEN_CACHE_SIZE:
-                self._token_cache.clear()
-            self._token_cache[pid] = cached
+            cached = frozenset(analyzer_for(passage.lang).terms(passage.text))
+            if len(self._terms_cache) >= _TERMS_CACHE_SIZE:
+                self._terms_cache.clear()
+            self._terms_cache[pid] = cached
         return cached
+
+    def _highlights(self, terms: Sequence[_Term], pid: int) -> tuple[tuple[int, int], ...]:
+        """Spans of the passage words that match a question word: what was matched is bold."""
+        passage = self._passages[pid]
+        return tuple(
+            (token.start, token.end)
+            for token in analyzer_for(passage.lang).tokens(passage.text)
+            if any(Analyzer.match(t.term, token.term) for t in terms)
+        )
 
     def passage_text(self, pid: int) -> str:
         return self._passages[pid].text
@@ -282,24 +293,20 @@ class Engine:
         return self.documents[self._passages[pid].document]
 
 
-def _coverage(
-    terms: Sequence[_Term], passage: Sequence[Token]
-) -> tuple[float, tuple[tuple[int, int], ...]]:
-    """Share of the question's weight that ``passage`` matches, and the matched words' spans."""
+def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:
+    """Share of the question's weight that the passage's words match (compound parts count
+    ``PART_MATCH``)."""
     total = sum(t.weight for t in terms)
     if total <= 0:
-        return 0.0, ()
+        return 0.0
     matched = 0.0
-    spans: set[tuple[int, int]] = set()
     for term in terms:
-        best = 0.0
-        for token in passage:
-            strength = Analyzer.match(term.token, token)
-            if strength:
-                best = max(best, strength)
-                spans.add((token.start, token.end))
-        matched += best * term.weight
-    return matched / total, tuple(sorted(spans))
+        if term.term in passage:
+            matched += term.weight
+        else:
+            best = max((Analyzer.match(term.term, word) for word in passage), default=0.0)
+            matched += best * term.weight
+    return matched / total
 
 
 def guess_question_language(query: str, default: str) -> str:

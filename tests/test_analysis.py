@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.analysis import Analyzer, analyzer_for, guess_language, variant_key
 
@@ -82,12 +84,12 @@ def test_hashtags_mentions_and_hyphens() -> None:
 def test_compound_parts_match_whole_words() -> None:
     compound = DE.tokens("Raketenangriffskampagne")[0]
     for part in ("Raketenangriffe", "Kampagne", "Angriffe"):
-        assert Analyzer.match(DE.tokens(part)[0], compound) == 0.5, part
-    assert Analyzer.match(DE.tokens("Wetter")[0], compound) == 0.0
-    assert Analyzer.match(compound, compound) == 1.0
-    grams = set(Analyzer.grams_of([compound]))
+        assert Analyzer.match(DE.terms(part)[0], compound.term) == 0.5, part
+    assert Analyzer.match(DE.terms("Wetter")[0], compound.term) == 0.0
+    assert Analyzer.match(compound.term, compound.term) == 1.0
+    grams = set(Analyzer.grams_of([compound.term]))
     # Every n-gram of "Kampagne" but the one at its start stands in the compound.
-    assert set(Analyzer.grams_of(DE.tokens("Kampagne"))) - {"^ka", "^kam"} <= grams
+    assert set(Analyzer.grams_of(DE.terms("Kampagne"))) - {"^ka", "^kam"} <= grams
 
 
 def test_token_spans_point_into_the_text() -> None:
@@ -119,3 +121,9 @@ def test_unsupported_language_is_refused() -> None:
 def test_odd_input_never_raises() -> None:
     for text in ["", "   ", "🙂🙂", "\u200f\u202e", "\x00\x01", "a" * 100_000, "#", "@", "--"]:
         DE.tokens(text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("aäbcßdeoöuü -#@'’.,KLMNSZ\u200f🙂1")), max_size=80))
+def test_fast_terms_equal_the_tokens_terms(text: str) -> None:
+    for analyzer in (DE, EN):
+        assert analyzer.terms(text) == [t.term for t in analyzer.tokens(text)]

@@ -108,3 +108,12 @@ def test_empty_and_whitespace() -> None:
     assert split_passages("") == []
     assert split_passages("  \n\n ") == []
     assert sentences("ohne Punkt") == ["ohne Punkt"]
+
+
+def test_passages_never_span_paragraphs() -> None:
+    text = "Erster Absatz, erster Satz. Zweiter Satz.\n\nZweiter Absatz beginnt hier. Und endet."
+    passages = split_passages(text, target_chars=10_000)
+    assert [p.text for p in passages] == [
+        "Erster Absatz, erster Satz. Zweiter Satz.",
+        "Zweiter Absatz beginnt hier. Und endet.",
+    ]

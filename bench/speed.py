@@ -1,0 +1,240 @@
+"""Speed at every corpus size: build time, memory and question latency of citebot's engine next to
+rank_bm25 in the same run, and the agreement of their top-10 rankings.
+
+Each size runs in a fresh subprocess so peak and retained memory are the process's own.
+Corpora are German-like and reproducible (fixed seed): Zipf-distributed made-up words with real
+German words mixed in. Questions are 2 to 4 words of a random passage, with question phrasing.
+
+Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from bot.analysis import analyzer_for
+from bot.corpus import Document
+from bot.index import top_k
+from bot.search import Engine, SearchConfig
+
+SEED = 20261128
+PASSAGES_PER_DOC = 5
+REAL_WORDS = (
+    "Russland Ukraine Kreml Putin Selenskyj Verhandlungen Waffenstillstand Offensive Front "
+    "Artillerie Drohnen Raketen Angriffe Infrastruktur Energie Stromnetz Charkiw Cherson Kiew "
+    "Donezk Luhansk Saporischschja Bachmut Awdijiwka Truppen Soldaten Brigade Verteidigung "
+    "Gegenoffensive Sanktionen Munition Lieferungen Panzer Flugabwehr Zugeständnisse Annexion "
+    "Mobilisierung Rekrutierung Schwarzmeerflotte Krim Brücke Getreide Hafen Odessa Nato Europa "
+    "Washington Berlin Scholz Biden Macron Lawrow Peskow Schoigu Gerassimow Wagner Prigoschin "
+    "Stellungen Vorstoß Rückzug Verluste Bericht Einschätzung Beamte Regierung Minister"
+).split()
+FUNCTION_WORDS = (
+    "der die das und in den von zu mit sich des auf für ist im dem nicht ein eine als auch es an "
+    "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum "
+    "war haben nur oder aber vor zur bis mehr durch man sein wurde sei"
+).split()
+QUESTION_STARTS = ("Was ist mit", "Was geschah bei", "Gibt es", "Wie steht es um", "")
+
+
+def _made_up_words(rng: random.Random, count: int) -> list[str]:
+    syllables = "ka ro mi tel sa ber un ge ver lan stra dor fin hei mut wal zen ko pri ast".split()
+    words: set[str] = set()
+    while len(words) < count:
+        word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        words.add(word.capitalize() if rng.random() < 0.4 else word)
+    return sorted(words)
+
+
+def make_corpus(passages: int, seed: int = SEED) -> tuple[list[Document], list[str]]:
+    """Documents of ~5 passages each, and the passage texts questions are drawn from."""
+    rng = random.Random(seed)
+    vocabulary = _made_up_words(rng, max(2_000, min(passages // 2, 200_000))) + REAL_WORDS * 3
+    rng.shuffle(vocabulary)
+    weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(vocabulary))]
+    cumulative = list(np.cumsum(weights))
+
+    def sentence() -> str:
+        content = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(6, 10))
+        glue = rng.choices(FUNCTION_WORDS, k=len(content))
+        words = [w for pair in zip(glue, content, strict=True) for w in pair]
+        return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+    documents: list[Document] = []
+    texts: list[str] = []
+    made = 0
+    doc_no = 0
+    while made < passages:
+        n = min(PASSAGES_PER_DOC, passages - made)
+        paragraphs = [" ".join(sentence() for _ in range(2)) for _ in range(n)]
+        texts.extend(paragraphs)
+        made += n
+        documents.append(
+            Document(
+                id=f"doc{doc_no:07d}.txt",
+                title=f"Lagebericht {doc_no}",
+                url=f"https://example.org/report/{doc_no}",
+                lang="de",
+                date=None,
+                text="\n\n".join(paragraphs),
+                path=f"doc{doc_no:07d}.txt",
+            )
+        )
+        doc_no += 1
+    return documents, texts
+
+
+def make_questions(texts: list[str], count: int, seed: int = SEED + 1) -> list[str]:
+    rng = random.Random(seed)
+    analyzer = analyzer_for("de")
+    questions: list[str] = []
+    while len(questions) < count:
+        words = [w.strip(".") for w in rng.choice(texts).split()]
+        content = [w for w in words if not analyzer.is_stop_word(w)]
+        picked = rng.sample(content, min(len(content), rng.randint(2, 4)))
+        questions.append(f"{rng.choice(QUESTION_STARTS)} {' '.join(picked)}?".strip())
+    return questions
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 1e6
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def _agreement(engine: Engine, questions: list[str], baseline: Any) -> float:
+    """Share of questions whose top-10 passage ids equal rank_bm25's on the same tokens
+    (ties allowed: an id may differ only where rank_bm25 gives both the same score)."""
+    analyzer = analyzer_for("de")
+    agree = 0
+    for question in questions:
+        tokens = analyzer.terms(question)
+        ours = top_k(engine._stems.scores(tokens), 10)
+        reference = baseline.get_scores(tokens)
+        positive = int((reference > 0).sum())
+        ref_ids = np.argsort(-reference, kind="stable")[: min(10, positive)]
+        if len(ours) != len(ref_ids):
+            continue
+        ours_scores = np.array([reference[pid] for pid, _ in ours])
+        if np.allclose(np.sort(ours_scores)[::-1], reference[ref_ids], rtol=0, atol=1e-9):
+            agree += 1
+    return agree / max(len(questions), 1)
+
+
+def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[str, Any]:
+    """One size, in this process (called in a fresh subprocess by main)."""
+    from rank_bm25 import BM25Okapi
+
+    documents, texts = make_corpus(passages)
+    questions = make_questions(texts, n_questions)
+    gc.collect()
+    before = _rss_mb()
+    started = time.perf_counter()
+    engine = Engine.build(documents, SearchConfig())
+    build_s = time.perf_counter() - started
+    del documents
+    gc.collect()
+    peak_mb = _peak_mb()
+    retained_mb = _rss_mb() - before
+    for question in questions[:5]:
+        engine.search(question, k=10)  # warm caches as a running bot would be
+    latencies = []
+    for question in questions:
+        t0 = time.perf_counter()
+        engine.search(question, k=10)
+        latencies.append((time.perf_counter() - t0) * 1000)
+
+    analyzer = analyzer_for("de")
+    corpus_tokens = [analyzer.terms(engine.passage_text(i)) for i in range(engine.stats.passages)]
+    baseline = BM25Okapi(corpus_tokens)
+    sample = questions[:baseline_questions]
+    baseline_ms = []
+    for question in sample:
+        tokens = analyzer.terms(question)
+        t0 = time.perf_counter()
+        baseline.get_scores(tokens)
+        baseline_ms.append((time.perf_counter() - t0) * 1000)
+    ours_stem_ms = []
+    for question in sample:
+        tokens = analyzer.terms(question)
+        t0 = time.perf_counter()
+        top_k(engine._stems.scores(tokens), 10)
+        ours_stem_ms.append((time.perf_counter() - t0) * 1000)
+    p50 = statistics.median(latencies)
+    baseline_p50 = statistics.median(baseline_ms)
+    return {
+        "passages": engine.stats.passages,
+        "build_s": round(build_s, 3),
+        "peak_mb": round(peak_mb, 1),
+        "retained_mb": round(retained_mb, 1),
+        "p50_ms": round(p50, 3),
+        "p95_ms": round(_percentile(latencies, 95), 3),
+        "baseline_p50_ms": round(baseline_p50, 3),
+        "speedup_p50": round(baseline_p50 / p50, 2) if p50 else None,
+        "stem_field_p50_ms": round(statistics.median(ours_stem_ms), 3),
+        "top10_agreement": round(_agreement(engine, sample, baseline), 4),
+        "first_answer_from_snapshot_s": None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts")
+    parser.add_argument("--questions", type=int, default=200, help="questions per size")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
+    args = parser.parse_args(argv)
+    if args.one:
+        baseline_questions = args.questions if args.one <= 100_000 else 20
+        print(json.dumps(measure(args.one, args.questions, baseline_questions)))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    results = []
+    for size in sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=3600,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        if not args.json:
+            r = results[-1]
+            print(
+                f"{r['passages']:>9,} passages  build {r['build_s']:7.2f} s  "
+                f"peak {r['peak_mb']:7.0f} MB  retained {r['retained_mb']:7.0f} MB  "
+                f"p50 {r['p50_ms']:8.2f} ms  p95 {r['p95_ms']:8.2f} ms  "
+                f"rank_bm25 p50 {r['baseline_p50_ms']:8.2f} ms  x{r['speedup_p50']}  "
+                f"stem field p50 {r['stem_field_p50_ms']:.3f} ms  "
+                f"top-10 agreement {r['top10_agreement']:.1%}",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps({"sizes": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
