@@ -1,11 +1,16 @@
-# citebot: installs the project the same way as the README (pip install .).
+# citebot: installs the project the same way as the README (pip install .) and runs the bot.
+#   docker build -t citebot .
+#   docker run -d --env-file .env -v "$PWD/corpus:/app/corpus:ro" citebot
+#   docker run --rm citebot citebot ask "Was fordert Scholz von Putin?"
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CORPUS_DIR=/app/corpus
+    CORPUS_DIR=/app/corpus \
+    WEBHOOK_PORT=8080 \
+    HEALTH_PORT=8081
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 citebot
@@ -18,5 +23,11 @@ COPY corpus ./corpus
 VOLUME ["/app/corpus"]
 
 USER 10001
-ENTRYPOINT ["citebot"]
-CMD ["index"]
+# WEBHOOK_PORT (webhook mode) and HEALTH_PORT (GET /healthz, answered in both modes).
+EXPOSE 8080 8081
+
+# slim has no curl: the probe uses Python's standard library; any error or non-200 fails it.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('HEALTH_PORT', '8081') + '/healthz', timeout=4)"]
+
+CMD ["citebot", "run"]

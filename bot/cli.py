@@ -99,6 +99,12 @@ class _Redact(logging.Filter):
         message = record.getMessage()
         if self._secret in message:
             record.msg, record.args = message.replace(self._secret, "[token]"), None
+        if record.exc_info and not record.exc_text:  # tracebacks can hold request URLs too
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self._secret, "[token]")
+        if record.stack_info and self._secret in record.stack_info:
+            record.stack_info = record.stack_info.replace(self._secret, "[token]")
         return True
 
 

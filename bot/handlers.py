@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import html
 import logging
 import re
 import time
@@ -28,7 +29,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.formatting import escape, fit_html, hit_html, render_answer_html, shorten
+from bot.formatting import (
+    MAX_MESSAGE_CHARS,
+    escape,
+    fit_html,
+    hit_html,
+    render_answer_html,
+    shorten,
+    utf16_len,
+)
 from bot.search import Answer
 from bot.service import CorpusHolder, FloodLimiter, QueryStore, Usage
 from bot.settings import Settings
@@ -63,7 +72,11 @@ _INLINE_PAGE = 5
 _INLINE_CACHE_SECONDS = 10
 _SOURCES_SHOWN = 50
 _TITLES_IN_HINT = 3
+_SKIPPED_LINE_CHARS = 300
+_MAX_PACKED_MESSAGES = 5
+_PACK_RESERVE = 200  # room for the "… and N more" line
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
 _ASK_RE = re.compile(r"^/ask(?:@(\w+))?(?:\s+|$)", re.IGNORECASE)
 
 T = TypeVar("T")
@@ -158,8 +171,9 @@ def _more_markup(answer: Answer, key: str, lang: str) -> InlineKeyboardMarkup | 
 
 
 def _clean_question(raw: str, limit: int) -> str:
-    """Whitespace collapsed, at most ``limit`` characters, never ending in a cut word."""
-    question = " ".join(raw.split())
+    """Markup typed as text dropped (HTML tags, entities), whitespace collapsed, at most
+    ``limit`` characters, never ending in a cut word."""
+    question = " ".join(html.unescape(_TAG_RE.sub(" ", raw)).split())
     if len(question) > limit:
         cut = question[: limit + 1]
         space = cut.rfind(" ")
@@ -422,27 +436,42 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _reply(message, body)
         return
 
-    def render(limit: int | None) -> str:
-        lines = [
-            escape(
-                text(
-                    "bot_reloaded",
-                    lang,
-                    documents=result.documents,
-                    passages=result.passages,
-                    seconds=result.seconds,
-                )
-            )
+    for skipped in result.skipped:
+        logger.warning("reload skipped %s: %s", skipped.path, skipped.reason)
+    summary = text(
+        "bot_reloaded",
+        lang,
+        documents=result.documents,
+        passages=result.passages,
+        seconds=result.seconds,
+    )
+    lines = [escape(summary)]
+    if result.skipped:
+        lines.append(escape(text("skipped_header", lang, count=len(result.skipped))))
+        lines += [
+            f"• {escape(shorten(f'{s.path}: {s.reason}', _SKIPPED_LINE_CHARS))}"
+            for s in result.skipped
         ]
-        if result.skipped:
-            lines.append(escape(text("skipped_header", lang, count=len(result.skipped))))
-            lines += [
-                f"• {escape(shorten(f'{s.path}: {s.reason}', limit or 300))}"
-                for s in result.skipped[:40]
-            ]
-        return "\n".join(lines)
+    for body in _pack_lines(lines, lang):
+        await _reply(message, body)
 
-    await _reply(message, fit_html(render, 300))
+
+def _pack_lines(lines: list[str], lang: str) -> list[str]:
+    """HTML lines (each far below the limit) packed into as few messages as fit; at most
+    ``_MAX_PACKED_MESSAGES``, the rest summed up in one line (the log lists every one)."""
+    messages: list[str] = []
+    current = ""
+    for index, line in enumerate(lines):
+        candidate = f"{current}\n{line}" if current else line
+        if current and utf16_len(candidate) > MAX_MESSAGE_CHARS - _PACK_RESERVE:
+            if len(messages) == _MAX_PACKED_MESSAGES - 1:
+                rest = escape(text("bot_skipped_more", lang, count=len(lines) - index))
+                return [*messages, f"{current}\n{rest}"]
+            messages.append(current)
+            current = line
+        else:
+            current = candidate
+    return [*messages, current] if current else messages
 
 
 def _uptime(seconds: float) -> str:
@@ -566,6 +595,8 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or update.inline_query is not None:
         return
     try:
-        await message.reply_text(text("bot_error", _lang(update)), parse_mode=None)
+        await send_with_retry(
+            lambda: message.reply_text(text("bot_error", _lang(update)), parse_mode=None)
+        )
     except TelegramError:
         logger.warning("could not tell the user about the error", exc_info=True)

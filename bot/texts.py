@@ -82,6 +82,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "{documents} Dokument(e) in der Sammlung:",
         "en": "{documents} document(s) in the collection:",
     },
+    "bot_skipped_more": {
+        "de": "… und {count} weitere; das Log nennt alle.",
+        "en": "… and {count} more; the log lists every one.",
+    },
     "bot_sources_more": {"de": "… und {count} weitere.", "en": "… and {count} more."},
     "bot_flood": {
         "de": "Langsam, bitte: höchstens {limit} Fragen pro Minute. Gleich geht es weiter.",
@@ -91,7 +95,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Das dürfen nur die Betreiber dieses Bots.",
         "en": "Only the operators of this bot may do that.",
     },
-    "bot_reloading": {"de": "Lade die Quellen neu …", "en": "Reloading the sources …"},
     "bot_reloaded": {
         "de": "Neu geladen: {documents} Dokument(e), {passages} Passagen in {seconds:.2f} s.",
         "en": "Reloaded: {documents} document(s), {passages} passages in {seconds:.2f} s.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -80,3 +81,37 @@ async def running_bot(
             if app.running:
                 await app.stop()
             await app.shutdown()
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """The test process's environment without any Telegram or webhook setting, plus ``values``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "HEALTH_"))
+    }
+    env.update(values)
+    return env
+
+
+class Lines:
+    """Collects a stream's lines; lets a test await one that contains a text."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Condition()
+        self.task = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            async with self._changed:
+                self.lines.append(line.decode("utf-8", "replace"))
+                self._changed.notify_all()
+
+    async def wait_for(self, needle: str, timeout: float = 20) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: any(needle in line for line in self.lines))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)

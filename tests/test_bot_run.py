@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from bot.app import file_url_for
 from bot.errors import SettingsError
 from bot.settings import load_settings, require_token
-from tests.bot_helpers import copy_corpus, free_port
+from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port
 from tests.botapi import BotApiStub
 
 NEW_DOC = """---
@@ -23,35 +22,6 @@ url: https://example.org/kartoffeln
 ---
 Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus.
 """
-
-
-def _env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
-    env.update(values)
-    return env
-
-
-class _Lines:
-    """Collects a stream's lines; lets a test await one that contains a text."""
-
-    def __init__(self, stream: asyncio.StreamReader) -> None:
-        self.lines: list[str] = []
-        self._changed = asyncio.Condition()
-        self.task = asyncio.create_task(self._read(stream))
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while line := await stream.readline():
-            async with self._changed:
-                self.lines.append(line.decode("utf-8", "replace"))
-                self._changed.notify_all()
-
-    async def wait_for(self, needle: str, timeout: float = 20) -> None:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: any(needle in line for line in self.lines))
-
-    @property
-    def text(self) -> str:
-        return "".join(self.lines)
 
 
 async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
@@ -67,7 +37,7 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_env(
+        env=clean_env(
             TELEGRAM_BOT_TOKEN=botapi.token,
             TELEGRAM_API_URL=botapi.base_url,
             CORPUS_DIR=str(corpus),
@@ -76,7 +46,7 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
         ),
     )
     assert proc.stdout is not None and proc.stderr is not None
-    out, err = _Lines(proc.stdout), _Lines(proc.stderr)
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
     try:
         await botapi.wait_polling(timeout=30)
         await err.wait_for("ready as @citebot_test_bot")
@@ -124,7 +94,7 @@ async def test_run_webhook_mode_stops_on_sigint(botapi: BotApiStub, tmp_path: Pa
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_env(
+        env=clean_env(
             TELEGRAM_BOT_TOKEN=botapi.token,
             TELEGRAM_API_URL=botapi.base_url,
             CORPUS_DIR=str(copy_corpus(tmp_path)),
@@ -136,7 +106,7 @@ async def test_run_webhook_mode_stops_on_sigint(botapi: BotApiStub, tmp_path: Pa
         ),
     )
     assert proc.stdout is not None and proc.stderr is not None
-    out, err = _Lines(proc.stdout), _Lines(proc.stderr)
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
     try:
         hook = await botapi.wait_for("setWebhook", timeout=30)
         assert hook.params["url"] == f"http://127.0.0.1:{port}/tg/hook"
@@ -172,7 +142,7 @@ async def test_run_without_a_valid_token(tmp_path: Path, token: str, problem: st
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=_env(TELEGRAM_BOT_TOKEN=token, CORPUS_DIR=str(copy_corpus(tmp_path))),
+        env=clean_env(TELEGRAM_BOT_TOKEN=token, CORPUS_DIR=str(copy_corpus(tmp_path))),
     )
     async with asyncio.timeout(30):
         stdout, stderr = await proc.communicate()
