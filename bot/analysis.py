@@ -152,8 +152,8 @@ class Analyzer:
         """The term of one word, or "" for a stop word."""
         term = self._term_cache.get(word)
         if term is None:
-            if fold(word) in self._stop:
-                term = ""
+            if fold(word) in self._stop or (len(word) == 1 and word.isalpha()):
+                term = ""  # a stop word, or a lone letter (an initial, "b" of a typed tag)
             else:
                 folded = unicodedata.normalize("NFKC", word).casefold()
                 stem = _strip_accents(self._stemmer.stemWord(folded))

@@ -37,6 +37,11 @@ def test_umlauts_and_typed_variants_agree(typed: str, proper: str) -> None:
     assert terms(typed) == terms(proper)
 
 
+def test_lone_letters_carry_no_weight() -> None:
+    assert terms("b Lavrov x") == terms("Lavrov")
+    assert terms("Joe R. Biden") == terms("Joe Biden")
+
+
 def test_inflections_share_a_stem() -> None:
     assert terms("Verhandlungen")[0] == terms("Verhandlung")[0]
     assert terms("Putins")[0] == terms("Putin")[0]
