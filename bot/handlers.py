@@ -420,16 +420,28 @@ def _is_admin(update: Update, services: BotServices) -> bool:
     return user is not None and user.id in services.settings.admin_ids
 
 
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reload (admins): read CORPUS_DIR again; the old corpus serves until the new one is ready."""
+async def _admin_request(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, BotServices, str] | None:
+    """Message, services and language of an admin command, or None after refusing a non-admin
+    (admins are numeric ids; usernames can change hands and never count)."""
     message = update.effective_message
     if message is None:
-        return
+        return None
     services = _services(context)
     lang = _lang(update)
     if not _is_admin(update, services):
         await _reply(message, escape(text("bot_admin_only", lang)))
+        return None
+    return message, services, lang
+
+
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload (admins): read CORPUS_DIR again; the old corpus serves until the new one is ready."""
+    request = await _admin_request(update, context)
+    if request is None:
         return
+    message, services, lang = request
     result = await services.holder.reload()
     if not result.ok:
         body = escape(text("bot_reload_failed", lang, reason=shorten(result.error, 3000)))
@@ -483,14 +495,10 @@ def _uptime(seconds: float) -> str:
 
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): uptime, corpus size, questions, share without answer, top misses."""
-    message = update.effective_message
-    if message is None:
+    request = await _admin_request(update, context)
+    if request is None:
         return
-    services = _services(context)
-    lang = _lang(update)
-    if not _is_admin(update, services):
-        await _reply(message, escape(text("bot_admin_only", lang)))
-        return
+    message, services, lang = request
     usage = services.usage
     stats = services.holder.engine.stats
     lines = [
