@@ -46,6 +46,7 @@ def load_corpus_for(settings: Settings) -> LoadedCorpus:
         settings.corpus_dir,
         search_config(settings),
         max_file_bytes=settings.max_file_mb * 1024 * 1024,
+        cache_dir=settings.cache_dir,
     )
 
 

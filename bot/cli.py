@@ -46,6 +46,7 @@ def _load(settings: Settings, corpus: Path | None) -> LoadedCorpus:
         corpus or settings.corpus_dir,
         search_config(settings),
         max_file_bytes=settings.max_file_mb * 1024 * 1024,
+        cache_dir=settings.cache_dir,
     )
 
 
@@ -85,6 +86,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         print(text("skipped_header", count=len(loaded.corpus.skipped)))
         for skipped in loaded.corpus.skipped:
             print(f"  {skipped.path}: {skipped.reason}")
+    print(text(f"snapshot_{loaded.snapshot}", path=settings.cache_dir))
     return 0
 
 
@@ -133,6 +135,7 @@ def _run(settings: Settings) -> int:
         loaded.load_seconds,
         stats.build_seconds,
     )
+    log.info("index snapshot: %s (%s)", loaded.snapshot, settings.cache_dir)
     for skipped in loaded.corpus.skipped:
         log.warning("skipped %s: %s", skipped.path, skipped.reason)
     try:

@@ -90,6 +90,66 @@ class BM25Field:
         self.avgdl = total / self.corpus_size if self.corpus_size else 0.0
         self._build_postings(np.asarray(term_ids, dtype=np.int64), np.asarray(doc_of, np.int64))
 
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        vocabulary: Sequence[str],
+        doc_len: FloatArray,
+        doc_ids: IntArray,
+        indptr: IntArray,
+        idf: FloatArray,
+        weights: FloatArray,
+        avgdl: float,
+        params: BM25Params | None = None,
+    ) -> BM25Field:
+        """A field from the arrays of a built one (``vocabulary`` in term-id order).
+
+        Checks that the arrays fit each other (ValueError if not), so a foreign or damaged set
+        can never index out of bounds or double-count a passage."""
+        n_terms = len(vocabulary)
+        size = len(doc_len)
+        checks = [
+            (doc_len.dtype == np.float64 and idf.dtype == np.float64, "float dtypes"),
+            (weights.dtype == np.float64, "weights dtype"),
+            (doc_ids.dtype == np.int64 and indptr.dtype == np.int64, "int dtypes"),
+            (doc_len.ndim == doc_ids.ndim == indptr.ndim == idf.ndim == weights.ndim == 1, "ndim"),
+            (len(indptr) == n_terms + 1 and len(idf) == n_terms, "term counts"),
+            (len(doc_ids) == len(weights), "postings lengths"),
+            (int(indptr[0]) == 0 and int(indptr[-1]) == len(doc_ids), "indptr bounds"),
+        ]
+        for ok, what in checks:
+            if not ok:
+                raise ValueError(f"inconsistent BM25 arrays: {what}")
+        if np.any(np.diff(indptr) < 0):
+            raise ValueError("inconsistent BM25 arrays: indptr decreases")
+        if len(doc_ids) and (int(doc_ids.min()) < 0 or int(doc_ids.max()) >= size):
+            raise ValueError("inconsistent BM25 arrays: passage id out of range")
+        if len(doc_ids) > 1:
+            # Within a term's postings the passage ids strictly increase.
+            rising = np.diff(doc_ids) > 0
+            starts = indptr[1:-1]
+            starts = starts[(starts > 0) & (starts < len(doc_ids))]
+            rising[starts - 1] = True
+            if not rising.all():
+                raise ValueError("inconsistent BM25 arrays: postings not sorted")
+        total = float(doc_len.sum())
+        if (total / size if size else 0.0) != avgdl:
+            raise ValueError("inconsistent BM25 arrays: avgdl")
+        field = cls.__new__(cls)
+        field.params = params or BM25Params()
+        field.corpus_size = size
+        field.vocabulary = {term: tid for tid, term in enumerate(vocabulary)}
+        if len(field.vocabulary) != n_terms:
+            raise ValueError("inconsistent BM25 arrays: repeated term")
+        field.doc_len = doc_len
+        field.avgdl = avgdl
+        field.doc_ids = doc_ids
+        field.indptr = indptr
+        field.idf = idf
+        field.weights = weights
+        return field
+
     def _build_postings(self, term_ids: IntArray, doc_ids: IntArray) -> None:
         n_terms = len(self.vocabulary)
         n = max(self.corpus_size, 1)

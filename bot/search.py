@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -179,6 +180,80 @@ class Engine:
             passage_doc,
             stats,
         )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        documents: Sequence[Document],
+        config: SearchConfig,
+        *,
+        passage_doc: npt.NDArray[np.int64],
+        passage_index: npt.NDArray[np.int64],
+        passage_lang: npt.NDArray[np.uint8],
+        langs: Sequence[str],
+        passage_texts: Sequence[str],
+        fields: Mapping[str, BM25Field],
+        languages: tuple[tuple[str, int], ...],
+        build_seconds: float = 0.0,
+    ) -> Engine:
+        """The engine :meth:`export_arrays` describes, over the same ``documents`` (see
+        :mod:`bot.snapshot`); ValueError if the parts do not fit together."""
+        n = len(passage_texts)
+        if not (len(passage_doc) == len(passage_index) == len(passage_lang) == n):
+            raise ValueError("passage arrays differ in length")
+        if n and (int(passage_doc.min()) < 0 or int(passage_doc.max()) >= len(documents)):
+            raise ValueError("passage of a document that is not there")
+        if n and int(passage_lang.max()) >= len(langs):
+            raise ValueError("passage language out of range")
+        stems, grams = fields["stems"], fields["grams"]
+        doc_stems, doc_grams = fields["doc_stems"], fields["doc_grams"]
+        if len(stems) != n or len(grams) != n:
+            raise ValueError("passage fields do not match the passages")
+        if len(doc_stems) != len(documents) or len(doc_grams) != len(documents):
+            raise ValueError("document fields do not match the documents")
+        lang_of = [analyzer_for(lang).lang for lang in langs]
+        passages = [
+            _Passage(doc, index, text, lang_of[code])
+            for doc, index, text, code in zip(
+                passage_doc.tolist(),
+                passage_index.tolist(),
+                passage_texts,
+                passage_lang.tolist(),
+                strict=True,
+            )
+        ]
+        stats = EngineStats(len(documents), n, languages, build_seconds)
+        return cls(
+            tuple(documents),
+            config,
+            passages,
+            stems,
+            grams,
+            doc_stems,
+            doc_grams,
+            passage_doc,
+            stats,
+        )
+
+    def export_arrays(self) -> dict[str, Any]:
+        """Everything but the documents that :meth:`from_arrays` needs to rebuild this engine."""
+        langs = sorted({p.lang for p in self._passages})
+        code = {lang: i for i, lang in enumerate(langs)}
+        n = len(self._passages)
+        return {
+            "passage_doc": self._passage_doc,
+            "passage_index": np.fromiter((p.index for p in self._passages), np.int64, n),
+            "passage_lang": np.fromiter((code[p.lang] for p in self._passages), np.uint8, n),
+            "langs": langs,
+            "passage_texts": [p.text for p in self._passages],
+            "fields": {
+                "stems": self._stems,
+                "grams": self._grams,
+                "doc_stems": self._doc_stems,
+                "doc_grams": self._doc_grams,
+            },
+            "languages": self.stats.languages,
+        }
 
     # -- questions -------------------------------------------------------------------------
 
@@ -348,20 +423,42 @@ def _fragment_part(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LoadedCorpus:
-    """An engine together with what loading its corpus found (for reports and /reload)."""
+    """An engine together with what loading its corpus found (for reports and /reload).
+
+    ``snapshot``: "loaded" (the engine came from the index snapshot), "written" (built and
+    saved), "unsaved" (built; the cache directory was not usable) or "off" (no cache dir)."""
 
     engine: Engine
     corpus: CorpusLoad
     load_seconds: float
+    snapshot: str = "off"
 
 
 def load_engine(
-    corpus_dir: str | Path, config: SearchConfig | None = None, *, max_file_bytes: int | None = None
+    corpus_dir: str | Path,
+    config: SearchConfig | None = None,
+    *,
+    max_file_bytes: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> LoadedCorpus:
-    """Read ``corpus_dir`` and build an engine over it; CorpusError if nothing usable is there."""
+    """Read ``corpus_dir`` and build an engine over it; CorpusError if nothing usable is there.
+
+    With ``cache_dir``, the engine comes from an index snapshot of exactly this corpus and
+    config if there is a sound one, and is saved there after a build otherwise
+    (:mod:`bot.snapshot`)."""
     config = config or SearchConfig()
     started = time.perf_counter()
     kwargs = {} if max_file_bytes is None else {"max_file_bytes": max_file_bytes}
     corpus = load_corpus(corpus_dir, default_lang=config.default_lang, **kwargs)
     load_seconds = time.perf_counter() - started
-    return LoadedCorpus(Engine.build(corpus.documents, config), corpus, load_seconds)
+    if cache_dir is None or str(cache_dir) == "":
+        return LoadedCorpus(Engine.build(corpus.documents, config), corpus, load_seconds)
+    from bot import snapshot
+
+    key = snapshot.snapshot_key(corpus.documents, config)
+    engine = snapshot.load_snapshot(corpus.documents, config, cache_dir, corpus_dir, key)
+    if engine is not None:
+        return LoadedCorpus(engine, corpus, load_seconds, "loaded")
+    engine = Engine.build(corpus.documents, config)
+    saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
+    return LoadedCorpus(engine, corpus, load_seconds, "written" if saved else "unsaved")

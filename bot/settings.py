@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,12 @@ __all__ = ["Settings", "load_settings", "require_token"]
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/citebot``, else ``~/.cache/citebot``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "citebot"
 
 
 class Settings(BaseSettings):
@@ -35,6 +42,8 @@ class Settings(BaseSettings):
     default_language: Literal["de", "en"] = "de"
     max_file_mb: int = Field(default=50, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Index snapshots (bot/snapshot.py); None (set it empty) disables them.
+    cache_dir: Path | None = Field(default_factory=default_cache_dir)
 
     # Telegram bot (`citebot run`)
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
@@ -91,6 +100,13 @@ class Settings(BaseSettings):
             return None
         if not _SECRET_RE.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_dir(cls, value: object) -> object:
+        if isinstance(value, str):
+            return Path(value.strip()).expanduser() if value.strip() else None
         return value
 
     @field_validator("health_port", mode="before")

@@ -14,6 +14,22 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Found {total} matching passage(s), showing {shown}:",
     },
     "source": {"de": "Quelle", "en": "Source"},
+    "snapshot_loaded": {
+        "de": "Index aus dem Snapshot in {path} geladen",
+        "en": "index loaded from the snapshot in {path}",
+    },
+    "snapshot_written": {
+        "de": "Index gebaut, Snapshot in {path} geschrieben",
+        "en": "index built, snapshot written to {path}",
+    },
+    "snapshot_unsaved": {
+        "de": "Index gebaut, Snapshot nicht geschrieben ({path} nicht nutzbar)",
+        "en": "index built, snapshot not written ({path} not usable)",
+    },
+    "snapshot_off": {
+        "de": "Index gebaut (Snapshots aus: CACHE_DIR ist leer)",
+        "en": "index built (snapshots off: CACHE_DIR is empty)",
+    },
     "index_summary": {
         "de": "{documents} Dokumente, {passages} Passagen ({languages}); geladen in {load_s:.2f} s,"
         " indexiert in {build_s:.2f} s",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import pytest_asyncio
 
 from tests.botapi import BotApiStub
@@ -18,3 +19,12 @@ async def botapi() -> AsyncIterator[BotApiStub]:
         yield stub
     finally:
         await stub.stop()
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Index snapshots go to a temporary directory, never to the user's ~/.cache."""
+    monkeypatch.setenv("CACHE_DIR", str(tmp_path_factory.getbasetemp() / "citebot-cache"))
+    yield

@@ -1,0 +1,385 @@
+"""Index snapshots on disk: save an :class:`~bot.search.Engine`, load it back instead of building.
+
+A snapshot is a directory ``<cache dir>/<corpus tag>-<key>/`` holding one ``.npy`` file per array
+(written with ``np.save``, read with ``np.load(..., allow_pickle=False)``: loading never runs code
+from the file) and ``manifest.json`` (format version, analyzer version, config, key, counts, and
+each array's file, dtype, shape and blake2b checksum). Strings (vocabularies, passage texts) are
+UTF-8 blobs with character offset arrays. Documents are not stored: the key is a hash of every
+loaded document, so the caller's documents are the snapshot's.
+
+The key covers the corpus content, :data:`~bot.analysis.ANALYZER_VERSION`, the index-time
+:class:`~bot.search.SearchConfig` fields, the BM25 parameters and :data:`SNAPSHOT_FORMAT`; any
+change gives a new key. A snapshot is written into a temporary directory next to its final place,
+fsynced and renamed, so a reader never sees a partial one. Anything wrong with a snapshot (bad
+JSON, another format, checksum mismatch, wrong dtype or shape, arrays inconsistent with each
+other) is logged at WARNING, the snapshot is deleted and the caller builds the engine again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.analysis import ANALYZER_VERSION
+from bot.corpus import Document
+from bot.index import BM25Field, BM25Params
+
+if TYPE_CHECKING:
+    from bot.search import Engine, SearchConfig
+
+__all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot", "snapshot_key"]
+
+logger = logging.getLogger(__name__)
+
+#: Bump on any change to the files or arrays of a snapshot.
+SNAPSHOT_FORMAT = 1
+MANIFEST = "manifest.json"
+#: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
+MAX_SNAPSHOTS = 4
+
+_FIELDS = ("stems", "grams", "doc_stems", "doc_grams")
+_FIELD_ARRAYS = {
+    "doc_len": np.float64,
+    "doc_ids": np.int64,
+    "indptr": np.int64,
+    "idf": np.float64,
+    "weights": np.float64,
+    "vocab_blob": np.uint8,
+    "vocab_offsets": np.int64,
+}
+_ENGINE_ARRAYS = {
+    "passage_doc": np.int64,
+    "passage_index": np.int64,
+    "passage_lang": np.uint8,
+    "text_blob": np.uint8,
+    "text_offsets": np.int64,
+}
+_CHUNK = 1 << 20
+
+
+class SnapshotError(Exception):
+    """A snapshot that must not be used (the message says why)."""
+
+
+# --------------------------------------------------------------------------- key
+
+
+def _index_config(config: SearchConfig) -> dict[str, Any]:
+    """The config fields that change passages or the index (the rest apply at question time)."""
+    return {
+        "passage_chars": config.passage_chars,
+        "max_sentences": config.max_sentences,
+        "default_lang": config.default_lang,
+        "bm25": asdict(BM25Params()),
+    }
+
+
+def corpus_hash(documents: Sequence[Document]) -> str:
+    """A hash of every field of every document, in order."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(len(documents).to_bytes(8, "little"))
+    for doc in documents:
+        for value in (doc.id, doc.title, doc.url, doc.lang, doc.date, doc.text, doc.path):
+            if value is None:
+                digest.update(b"\xff" * 8)
+                continue
+            data = value.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def snapshot_key(documents: Sequence[Document], config: SearchConfig) -> str:
+    """Changes with the corpus content, the analyzer, the index config and the format."""
+    head = json.dumps(
+        [SNAPSHOT_FORMAT, ANALYZER_VERSION, _index_config(config)], sort_keys=True
+    ).encode()
+    digest = hashlib.blake2b(head, digest_size=20)
+    digest.update(corpus_hash(documents).encode())
+    return digest.hexdigest()
+
+
+def _corpus_tag(corpus_dir: str | Path) -> str:
+    resolved = str(Path(corpus_dir).resolve())
+    return hashlib.blake2b(resolved.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+
+
+def snapshot_path(cache_dir: str | Path, corpus_dir: str | Path, key: str) -> Path:
+    return Path(cache_dir) / f"{_corpus_tag(corpus_dir)}-{key}"
+
+
+# --------------------------------------------------------------------------- strings
+
+
+def _pack_strings(strings: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """UTF-8 bytes of the joined strings and the character offsets of each one."""
+    joined = "".join(strings)
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings)), out=offsets[1:])
+    blob = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    return blob, offsets
+
+
+def _unpack_strings(blob: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> list[str]:
+    try:
+        joined = blob.tobytes().decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"string blob is not UTF-8: {exc}") from None
+    if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(joined):
+        raise SnapshotError("string offsets do not cover the blob")
+    if np.any(np.diff(offsets) < 0):
+        raise SnapshotError("string offsets decrease")
+    bounds = offsets.tolist()
+    return [joined[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+# --------------------------------------------------------------------------- save
+
+
+class _HashingWriter:
+    """A write-only file object that hashes what passes through (np.save writes in chunks)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self.digest = hashlib.blake2b()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self._file.write(data)
+        return len(data)
+
+
+def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+    parts = engine.export_arrays()
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
+    fields: dict[str, Any] = {}
+    for name in _FIELDS:
+        bm25: BM25Field = parts["fields"][name]
+        arrays[f"{name}.doc_len"] = bm25.doc_len
+        arrays[f"{name}.doc_ids"] = bm25.doc_ids
+        arrays[f"{name}.indptr"] = bm25.indptr
+        arrays[f"{name}.idf"] = bm25.idf
+        arrays[f"{name}.weights"] = bm25.weights
+        blob, offsets = _pack_strings(list(bm25.vocabulary))
+        arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"] = blob, offsets
+        fields[name] = {
+            "corpus_size": bm25.corpus_size,
+            "avgdl": bm25.avgdl,
+            "terms": len(bm25.vocabulary),
+            "params": asdict(bm25.params),
+        }
+    langs: list[str] = parts["langs"]
+    arrays["passage_doc"] = parts["passage_doc"]
+    arrays["passage_index"] = parts["passage_index"]
+    arrays["passage_lang"] = parts["passage_lang"]
+    arrays["text_blob"], arrays["text_offsets"] = _pack_strings(parts["passage_texts"])
+    meta = {"fields": fields, "langs": langs, "languages": [list(x) for x in parts["languages"]]}
+    return arrays, meta
+
+
+def save_snapshot(
+    engine: Engine, cache_dir: str | Path, corpus_dir: str | Path, key: str | None = None
+) -> Path | None:
+    """Write ``engine``'s snapshot; None (and a WARNING) if the cache directory is unusable."""
+    key = key or snapshot_key(engine.documents, engine.config)
+    final = snapshot_path(cache_dir, corpus_dir, key)
+    tmp: Path | None = None
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
+        arrays, meta = _arrays_of(engine)
+        described: dict[str, Any] = {}
+        for number, (name, array) in enumerate(arrays.items()):
+            file_name = f"{number:02d}.npy"
+            with open(tmp / file_name, "wb") as raw:
+                writer = _HashingWriter(raw)
+                np.save(writer, np.ascontiguousarray(array), allow_pickle=False)
+                raw.flush()
+                os.fsync(raw.fileno())
+            described[name] = {
+                "file": file_name,
+                "dtype": np.dtype(array.dtype).str,
+                "shape": list(array.shape),
+                "blake2b": writer.digest.hexdigest(),
+            }
+        manifest = {
+            "format": SNAPSHOT_FORMAT,
+            "analyzer": ANALYZER_VERSION,
+            "key": key,
+            "corpus": str(corpus_dir),
+            "config": asdict(engine.config),
+            "counts": {"documents": len(engine.documents), "passages": engine.stats.passages},
+            "created": time.time(),
+            "arrays": described,
+            **meta,
+        }
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as out:
+            json.dump(manifest, out, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        _fsync_dir(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / MANIFEST).exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process wrote it meanwhile
+        tmp = None
+        _fsync_dir(Path(cache_dir))
+        _prune(Path(cache_dir), final)
+        return final
+    except (OSError, ValueError) as exc:
+        logger.warning("index snapshot not written to %s: %s", cache_dir, exc)
+        return None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _prune(cache_dir: Path, keep: Path) -> None:
+    """Drop other snapshots of the same corpus directory, then all but the newest few."""
+    tag = keep.name.split("-", 1)[0]
+    snapshots = []
+    for entry in cache_dir.iterdir():
+        if entry == keep or not entry.is_dir() or not (entry / MANIFEST).exists():
+            continue
+        if entry.name.split("-", 1)[0] == tag:
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            snapshots.append(entry)
+    snapshots.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snapshots[MAX_SNAPSHOTS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_snapshot(
+    documents: Sequence[Document],
+    config: SearchConfig,
+    cache_dir: str | Path,
+    corpus_dir: str | Path,
+    key: str | None = None,
+) -> Engine | None:
+    """The engine stored for exactly these documents and config, or None (never raises).
+
+    A snapshot that is there but unusable is logged at WARNING and deleted."""
+    key = key or snapshot_key(documents, config)
+    path = snapshot_path(cache_dir, corpus_dir, key)
+    if not path.is_dir():
+        return None
+    try:
+        return _read(path, documents, config, key)
+    except Exception as exc:  # any failure means: do not trust it, rebuild
+        logger.warning("index snapshot %s is unusable, rebuilding: %s", path, exc)
+        shutil.rmtree(path, ignore_errors=True)
+        return None
+
+
+def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: str) -> Engine:
+    from bot.search import Engine
+
+    started = time.perf_counter()
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"manifest unreadable: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise SnapshotError("manifest is not an object")
+    if manifest.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"format {manifest.get('format')!r}, expected {SNAPSHOT_FORMAT}")
+    if manifest.get("analyzer") != ANALYZER_VERSION or manifest.get("key") != key:
+        raise SnapshotError("made for another analyzer, config or corpus")
+    counts = manifest["counts"]
+    if counts["documents"] != len(documents):
+        raise SnapshotError("document count differs")
+    described: Mapping[str, Any] = manifest["arrays"]
+    expected = {f"{f}.{a}": t for f in _FIELDS for a, t in _FIELD_ARRAYS.items()}
+    expected.update(_ENGINE_ARRAYS)
+    if set(described) != set(expected):
+        raise SnapshotError("unexpected set of arrays")
+    # Hashing dominates; hashlib and file reads release the GIL, so check files in parallel.
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        loaded = pool.map(
+            lambda item: _load_array(path, described[item[0]], item[1]), expected.items()
+        )
+        arrays = dict(zip(expected, loaded, strict=True))
+
+    fields: dict[str, BM25Field] = {}
+    for name in _FIELDS:
+        meta = manifest["fields"][name]
+        vocabulary = _unpack_strings(arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"])
+        fields[name] = BM25Field.from_arrays(
+            vocabulary=vocabulary,
+            doc_len=arrays[f"{name}.doc_len"],
+            doc_ids=arrays[f"{name}.doc_ids"],
+            indptr=arrays[f"{name}.indptr"],
+            idf=arrays[f"{name}.idf"],
+            weights=arrays[f"{name}.weights"],
+            avgdl=float(meta["avgdl"]),
+            params=BM25Params(**meta["params"]),
+        )
+    texts = _unpack_strings(arrays["text_blob"], arrays["text_offsets"])
+    langs = [str(x) for x in manifest["langs"]]
+    languages = tuple((str(lang), int(n)) for lang, n in manifest["languages"])
+    return Engine.from_arrays(
+        documents,
+        config,
+        passage_doc=arrays["passage_doc"],
+        passage_index=arrays["passage_index"],
+        passage_lang=arrays["passage_lang"],
+        langs=langs,
+        passage_texts=texts,
+        fields=fields,
+        languages=languages,
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def _load_array(path: Path, described: Mapping[str, Any], dtype: type) -> np.ndarray[Any, Any]:
+    file_name = str(described["file"])
+    if "/" in file_name or "\\" in file_name or file_name.startswith("."):
+        raise SnapshotError(f"bad file name {file_name!r}")
+    if np.dtype(described["dtype"]) != np.dtype(dtype):
+        raise SnapshotError(f"{file_name}: dtype {described['dtype']} in the manifest")
+    with open(path / file_name, "rb") as file:
+        digest = hashlib.blake2b()
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+        if digest.hexdigest() != described["blake2b"]:
+            raise SnapshotError(f"{file_name}: checksum mismatch")
+        file.seek(0)
+        array = np.load(file, allow_pickle=False)
+    if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype):
+        raise SnapshotError(f"{file_name}: wrong dtype")
+    if list(array.shape) != list(described["shape"]) or array.ndim != 1:
+        raise SnapshotError(f"{file_name}: wrong shape")
+    return array
