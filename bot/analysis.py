@@ -32,6 +32,8 @@ __all__ = [
     "Analyzer",
     "Token",
     "analyzer_for",
+    "gram_set",
+    "grams_of_term",
     "guess_language",
     "variant_key",
 ]
@@ -235,6 +237,17 @@ def _grams(term: str) -> tuple[str, ...]:
         else:
             grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
     return tuple(grams)
+
+
+def grams_of_term(term: str) -> tuple[str, ...]:
+    """The n-grams of one term, repeats included (the n-gram field's tokens for it)."""
+    return _grams(term)
+
+
+@lru_cache(maxsize=200_000)
+def gram_set(term: str) -> frozenset[str]:
+    """The distinct n-grams of one term."""
+    return frozenset(_grams(term))
 
 
 _ANALYZERS: dict[str, Analyzer] = {}

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Accumulator", "BM25Field", "BM25Params", "SparseScores", "top_k"]
+__all__ = [
+    "Accumulator",
+    "BM25Field",
+    "BM25Params",
+    "ForwardIndex",
+    "SparseScores",
+    "top_k",
+    "unique_counts",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -59,11 +67,50 @@ class SparseScores:
         return _sum_by_id(ids, weights)
 
 
+def unique_counts(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Sorted distinct keys and how often each occurs (a plain sort: numpy's hash-based
+    ``unique`` is several times slower on the tens of millions of keys a build makes)."""
+    if not len(keys):
+        return keys.astype(np.int64), np.zeros(0, dtype=np.int64)
+    ordered = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(ordered)))
+    return ordered[starts], counts
+
+
 def _sum_by_id(ids: IntArray, weights: FloatArray) -> SparseScores:
     """Sum ``weights`` per id, adding in input order (so float sums match a sequential loop)."""
     unique, inverse = np.unique(ids, return_inverse=True)
     sums = np.bincount(inverse, weights=weights, minlength=len(unique)).astype(np.float64)
     return SparseScores(unique.astype(np.int64, copy=False), sums)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardIndex:
+    """Each passage's (term id, term frequency) pairs in CSR form: what a passage contains, for
+    scoring the n-gram field of a few candidates (see :mod:`bot.grams`)."""
+
+    indptr: IntArray
+    terms: IntArray
+    tf: IntArray
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def check(self, units: int, n_terms: int) -> None:
+        """ValueError unless the arrays describe ``units`` units over ``n_terms`` terms."""
+        ok = (
+            self.indptr.dtype == self.terms.dtype == self.tf.dtype == np.int64
+            and len(self.indptr) == units + 1
+            and len(self.terms) == len(self.tf)
+            and int(self.indptr[0]) == 0
+            and int(self.indptr[-1]) == len(self.terms)
+            and not np.any(np.diff(self.indptr) < 0)
+            and (not len(self.terms) or (self.terms.min() >= 0 and self.terms.max() < n_terms))
+            and (not len(self.tf) or self.tf.min() > 0)
+        )
+        if not ok:
+            raise ValueError("inconsistent forward index")
 
 
 class BM25Field:
@@ -101,6 +148,7 @@ class BM25Field:
         idf: FloatArray,
         weights: FloatArray,
         avgdl: float,
+        forward: ForwardIndex,
         params: BM25Params | None = None,
     ) -> BM25Field:
         """A field from the arrays of a built one (``vocabulary`` in term-id order).
@@ -148,13 +196,15 @@ class BM25Field:
         field.indptr = indptr
         field.idf = idf
         field.weights = weights
+        forward.check(size, n_terms)
+        field.forward = forward
         return field
 
     def _build_postings(self, term_ids: IntArray, doc_ids: IntArray) -> None:
         n_terms = len(self.vocabulary)
         n = max(self.corpus_size, 1)
         # One (term, passage) pair per occurrence; counting unique pairs gives the term frequency.
-        pairs, tf = np.unique(term_ids * n + doc_ids, return_counts=True)
+        pairs, tf = unique_counts(term_ids * n + doc_ids)
         post_terms = pairs // n
         self.doc_ids: IntArray = (pairs % n).astype(np.int64)
         df = np.bincount(post_terms, minlength=n_terms).astype(np.float64)
@@ -162,6 +212,13 @@ class BM25Field:
         np.cumsum(df.astype(np.int64), out=self.indptr[1:])
         self.idf = self._idf(df)
         self.weights: FloatArray = self._weights(post_terms, tf.astype(np.float64))
+        # The same pairs ordered by passage: each passage's terms, ascending.
+        order = np.argsort(self.doc_ids, kind="stable")
+        forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.doc_ids, minlength=self.corpus_size), out=forward_indptr[1:])
+        self.forward = ForwardIndex(
+            forward_indptr, post_terms[order].astype(np.int64), tf[order].astype(np.int64)
+        )
 
     def _idf(self, df: FloatArray) -> FloatArray:
         """rank_bm25's idf: log((N - df + 0.5) / (df + 0.5)); negative ones become eps * mean."""

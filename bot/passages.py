@@ -64,7 +64,9 @@ _CLOSING_QUOTES = "»”›’"
 _AMBIGUOUS_QUOTES = "“\"'"
 _URL_RE = re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)\]”“\"'»]", re.IGNORECASE)
 _END_RE = re.compile(r"[.!?…]+")
-_TOKEN_BEFORE_RE = re.compile(r"(\S+)$")
+_NEXT_WORD_RE = re.compile(r"\s*(\S+)")
+_INTERESTING_RE = re.compile(r"[.!?…„«‹‚»”›’“\"\n]")
+_LOOK_BEHIND = 100
 _SENTENCE_END = ".!?…:;”“\"»)]'’"
 _MAX_QUOTE = 600  # a quotation longer than this is treated as a stray quote mark
 
@@ -138,41 +140,39 @@ def split_sentences(text: str) -> list[Sentence]:
     depth = 0
     quote_start = -1
     n = len(text)
-    i = 0
-    while i < n:
+    skip_to = 0
+    # Only quotes, sentence punctuation and line breaks change the state: jump between them.
+    for found in _INTERESTING_RE.finditer(text):
+        i = found.start()
+        if i < skip_to:
+            continue
         ch = text[i]
+        if depth > 0 and i - quote_start > _MAX_QUOTE:
+            depth = 0  # a stray quote mark, not a quotation
         if ch in _OPENING_QUOTES or (ch in '“"' and depth == 0 and _opens_quote(text, i)):
             depth += 1
             quote_start = i
-        elif (ch in _CLOSING_QUOTES or ch in '“"') and depth > 0:
-            depth -= 1
-        elif ch == "\n" and depth > 0 and i - quote_start > _MAX_QUOTE:
-            depth = 0
-        if depth > 0 and i - quote_start > _MAX_QUOTE:
-            depth = 0
-        if ch in ".!?…" and depth == 0:
-            m = _END_RE.match(text, i)
-            assert m is not None
-            end = m.end()
+            continue
+        if ch in _CLOSING_QUOTES or ch in '“"':
+            depth = max(depth - 1, 0)
+            continue
+        if ch not in ".!?…":
+            continue
+        m = _END_RE.match(text, i)
+        assert m is not None
+        end = m.end()
+        if depth == 0:
             while end < n and text[end] in _CLOSING_QUOTES + '“")]':
                 end += 1
             if _ends_sentence(text, i, end, protected):
                 boundaries.add(end)
-            i = max(end, i + 1)
-            continue
-        if ch in ".!?…" and depth > 0:
+        elif end < n and (text[end] in _CLOSING_QUOTES or text[end] in '“"'):
             # "Er sagte: „Wir kommen.“ Dann ..." ends after the closing quote.
-            m = _END_RE.match(text, i)
-            assert m is not None
-            end = m.end()
-            if end < n and (text[end] in _CLOSING_QUOTES or text[end] in '“"'):
-                depth -= 1
-                end += 1
-                if _ends_sentence(text, i, end, protected):
-                    boundaries.add(end)
-            i = max(end, i + 1)
-            continue
-        i += 1
+            depth -= 1
+            end += 1
+            if _ends_sentence(text, i, end, protected):
+                boundaries.add(end)
+        skip_to = max(end, i + 1)
     return _spans(text, sorted(boundaries))
 
 
@@ -193,14 +193,16 @@ def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int
         return True
     if end - dot > 1:  # "..." or ".." ellipsis
         return True
-    before = _TOKEN_BEFORE_RE.search(text, 0, dot)
-    word = before.group(1) if before else ""
-    rest = text[end:].lstrip()
-    next_word = rest.split(maxsplit=1)[0] if rest else ""
+    # Look only at the words around the period: slicing or searching from the start of the
+    # text here would make splitting quadratic in the document's length.
+    window = text[max(0, dot - _LOOK_BEHIND) : dot]
+    before = window.split()
+    word = before.pop() if before and not window[-1].isspace() else ""
+    prev_word = before[-1] if before else ""
+    following = _NEXT_WORD_RE.match(text, end)
+    next_word = following.group(1) if following else ""
     if not next_word:
         return True
-    prev_words = text[: dot - len(word)].split()
-    prev_word = prev_words[-1] if prev_words else ""
     if _is_abbreviation(word):
         return False
     if _ordinal_continues(word, next_word, prev_word):

@@ -3,10 +3,15 @@ call :class:`Engine`, so they rank and cut off exactly alike.
 
 Ranking: a passage's score is its own relevance plus ``document_weight`` times its document's,
 where relevance = BM25(terms) + ``gram_weight`` * BM25(3- and 4-grams of the terms). Each of the
-four fields (stems and grams, of passages and of whole documents) is exact BM25Okapi (see
-:mod:`bot.index`). The n-gram fields find compounds and transliterations; the document fields let
-a passage that answers the question win over one that merely repeats its words elsewhere
-(measured on XQuAD-de in docs/BENCHMARKS.md).
+four fields (terms and n-grams, of passages and of whole documents) is exact BM25Okapi (see
+:mod:`bot.index` and :mod:`bot.grams`). The n-gram fields find compounds and transliterations;
+the document fields let a passage that answers the question win over one that merely repeats its
+words elsewhere (measured on XQuAD-de in docs/BENCHMARKS.md).
+
+An n-gram index would be ten times the size of the word index, so the ranking runs in two
+stages: the word index finds the ``rerank`` best candidates by the question's terms and their
+spelling neighbours (vocabulary terms sharing most of their n-grams), then the full score above is
+computed for those candidates only, from their terms.
 
 No answer: BM25 scores are not comparable across questions or corpus sizes, so the cut-off asks a
 question that is: how much of the question's content does a passage cover? Each content word of
@@ -21,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,8 +36,11 @@ import numpy.typing as npt
 
 from bot.analysis import Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
+from bot.grams import GramField, TermGrams
 from bot.index import Accumulator, BM25Field, SparseScores, top_k
 from bot.passages import split_passages
+
+FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "Answer",
@@ -62,6 +70,10 @@ class SearchConfig:
     min_coverage: float = 0.4
     min_relative_score: float = 0.2
     candidates: int = 50
+    rerank: int = 100
+    neighbours: int = 10
+    neighbour_dice: float = 0.4
+    neighbour_weight: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +137,16 @@ class Engine:
     config: SearchConfig
     _passages: list[_Passage] = field(repr=False)
     _stems: BM25Field = field(repr=False)
-    _grams: BM25Field = field(repr=False)
     _doc_stems: BM25Field = field(repr=False)
-    _doc_grams: BM25Field = field(repr=False)
+    _term_grams: TermGrams = field(repr=False)
+    _grams: GramField = field(repr=False)
+    _doc_grams: GramField = field(repr=False)
     _passage_doc: npt.NDArray[np.int64] = field(repr=False)
     stats: EngineStats
     _terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    _neighbour_cache: dict[str, tuple[tuple[str, float], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, documents: Sequence[Document], config: SearchConfig | None = None) -> Engine:
@@ -138,16 +154,13 @@ class Engine:
         started = time.perf_counter()
         passages: list[_Passage] = []
         stem_docs: list[list[str]] = []
-        gram_docs: list[list[str]] = []
         doc_stems: list[list[str]] = []
-        doc_grams: list[list[str]] = []
         langs: dict[str, int] = {}
         for doc_no, doc in enumerate(documents):
             analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
             title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
             all_stems: list[str] = []
-            all_grams: list[str] = []
             for p in split_passages(
                 doc.text,
                 target_chars=config.passage_chars,
@@ -157,29 +170,40 @@ class Engine:
                 terms = analyzer.terms(p.text)
                 passages.append(_Passage(doc_no, p.index, p.text, analyzer.lang))
                 stem_docs.append(terms)
-                gram_docs.append(Analyzer.grams_of(terms))
-                all_stems.extend(stem_docs[-1])
-                all_grams.extend(gram_docs[-1])
+                all_stems.extend(terms)
             doc_stems.append(all_stems)
-            doc_grams.append(all_grams)
         passage_doc = np.fromiter((p.document for p in passages), np.int64, len(passages))
+        stems = BM25Field(stem_docs)
+        del stem_docs
+        documents_field = BM25Field(doc_stems)
+        del doc_stems
+        # Both fields number terms by first occurrence in the same stream, so their ids agree.
+        vocabulary = list(stems.vocabulary)
+        if vocabulary != list(documents_field.vocabulary):
+            raise AssertionError("passage and document vocabularies differ")
+        term_grams = TermGrams(vocabulary)
         stats = EngineStats(
             documents=len(documents),
             passages=len(passages),
             languages=tuple(sorted(langs.items())),
-            build_seconds=time.perf_counter() - started,
+            build_seconds=0.0,
         )
-        return cls(
+        engine = cls(
             tuple(documents),
             config,
             passages,
-            BM25Field(stem_docs),
-            BM25Field(gram_docs),
-            BM25Field(doc_stems),
-            BM25Field(doc_grams),
+            stems,
+            documents_field,
+            term_grams,
+            GramField(stems.forward, term_grams),
+            GramField(documents_field.forward, term_grams),
             passage_doc,
             stats,
         )
+        object.__setattr__(
+            engine, "stats", replace(stats, build_seconds=time.perf_counter() - started)
+        )
+        return engine
 
     @classmethod
     def from_arrays(
@@ -193,6 +217,8 @@ class Engine:
         langs: Sequence[str],
         passage_texts: Sequence[str],
         fields: Mapping[str, BM25Field],
+        term_grams: TermGrams,
+        gram_fields: Mapping[str, tuple[FloatArray, FloatArray]],
         languages: tuple[tuple[str, int], ...],
         build_seconds: float = 0.0,
     ) -> Engine:
@@ -205,12 +231,19 @@ class Engine:
             raise ValueError("passage of a document that is not there")
         if n and int(passage_lang.max()) >= len(langs):
             raise ValueError("passage language out of range")
-        stems, grams = fields["stems"], fields["grams"]
-        doc_stems, doc_grams = fields["doc_stems"], fields["doc_grams"]
-        if len(stems) != n or len(grams) != n:
+        stems, doc_stems = fields["stems"], fields["doc_stems"]
+        if len(stems) != n:
             raise ValueError("passage fields do not match the passages")
-        if len(doc_stems) != len(documents) or len(doc_grams) != len(documents):
+        if len(doc_stems) != len(documents):
             raise ValueError("document fields do not match the documents")
+        if list(stems.vocabulary) != list(doc_stems.vocabulary) or list(
+            term_grams.vocabulary
+        ) != list(stems.vocabulary):
+            raise ValueError("vocabularies differ")
+        length, idf = gram_fields["grams"]
+        grams = GramField.from_arrays(stems.forward, term_grams, length=length, idf=idf)
+        length, idf = gram_fields["doc_grams"]
+        doc_grams = GramField.from_arrays(doc_stems.forward, term_grams, length=length, idf=idf)
         lang_of = [analyzer_for(lang).lang for lang in langs]
         passages = [
             _Passage(doc, index, text, lang_of[code])
@@ -228,8 +261,9 @@ class Engine:
             config,
             passages,
             stems,
-            grams,
             doc_stems,
+            term_grams,
+            grams,
             doc_grams,
             passage_doc,
             stats,
@@ -246,11 +280,11 @@ class Engine:
             "passage_lang": np.fromiter((code[p.lang] for p in self._passages), np.uint8, n),
             "langs": langs,
             "passage_texts": [p.text for p in self._passages],
-            "fields": {
-                "stems": self._stems,
-                "grams": self._grams,
-                "doc_stems": self._doc_stems,
-                "doc_grams": self._doc_grams,
+            "fields": {"stems": self._stems, "doc_stems": self._doc_stems},
+            "term_grams": self._term_grams,
+            "gram_fields": {
+                "grams": (self._grams.length, self._grams.idf),
+                "doc_grams": (self._doc_grams.length, self._doc_grams.idf),
             },
             "languages": self.stats.languages,
         }
@@ -282,31 +316,64 @@ class Engine:
         )
         return Answer(query, hits, len(accepted), offset, lang)
 
-    def scores(self, query: str) -> SparseScores:
-        """Combined scores of every passage sharing a term with ``query`` (for benchmarks)."""
-        lang = guess_question_language(query, self.config.default_lang)
-        return self._scores(analyzer_for(lang).tokens(query))
-
     def _scores(self, tokens: list[Token]) -> SparseScores:
+        """Full scores of the ``rerank`` best candidates of the word index."""
         terms = [t.term for t in tokens]
-        grams = Analyzer.grams_of(terms)
-        weight = self.config.gram_weight
+        config = self.config
+        # Stage 1: the word index, widened by each term's spelling neighbours.
         passages = Accumulator.for_thread(len(self._passages))
         self._stems.accumulate(terms, passages)
-        self._grams.accumulate(grams, passages, weight)
         own = passages.take()
-        if not self.config.document_weight or not len(own.ids):
-            return own
+        near = self._near(terms)
+        passages.add(own.ids, own.scores)
+        for term, weight in near:
+            self._stems.accumulate((term,), passages, weight)
+        wide = passages.take()
+        if not len(wide.ids):
+            return wide
         documents = Accumulator.for_thread(len(self.documents))
         self._doc_stems.accumulate(terms, documents)
-        self._doc_grams.accumulate(grams, documents, weight)
-        docs = documents.take()
-        # Every passage with a score belongs to a document with a score (it shares a term).
-        doc_of = self._passage_doc[own.ids]
-        # BM25Okapi gives negative scores when the corpus has very few documents (every idf
-        # negative); such a context says nothing, so it counts as zero.
-        context = np.maximum(docs.scores[np.searchsorted(docs.ids, doc_of)], 0.0)
-        return SparseScores(own.ids, own.scores + self.config.document_weight * context)
+        doc_own = documents.take()
+        if config.document_weight:
+            documents.add(doc_own.ids, doc_own.scores)
+            for term, weight in near:
+                self._doc_stems.accumulate((term,), documents, weight)
+            doc_wide = documents.take()
+            wide = SparseScores(
+                wide.ids,
+                wide.scores
+                + config.document_weight * _context(doc_wide, self._passage_doc[wide.ids]),
+            )
+        candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
+        # Stage 2: the full score of each candidate, n-gram fields included.
+        grams = Analyzer.grams_of(terms)
+        score = _lookup(own, candidates) + config.gram_weight * self._grams.scores(
+            grams, candidates
+        )
+        if config.document_weight:
+            docs = np.unique(self._passage_doc[candidates])
+            doc_score = _lookup(doc_own, docs) + config.gram_weight * self._doc_grams.scores(
+                grams, docs
+            )
+            context = _context(SparseScores(docs, doc_score), self._passage_doc[candidates])
+            score = score + config.document_weight * context
+        return SparseScores(candidates, score)
+
+    def _near(self, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """Spelling neighbours of the question's terms, with their stage-1 weights."""
+        config = self.config
+        out: list[tuple[str, float]] = []
+        for term in dict.fromkeys(terms):
+            found = self._neighbour_cache.get(term)
+            if found is None:
+                found = tuple(
+                    self._term_grams.neighbours(term, config.neighbours, config.neighbour_dice)
+                )
+                if len(self._neighbour_cache) >= _TERMS_CACHE_SIZE:
+                    self._neighbour_cache.clear()
+                self._neighbour_cache[term] = found
+            out.extend((word, config.neighbour_weight * dice) for word, dice in found)
+        return out
 
     def _rank(self, tokens: list[Token]) -> list[tuple[int, float]]:
         return top_k(self._scores(tokens), self.config.candidates)
@@ -364,8 +431,24 @@ class Engine:
     def passage_text(self, pid: int) -> str:
         return self._passages[pid].text
 
-    def passage_document(self, pid: int) -> Document:
-        return self.documents[self._passages[pid].document]
+
+def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:
+    """``scores`` at ``ids`` (both ascending), zero where an id has no score."""
+    out = np.zeros(len(ids), dtype=np.float64)
+    if len(scores.ids) and len(ids):
+        where = np.minimum(np.searchsorted(scores.ids, ids), len(scores.ids) - 1)
+        found = scores.ids[where] == ids
+        out[found] = scores.scores[where[found]]
+    return out
+
+
+def _context(documents: SparseScores, doc_of: npt.NDArray[np.int64]) -> FloatArray:
+    """Each passage's document score. BM25Okapi gives negative scores when the corpus has very
+    few documents (every idf negative); such a context says nothing, so it counts as zero."""
+    order = np.argsort(doc_of, kind="stable")
+    values = np.empty(len(doc_of), dtype=np.float64)
+    values[order] = _lookup(documents, doc_of[order])
+    return np.maximum(values, 0.0)
 
 
 def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:

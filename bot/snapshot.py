@@ -36,7 +36,8 @@ import numpy.typing as npt
 
 from bot.analysis import ANALYZER_VERSION
 from bot.corpus import Document
-from bot.index import BM25Field, BM25Params
+from bot.grams import TermGrams
+from bot.index import BM25Field, BM25Params, ForwardIndex
 
 if TYPE_CHECKING:
     from bot.search import Engine, SearchConfig
@@ -46,12 +47,12 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
 
-_FIELDS = ("stems", "grams", "doc_stems", "doc_grams")
+_FIELDS = ("stems", "doc_stems")
 _FIELD_ARRAYS = {
     "doc_len": np.float64,
     "doc_ids": np.int64,
@@ -60,13 +61,22 @@ _FIELD_ARRAYS = {
     "weights": np.float64,
     "vocab_blob": np.uint8,
     "vocab_offsets": np.int64,
+    "fwd_indptr": np.int64,
+    "fwd_terms": np.int64,
+    "fwd_tf": np.int64,
 }
+_TERM_GRAM_ARRAYS = ("indptr", "grams", "terms_by_gram", "gram_indptr", "distinct")
+_GRAM_FIELDS = ("grams", "doc_grams")
 _ENGINE_ARRAYS = {
     "passage_doc": np.int64,
     "passage_index": np.int64,
     "passage_lang": np.uint8,
     "text_blob": np.uint8,
     "text_offsets": np.int64,
+    "term_grams.gram_blob": np.uint8,
+    "term_grams.gram_offsets": np.int64,
+    **{f"term_grams.{name}": np.int64 for name in _TERM_GRAM_ARRAYS},
+    **{f"{name}.{part}": np.float64 for name in _GRAM_FIELDS for part in ("length", "idf")},
 }
 _CHUNK = 1 << 20
 
@@ -176,6 +186,9 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
         arrays[f"{name}.weights"] = bm25.weights
         blob, offsets = _pack_strings(list(bm25.vocabulary))
         arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"] = blob, offsets
+        arrays[f"{name}.fwd_indptr"] = bm25.forward.indptr
+        arrays[f"{name}.fwd_terms"] = bm25.forward.terms
+        arrays[f"{name}.fwd_tf"] = bm25.forward.tf
         fields[name] = {
             "corpus_size": bm25.corpus_size,
             "avgdl": bm25.avgdl,
@@ -187,6 +200,13 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
     arrays["passage_index"] = parts["passage_index"]
     arrays["passage_lang"] = parts["passage_lang"]
     arrays["text_blob"], arrays["text_offsets"] = _pack_strings(parts["passage_texts"])
+    term_grams = parts["term_grams"]
+    gram_blob, gram_offsets = _pack_strings(list(term_grams.gram_ids))
+    arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"] = gram_blob, gram_offsets
+    for name, array in term_grams.export().items():
+        arrays[f"term_grams.{name}"] = array
+    for name, (length, idf) in parts["gram_fields"].items():
+        arrays[f"{name}.length"], arrays[f"{name}.idf"] = length, idf
     meta = {"fields": fields, "langs": langs, "languages": [list(x) for x in parts["languages"]]}
     return arrays, meta
 
@@ -345,8 +365,17 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
             idf=arrays[f"{name}.idf"],
             weights=arrays[f"{name}.weights"],
             avgdl=float(meta["avgdl"]),
+            forward=ForwardIndex(
+                arrays[f"{name}.fwd_indptr"], arrays[f"{name}.fwd_terms"], arrays[f"{name}.fwd_tf"]
+            ),
             params=BM25Params(**meta["params"]),
         )
+    term_grams = TermGrams.from_arrays(
+        list(fields["stems"].vocabulary),
+        _unpack_strings(arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"]),
+        {name: arrays[f"term_grams.{name}"] for name in _TERM_GRAM_ARRAYS},
+    )
+    gram_fields = {name: (arrays[f"{name}.length"], arrays[f"{name}.idf"]) for name in _GRAM_FIELDS}
     texts = _unpack_strings(arrays["text_blob"], arrays["text_offsets"])
     langs = [str(x) for x in manifest["langs"]]
     languages = tuple((str(lang), int(n)) for lang, n in manifest["languages"])
@@ -359,6 +388,8 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         langs=langs,
         passage_texts=texts,
         fields=fields,
+        term_grams=term_grams,
+        gram_fields=gram_fields,
         languages=languages,
         build_seconds=time.perf_counter() - started,
     )

@@ -1,0 +1,259 @@
+"""The n-gram field without an n-gram index.
+
+Character n-grams of the terms find compounds and spelling variants, and they lift XQuAD-de from
+0.945 to 0.961 paragraph MRR@10 (docs/BENCHMARKS.md). But an inverted index of them holds ~260
+postings per passage, ten times the word index: too much memory and too slow at a million
+passages. So citebot scores the n-gram field only where it matters:
+
+* :class:`TermGrams` maps every vocabulary term to its n-grams (a small matrix over the
+  vocabulary, not the passages). It also finds a question term's *neighbours*, vocabulary terms
+  sharing most of its n-grams, so the word index can find candidate passages by them.
+* :class:`GramField` keeps the n-gram field's BM25 statistics (document frequency of each gram,
+  n-gram length of each unit) and computes, for a few candidate units, exactly the BM25Okapi
+  score an n-gram index would give them, from the units' terms (a forward index).
+
+Document frequencies are counted exactly up to ``SAMPLE_UNITS`` units and estimated from an evenly
+spaced sample of that many units above it (their idf changes little; the counting would cost
+more than everything else in a build).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.analysis import gram_set, grams_of_term
+from bot.index import BM25Params, ForwardIndex, unique_counts
+
+__all__ = ["SAMPLE_UNITS", "ForwardIndex", "GramField", "TermGrams"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+SAMPLE_UNITS = 100_000
+
+
+def _gather(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Positions of the CSR ``rows``' entries, and for each the row's place in ``rows``."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    if not total:
+        return np.zeros(0, dtype=np.int64), owner
+    offsets = np.cumsum(lengths) - lengths
+    positions = np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, lengths)
+    return positions, owner
+
+
+class TermGrams:
+    """The n-grams of every vocabulary term, both ways round."""
+
+    def __init__(self, vocabulary: Sequence[str]) -> None:
+        self.gram_ids: dict[str, int] = {}
+        ids = self.gram_ids
+        flat: list[int] = []
+        indptr = [0]
+        for term in vocabulary:
+            for gram in grams_of_term(term):  # with repeats: a gram's tf counts them
+                gid = ids.get(gram)
+                if gid is None:
+                    gid = ids[gram] = len(ids)
+                flat.append(gid)
+            indptr.append(len(flat))
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.grams = np.asarray(flat, dtype=np.int64)
+        self.lengths = np.diff(self.indptr)
+        # gram -> terms containing it (each term once), for finding neighbours.
+        term_of = np.repeat(np.arange(len(vocabulary), dtype=np.int64), self.lengths)
+        pairs, _ = unique_counts(self.grams * max(len(vocabulary), 1) + term_of)
+        n = max(len(vocabulary), 1)
+        by_gram = pairs // n
+        self.terms_by_gram = pairs % n
+        self.gram_indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(by_gram, minlength=len(ids)), out=self.gram_indptr[1:])
+        self.distinct = np.array([len(gram_set(t)) for t in vocabulary], dtype=np.int64)
+        self.vocabulary = vocabulary
+
+    def export(self) -> dict[str, IntArray]:
+        """The arrays :meth:`from_arrays` needs (besides the vocabulary and the gram strings)."""
+        return {
+            "indptr": self.indptr,
+            "grams": self.grams,
+            "terms_by_gram": self.terms_by_gram,
+            "gram_indptr": self.gram_indptr,
+            "distinct": self.distinct,
+        }
+
+    @classmethod
+    def from_arrays(
+        cls, vocabulary: Sequence[str], gram_strings: Sequence[str], arrays: dict[str, IntArray]
+    ) -> TermGrams:
+        """Rebuilt from :meth:`export`; ValueError if the parts do not fit together."""
+        self = cls.__new__(cls)
+        self.vocabulary = vocabulary
+        self.gram_ids = {g: i for i, g in enumerate(gram_strings)}
+        self.indptr = arrays["indptr"]
+        self.grams = arrays["grams"]
+        self.terms_by_gram = arrays["terms_by_gram"]
+        self.gram_indptr = arrays["gram_indptr"]
+        self.distinct = arrays["distinct"]
+        n_terms, n_grams = len(vocabulary), len(gram_strings)
+        ok = (
+            len(self.gram_ids) == n_grams
+            and all(a.dtype == np.int64 and a.ndim == 1 for a in arrays.values())
+            and len(self.indptr) == n_terms + 1
+            and int(self.indptr[0]) == 0
+            and int(self.indptr[-1]) == len(self.grams)
+            and not np.any(np.diff(self.indptr) < 0)
+            and len(self.gram_indptr) == n_grams + 1
+            and int(self.gram_indptr[0]) == 0
+            and int(self.gram_indptr[-1]) == len(self.terms_by_gram)
+            and not np.any(np.diff(self.gram_indptr) < 0)
+            and len(self.distinct) == n_terms
+            and (not len(self.grams) or (self.grams.min() >= 0 and self.grams.max() < n_grams))
+            and (
+                not len(self.terms_by_gram)
+                or (self.terms_by_gram.min() >= 0 and self.terms_by_gram.max() < n_terms)
+            )
+        )
+        if not ok:
+            raise ValueError("inconsistent n-gram arrays")
+        self.lengths = np.diff(self.indptr)
+        return self
+
+    def neighbours(self, term: str, limit: int, min_dice: float) -> list[tuple[str, float]]:
+        """Vocabulary terms other than ``term`` whose n-gram sets overlap it by at least
+        ``min_dice`` (Dice coefficient), most similar first, at most ``limit``."""
+        own = [self.gram_ids[g] for g in gram_set(term) if g in self.gram_ids]
+        if not own or limit <= 0:
+            return []
+        positions, _ = _gather(self.gram_indptr, np.asarray(own, dtype=np.int64))
+        terms, shared = np.unique(self.terms_by_gram[positions], return_counts=True)
+        dice = 2 * shared / (len(gram_set(term)) + self.distinct[terms])
+        keep = dice >= min_dice
+        terms, dice = terms[keep], dice[keep]
+        order = np.lexsort((terms, -dice))
+        out: list[tuple[str, float]] = []
+        for i in order:
+            word = self.vocabulary[int(terms[i])]
+            if word != term:
+                out.append((word, float(dice[i])))
+                if len(out) == limit:
+                    break
+        return out
+
+
+class GramField:
+    """BM25Okapi statistics of the n-gram field over a set of units (passages or documents)."""
+
+    def __init__(
+        self,
+        forward: ForwardIndex,
+        term_grams: TermGrams,
+        params: BM25Params | None = None,
+        sample: int = SAMPLE_UNITS,
+    ) -> None:
+        self.params = params or BM25Params()
+        self.forward = forward
+        self.term_grams = term_grams
+        n = len(forward)
+        self.corpus_size = n
+        # A unit's n-gram length: each term occurrence brings all of its n-grams.
+        per_entry = forward.tf * term_grams.lengths[forward.terms]
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(forward.indptr))
+        self.length = np.bincount(owner, weights=per_entry, minlength=n).astype(np.float64)
+        self.avgdl = float(self.length.sum()) / n if n else 0.0
+        df = self._document_frequency(sample)
+        self.idf = self._idf(df)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        forward: ForwardIndex,
+        term_grams: TermGrams,
+        *,
+        length: FloatArray,
+        idf: FloatArray,
+        params: BM25Params | None = None,
+    ) -> GramField:
+        """Rebuilt from a built field's ``length`` and ``idf``; ValueError if they do not fit."""
+        n = len(forward)
+        if not (
+            length.dtype == idf.dtype == np.float64
+            and len(length) == n
+            and len(idf) == len(term_grams.gram_ids)
+        ):
+            raise ValueError("inconsistent n-gram field")
+        self = cls.__new__(cls)
+        self.params = params or BM25Params()
+        self.forward = forward
+        self.term_grams = term_grams
+        self.corpus_size = n
+        self.length = length
+        self.avgdl = float(length.sum()) / n if n else 0.0
+        self.idf = idf
+        return self
+
+    def _document_frequency(self, sample: int) -> FloatArray:
+        n = self.corpus_size
+        n_grams = len(self.term_grams.gram_ids)
+        if n == 0:
+            return np.zeros(n_grams, dtype=np.float64)
+        units = np.arange(n, dtype=np.int64)
+        if n > sample:
+            units = np.linspace(0, n - 1, sample).astype(np.int64)
+        counts = np.zeros(n_grams, dtype=np.float64)
+        for chunk in np.array_split(units, max(1, len(units) // 20_000)):
+            positions, owner = _gather(self.forward.indptr, chunk)
+            terms = self.forward.terms[positions]
+            gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
+            grams = self.term_grams.grams[gram_pos]
+            pairs, _ = unique_counts(owner[term_owner] * n_grams + grams)
+            counts += np.bincount(pairs % n_grams, minlength=n_grams)
+        if n > sample:
+            counts *= n / len(units)
+        return counts
+
+    def _idf(self, df: FloatArray) -> FloatArray:
+        """rank_bm25's idf over the grams that occur; negative ones become eps * mean."""
+        n = self.corpus_size
+        occurring = df > 0
+        idf = np.zeros(len(df), dtype=np.float64)
+        values = [math.log(n - d + 0.5) - math.log(d + 0.5) for d in df[occurring].tolist()]
+        if values:
+            column = np.array(values)
+            average = sum(values) / len(values)
+            column[column < 0] = self.params.epsilon * average
+            idf[occurring] = column
+        return idf
+
+    def scores(self, query_grams: Sequence[str], units: IntArray) -> FloatArray:
+        """The n-gram field's BM25 score of each of ``units`` for ``query_grams`` (repeats
+        count again, as in rank_bm25)."""
+        out = np.zeros(len(units), dtype=np.float64)
+        ids = self.term_grams.gram_ids
+        known = [ids[g] for g in query_grams if g in ids]
+        if not known or not len(units) or self.avgdl == 0:
+            return out
+        distinct, multiplicity = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
+        slot = np.full(len(ids), -1, dtype=np.int64)
+        slot[distinct] = np.arange(len(distinct))
+        positions, owner = _gather(self.forward.indptr, units)
+        terms = self.forward.terms[positions]
+        tf = self.forward.tf[positions]
+        gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
+        grams_slot = slot[self.term_grams.grams[gram_pos]]
+        hit = grams_slot >= 0
+        cell = owner[term_owner[hit]] * len(distinct) + grams_slot[hit]
+        counts = np.bincount(
+            cell, weights=tf[term_owner[hit]], minlength=len(units) * len(distinct)
+        ).reshape(len(units), len(distinct))
+        k1, b = self.params.k1, self.params.b
+        dl = self.length[units][:, None]
+        saturation = counts * (k1 + 1) / (counts + k1 * (1 - b + b * dl / self.avgdl))
+        weights = self.idf[distinct] * multiplicity
+        scores: FloatArray = (saturation * weights).sum(axis=1)
+        return scores
