@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Passage", "Sentence", "split_passages", "split_sentences"]
+__all__ = ["Passage", "Sentence", "passage_text", "split_passages", "split_sentences"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +232,11 @@ def _spans(text: str, boundaries: list[int]) -> list[Sentence]:
 def _clean(text: str) -> str:
     """Passage text: line breaks become spaces (same length, so spans stay valid)."""
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+
+def passage_text(text: str, start: int, end: int) -> str:
+    """The text of the passage at ``start:end`` of a document's ``text``, as quoted."""
+    return _clean(text[start:end])
 
 
 def split_passages(

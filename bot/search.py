@@ -38,7 +38,7 @@ from bot.analysis import Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.grams import GramField, TermGrams
 from bot.index import Accumulator, BM25Field, SparseScores, top_k
-from bot.passages import split_passages
+from bot.passages import passage_text, split_passages
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -124,6 +124,39 @@ class _Passage:
 
 
 @dataclass(frozen=True, slots=True)
+class Passages:
+    """Where every passage stands in its document: arrays, not a million objects (the texts are
+    the documents' own, sliced when a passage is quoted)."""
+
+    document: npt.NDArray[np.int64]
+    index: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    lang: npt.NDArray[np.uint8]
+    langs: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.document)
+
+    def check(self, documents: Sequence[Document]) -> None:
+        """ValueError unless every passage lies inside its document's text."""
+        n = len(self.document)
+        if not (len(self.index) == len(self.start) == len(self.end) == len(self.lang) == n):
+            raise ValueError("passage arrays differ in length")
+        if not n:
+            return
+        if int(self.document.min()) < 0 or int(self.document.max()) >= len(documents):
+            raise ValueError("passage of a document that is not there")
+        if int(self.lang.max()) >= len(self.langs):
+            raise ValueError("passage language out of range")
+        lengths = np.fromiter((len(d.text) for d in documents), np.int64, len(documents))
+        if np.any(self.start < 0) or np.any(self.end < self.start):
+            raise ValueError("passage span out of order")
+        if np.any(self.end > lengths[self.document]):
+            raise ValueError("passage span beyond its document")
+
+
+@dataclass(frozen=True, slots=True)
 class _Term:
     term: str
     weight: float
@@ -135,15 +168,13 @@ class Engine:
 
     documents: tuple[Document, ...]
     config: SearchConfig
-    _passages: list[_Passage] = field(repr=False)
+    _passages: Passages = field(repr=False)
     _stems: BM25Field = field(repr=False)
     _doc_stems: BM25Field = field(repr=False)
     _term_grams: TermGrams = field(repr=False)
     _grams: GramField = field(repr=False)
     _doc_grams: GramField = field(repr=False)
-    _passage_doc: npt.NDArray[np.int64] = field(repr=False)
     stats: EngineStats
-    _terms_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
     _neighbour_cache: dict[str, tuple[tuple[str, float], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -152,7 +183,12 @@ class Engine:
     def build(cls, documents: Sequence[Document], config: SearchConfig | None = None) -> Engine:
         config = config or SearchConfig()
         started = time.perf_counter()
-        passages: list[_Passage] = []
+        p_doc: list[int] = []
+        p_index: list[int] = []
+        p_start: list[int] = []
+        p_end: list[int] = []
+        p_lang: list[int] = []
+        lang_codes: dict[str, int] = {}
         stem_docs: list[list[str]] = []
         doc_stems: list[list[str]] = []
         langs: dict[str, int] = {}
@@ -168,11 +204,22 @@ class Engine:
                 title_lines=title_lines,
             ):
                 terms = analyzer.terms(p.text)
-                passages.append(_Passage(doc_no, p.index, p.text, analyzer.lang))
+                p_doc.append(doc_no)
+                p_index.append(p.index)
+                p_start.append(p.start)
+                p_end.append(p.end)
+                p_lang.append(lang_codes.setdefault(analyzer.lang, len(lang_codes)))
                 stem_docs.append(terms)
                 all_stems.extend(terms)
             doc_stems.append(all_stems)
-        passage_doc = np.fromiter((p.document for p in passages), np.int64, len(passages))
+        passages = Passages(
+            np.asarray(p_doc, dtype=np.int64),
+            np.asarray(p_index, dtype=np.int64),
+            np.asarray(p_start, dtype=np.int64),
+            np.asarray(p_end, dtype=np.int64),
+            np.asarray(p_lang, dtype=np.uint8),
+            tuple(lang_codes),
+        )
         stems = BM25Field(stem_docs)
         del stem_docs
         documents_field = BM25Field(doc_stems)
@@ -197,7 +244,6 @@ class Engine:
             term_grams,
             GramField(stems.forward, term_grams),
             GramField(documents_field.forward, term_grams),
-            passage_doc,
             stats,
         )
         object.__setattr__(
@@ -211,11 +257,7 @@ class Engine:
         documents: Sequence[Document],
         config: SearchConfig,
         *,
-        passage_doc: npt.NDArray[np.int64],
-        passage_index: npt.NDArray[np.int64],
-        passage_lang: npt.NDArray[np.uint8],
-        langs: Sequence[str],
-        passage_texts: Sequence[str],
+        passages: Passages,
         fields: Mapping[str, BM25Field],
         term_grams: TermGrams,
         gram_fields: Mapping[str, tuple[FloatArray, FloatArray]],
@@ -224,13 +266,8 @@ class Engine:
     ) -> Engine:
         """The engine :meth:`export_arrays` describes, over the same ``documents`` (see
         :mod:`bot.snapshot`); ValueError if the parts do not fit together."""
-        n = len(passage_texts)
-        if not (len(passage_doc) == len(passage_index) == len(passage_lang) == n):
-            raise ValueError("passage arrays differ in length")
-        if n and (int(passage_doc.min()) < 0 or int(passage_doc.max()) >= len(documents)):
-            raise ValueError("passage of a document that is not there")
-        if n and int(passage_lang.max()) >= len(langs):
-            raise ValueError("passage language out of range")
+        passages.check(documents)
+        n = len(passages)
         stems, doc_stems = fields["stems"], fields["doc_stems"]
         if len(stems) != n:
             raise ValueError("passage fields do not match the passages")
@@ -244,17 +281,6 @@ class Engine:
         grams = GramField.from_arrays(stems.forward, term_grams, length=length, idf=idf)
         length, idf = gram_fields["doc_grams"]
         doc_grams = GramField.from_arrays(doc_stems.forward, term_grams, length=length, idf=idf)
-        lang_of = [analyzer_for(lang).lang for lang in langs]
-        passages = [
-            _Passage(doc, index, text, lang_of[code])
-            for doc, index, text, code in zip(
-                passage_doc.tolist(),
-                passage_index.tolist(),
-                passage_texts,
-                passage_lang.tolist(),
-                strict=True,
-            )
-        ]
         stats = EngineStats(len(documents), n, languages, build_seconds)
         return cls(
             tuple(documents),
@@ -265,21 +291,13 @@ class Engine:
             term_grams,
             grams,
             doc_grams,
-            passage_doc,
             stats,
         )
 
     def export_arrays(self) -> dict[str, Any]:
         """Everything but the documents that :meth:`from_arrays` needs to rebuild this engine."""
-        langs = sorted({p.lang for p in self._passages})
-        code = {lang: i for i, lang in enumerate(langs)}
-        n = len(self._passages)
         return {
-            "passage_doc": self._passage_doc,
-            "passage_index": np.fromiter((p.index for p in self._passages), np.int64, n),
-            "passage_lang": np.fromiter((code[p.lang] for p in self._passages), np.uint8, n),
-            "langs": langs,
-            "passage_texts": [p.text for p in self._passages],
+            "passages": self._passages,
             "fields": {"stems": self._stems, "doc_stems": self._doc_stems},
             "term_grams": self._term_grams,
             "gram_fields": {
@@ -342,7 +360,7 @@ class Engine:
             wide = SparseScores(
                 wide.ids,
                 wide.scores
-                + config.document_weight * _context(doc_wide, self._passage_doc[wide.ids]),
+                + config.document_weight * _context(doc_wide, self._passages.document[wide.ids]),
             )
         candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
         # Stage 2: the full score of each candidate, n-gram fields included.
@@ -351,11 +369,11 @@ class Engine:
             grams, candidates
         )
         if config.document_weight:
-            docs = np.unique(self._passage_doc[candidates])
+            docs = np.unique(self._passages.document[candidates])
             doc_score = _lookup(doc_own, docs) + config.gram_weight * self._doc_grams.scores(
                 grams, docs
             )
-            context = _context(SparseScores(docs, doc_score), self._passage_doc[candidates])
+            context = _context(SparseScores(docs, doc_score), self._passages.document[candidates])
             score = score + config.document_weight * context
         return SparseScores(candidates, score)
 
@@ -391,8 +409,14 @@ class Engine:
             out.append(_Term(token.term, math.log(1 + (n - df + 0.5) / (df + 0.5))))
         return out
 
+    def _passage(self, pid: int) -> _Passage:
+        table = self._passages
+        doc = int(table.document[pid])
+        text = passage_text(self.documents[doc].text, int(table.start[pid]), int(table.end[pid]))
+        return _Passage(doc, int(table.index[pid]), text, table.langs[int(table.lang[pid])])
+
     def _hit(self, rank: int, pid: int, score: float, spans: tuple[tuple[int, int], ...]) -> Hit:
-        passage = self._passages[pid]
+        passage = self._passage(pid)
         doc = self.documents[passage.document]
         return Hit(
             rank=rank,
@@ -408,20 +432,15 @@ class Engine:
         )
 
     def _terms(self, pid: int) -> frozenset[str]:
-        """A passage's distinct terms, analysed again on demand (cheaper in memory than keeping
-        them for every passage; the cache keeps the ones popular questions need)."""
-        cached = self._terms_cache.get(pid)
-        if cached is None:
-            passage = self._passages[pid]
-            cached = frozenset(analyzer_for(passage.lang).terms(passage.text))
-            if len(self._terms_cache) >= _TERMS_CACHE_SIZE:
-                self._terms_cache.clear()
-            self._terms_cache[pid] = cached
-        return cached
+        """A passage's distinct terms, read from the forward index."""
+        forward = self._stems.forward
+        ids = forward.terms[forward.indptr[pid] : forward.indptr[pid + 1]]
+        vocabulary = self._term_grams.vocabulary
+        return frozenset(vocabulary[i] for i in ids.tolist())
 
     def _highlights(self, terms: Sequence[_Term], pid: int) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
-        passage = self._passages[pid]
+        passage = self._passage(pid)
         return tuple(
             (token.start, token.end)
             for token in analyzer_for(passage.lang).tokens(passage.text)
@@ -429,7 +448,7 @@ class Engine:
         )
 
     def passage_text(self, pid: int) -> str:
-        return self._passages[pid].text
+        return self._passage(pid).text
 
 
 def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:

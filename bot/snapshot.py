@@ -3,7 +3,7 @@
 A snapshot is a directory ``<cache dir>/<corpus tag>-<key>/`` holding one ``.npy`` file per array
 (written with ``np.save``, read with ``np.load(..., allow_pickle=False)``: loading never runs code
 from the file) and ``manifest.json`` (format version, analyzer version, config, key, counts, and
-each array's file, dtype, shape and blake2b checksum). Strings (vocabularies, passage texts) are
+each array's file, dtype, shape and blake2b checksum). Strings (vocabularies, n-grams) are
 UTF-8 blobs with character offset arrays. Documents are not stored: the key is a hash of every
 loaded document, so the caller's documents are the snapshot's.
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from bot.analysis import ANALYZER_VERSION
+from bot.analysis import ANALYZER_VERSION, analyzer_for
 from bot.corpus import Document
 from bot.grams import TermGrams
 from bot.index import BM25Field, BM25Params, ForwardIndex
@@ -47,7 +47,7 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
@@ -71,8 +71,8 @@ _ENGINE_ARRAYS = {
     "passage_doc": np.int64,
     "passage_index": np.int64,
     "passage_lang": np.uint8,
-    "text_blob": np.uint8,
-    "text_offsets": np.int64,
+    "passage_start": np.int64,
+    "passage_end": np.int64,
     "term_grams.gram_blob": np.uint8,
     "term_grams.gram_offsets": np.int64,
     **{f"term_grams.{name}": np.int64 for name in _TERM_GRAM_ARRAYS},
@@ -195,11 +195,13 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
             "terms": len(bm25.vocabulary),
             "params": asdict(bm25.params),
         }
-    langs: list[str] = parts["langs"]
-    arrays["passage_doc"] = parts["passage_doc"]
-    arrays["passage_index"] = parts["passage_index"]
-    arrays["passage_lang"] = parts["passage_lang"]
-    arrays["text_blob"], arrays["text_offsets"] = _pack_strings(parts["passage_texts"])
+    passages = parts["passages"]
+    langs: list[str] = list(passages.langs)
+    arrays["passage_doc"] = passages.document
+    arrays["passage_index"] = passages.index
+    arrays["passage_lang"] = passages.lang
+    arrays["passage_start"] = passages.start
+    arrays["passage_end"] = passages.end
     term_grams = parts["term_grams"]
     gram_blob, gram_offsets = _pack_strings(list(term_grams.gram_ids))
     arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"] = gram_blob, gram_offsets
@@ -325,7 +327,7 @@ def load_snapshot(
 
 
 def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: str) -> Engine:
-    from bot.search import Engine
+    from bot.search import Engine, Passages
 
     started = time.perf_counter()
     try:
@@ -376,17 +378,20 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         {name: arrays[f"term_grams.{name}"] for name in _TERM_GRAM_ARRAYS},
     )
     gram_fields = {name: (arrays[f"{name}.length"], arrays[f"{name}.idf"]) for name in _GRAM_FIELDS}
-    texts = _unpack_strings(arrays["text_blob"], arrays["text_offsets"])
-    langs = [str(x) for x in manifest["langs"]]
+    langs = tuple(analyzer_for(str(x)).lang for x in manifest["langs"])
     languages = tuple((str(lang), int(n)) for lang, n in manifest["languages"])
+    passages = Passages(
+        arrays["passage_doc"],
+        arrays["passage_index"],
+        arrays["passage_start"],
+        arrays["passage_end"],
+        arrays["passage_lang"],
+        langs,
+    )
     return Engine.from_arrays(
         documents,
         config,
-        passage_doc=arrays["passage_doc"],
-        passage_index=arrays["passage_index"],
-        passage_lang=arrays["passage_lang"],
-        langs=langs,
-        passage_texts=texts,
+        passages=passages,
         fields=fields,
         term_grams=term_grams,
         gram_fields=gram_fields,
