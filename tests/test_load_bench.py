@@ -1,0 +1,49 @@
+"""bench/load.py in-process: the real bot under concurrent users loses and doubles nothing."""
+
+from __future__ import annotations
+
+import json
+
+from bench.load import run
+from tests.bot_helpers import REPO_CORPUS
+
+KEYS = {
+    "passages",
+    "mode",
+    "users",
+    "questions_per_user",
+    "questions_per_minute_setting",
+    "engine_p50_ms",
+    "logged_errors",
+    "sequential",
+    "load",
+}
+LOAD_KEYS = {
+    "planned",
+    "asked",
+    "answered",
+    "lost",
+    "duplicates",
+    "throttled",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "throughput_per_s",
+    "overhead_p50_ms",
+}
+
+
+async def test_load_bench_polling_loses_nothing() -> None:
+    result = await run(
+        corpus=REPO_CORPUS, users=20, questions_per_user=2, sequential=10, timeout=60
+    )
+    result = json.loads(json.dumps(result))  # it is plain JSON
+    assert result.keys() >= KEYS
+    load, seq = result["load"], result["sequential"]
+    assert load.keys() >= LOAD_KEYS and LOAD_KEYS - {"duplicates", "throttled"} <= seq.keys()
+    assert load["asked"] == load["answered"] == 40
+    assert load["lost"] == 0 and load["duplicates"] == 0 and load["throttled"] == 0
+    assert seq["answered"] == 10 and seq["lost"] == 0
+    assert result["logged_errors"] == 0
+    assert 0 < load["p50_ms"] <= load["p95_ms"] <= load["p99_ms"] <= load["max_ms"]
