@@ -70,8 +70,8 @@ class SearchConfig:
     min_coverage: float = 0.4
     min_relative_score: float = 0.2
     candidates: int = 50
-    rerank: int = 100
-    neighbours: int = 10
+    rerank: int = 50
+    neighbours: int = 5
     neighbour_dice: float = 0.4
     neighbour_weight: float = 0.5
 
@@ -462,12 +462,11 @@ def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:
 
 
 def _context(documents: SparseScores, doc_of: npt.NDArray[np.int64]) -> FloatArray:
-    """Each passage's document score. BM25Okapi gives negative scores when the corpus has very
-    few documents (every idf negative); such a context says nothing, so it counts as zero."""
-    order = np.argsort(doc_of, kind="stable")
-    values = np.empty(len(doc_of), dtype=np.float64)
-    values[order] = _lookup(documents, doc_of[order])
-    return np.maximum(values, 0.0)
+    """Each passage's document score, for passages in id order (so ``doc_of`` ascends: a
+    document's passages are numbered together). BM25Okapi gives negative scores when the corpus
+    has very few documents (every idf negative); such a context says nothing, so it counts as
+    zero."""
+    return np.maximum(_lookup(documents, doc_of), 0.0)
 
 
 def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:
