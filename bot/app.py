@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot import handlers
 from bot.cli import search_config
 from bot.errors import CitebotError, SettingsError
-from bot.search import LoadedCorpus, load_engine
+from bot.search import Engine, LoadedCorpus, load_engine
 from bot.service import CorpusHolder, FloodLimiter, QueryStore, Usage
 from bot.settings import Settings, require_token
 from bot.texts import LANGUAGES, text
@@ -40,13 +40,15 @@ _STOP_TIMEOUT = 20.0
 _UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 
-def load_corpus_for(settings: Settings) -> LoadedCorpus:
-    """Load CORPUS_DIR as `citebot ask` does (raises CorpusError)."""
+def load_corpus_for(settings: Settings, previous: Engine | None = None) -> LoadedCorpus:
+    """Load CORPUS_DIR as `citebot ask` does (raises CorpusError); on a reload, ``previous``
+    spares the analysis of the documents that did not change."""
     return load_engine(
         settings.corpus_dir,
         search_config(settings),
         max_file_bytes=settings.max_file_mb * 1024 * 1024,
         cache_dir=settings.cache_dir,
+        previous=previous,
     )
 
 
@@ -94,7 +96,7 @@ def build_application(
     )
     application.bot_data[handlers.SERVICES_KEY] = handlers.BotServices(
         settings=settings,
-        holder=CorpusHolder(loaded, lambda: load_corpus_for(settings)),
+        holder=CorpusHolder(loaded, lambda previous: load_corpus_for(settings, previous)),
         usage=Usage(),
         flood=FloodLimiter(settings.questions_per_minute),
         queries=QueryStore(),

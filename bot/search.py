@@ -180,7 +180,15 @@ class Engine:
     )
 
     @classmethod
-    def build(cls, documents: Sequence[Document], config: SearchConfig | None = None) -> Engine:
+    def build(
+        cls,
+        documents: Sequence[Document],
+        config: SearchConfig | None = None,
+        previous: Engine | None = None,
+    ) -> Engine:
+        """Analyse and index ``documents``. With ``previous`` (the engine being replaced), a
+        document it already holds unchanged is not analysed again: its passages and terms are
+        taken from there, so a reload costs the analysis of the changed documents only."""
         config = config or SearchConfig()
         started = time.perf_counter()
         p_doc: list[int] = []
@@ -192,22 +200,25 @@ class Engine:
         stem_docs: list[list[str]] = []
         doc_stems: list[list[str]] = []
         langs: dict[str, int] = {}
+        reusable: dict[Document, int] = {}
+        if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
+            config
+        ):
+            reusable = {doc: no for no, doc in enumerate(previous.documents)}
         for doc_no, doc in enumerate(documents):
             analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
-            title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
+            old = reusable.get(doc)
+            if old is not None and previous is not None:
+                analysed = previous._analysed(old)
+            else:
+                analysed = _analyse(doc, analyzer, config)
             all_stems: list[str] = []
-            for p in split_passages(
-                doc.text,
-                target_chars=config.passage_chars,
-                max_sentences=config.max_sentences,
-                title_lines=title_lines,
-            ):
-                terms = analyzer.terms(p.text)
+            for index, start, end, terms in analysed:
                 p_doc.append(doc_no)
-                p_index.append(p.index)
-                p_start.append(p.start)
-                p_end.append(p.end)
+                p_index.append(index)
+                p_start.append(start)
+                p_end.append(end)
                 p_lang.append(lang_codes.setdefault(analyzer.lang, len(lang_codes)))
                 stem_docs.append(terms)
                 all_stems.extend(terms)
@@ -409,6 +420,27 @@ class Engine:
             out.append(_Term(token.term, math.log(1 + (n - df + 0.5) / (df + 0.5))))
         return out
 
+    def _analysed(self, doc_no: int) -> list[tuple[int, int, int, list[str]]]:
+        """A document's passages (index, start, end, terms) as this engine analysed them; the
+        terms as a multiset, which is all BM25 needs of them."""
+        table = self._passages
+        first = int(np.searchsorted(table.document, doc_no, side="left"))
+        last = int(np.searchsorted(table.document, doc_no, side="right"))
+        forward = self._stems.forward
+        vocabulary = self._term_grams.vocabulary
+        out = []
+        for pid in range(first, last):
+            lo, hi = forward.indptr[pid], forward.indptr[pid + 1]
+            terms = [
+                vocabulary[term]
+                for term, tf in zip(
+                    forward.terms[lo:hi].tolist(), forward.tf[lo:hi].tolist(), strict=True
+                )
+                for _ in range(tf)
+            ]
+            out.append((int(table.index[pid]), int(table.start[pid]), int(table.end[pid]), terms))
+        return out
+
     def _passage(self, pid: int) -> _Passage:
         table = self._passages
         doc = int(table.document[pid])
@@ -449,6 +481,27 @@ class Engine:
 
     def passage_text(self, pid: int) -> str:
         return self._passage(pid).text
+
+
+def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
+    """The settings that change passages and terms (the others apply at question time)."""
+    return (config.passage_chars, config.max_sentences, config.default_lang)
+
+
+def _analyse(
+    doc: Document, analyzer: Analyzer, config: SearchConfig
+) -> list[tuple[int, int, int, list[str]]]:
+    """A document's passages (index, start, end, terms): the expensive part of a build."""
+    title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
+    return [
+        (p.index, p.start, p.end, analyzer.terms(p.text))
+        for p in split_passages(
+            doc.text,
+            target_chars=config.passage_chars,
+            max_sentences=config.max_sentences,
+            title_lines=title_lines,
+        )
+    ]
 
 
 def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:
@@ -541,25 +594,27 @@ def load_engine(
     *,
     max_file_bytes: int | None = None,
     cache_dir: str | Path | None = None,
+    previous: Engine | None = None,
 ) -> LoadedCorpus:
     """Read ``corpus_dir`` and build an engine over it; CorpusError if nothing usable is there.
 
     With ``cache_dir``, the engine comes from an index snapshot of exactly this corpus and
     config if there is a sound one, and is saved there after a build otherwise
-    (:mod:`bot.snapshot`)."""
+    (:mod:`bot.snapshot`). With ``previous`` (the engine a reload replaces), unchanged
+    documents are not analysed again."""
     config = config or SearchConfig()
     started = time.perf_counter()
     kwargs = {} if max_file_bytes is None else {"max_file_bytes": max_file_bytes}
     corpus = load_corpus(corpus_dir, default_lang=config.default_lang, **kwargs)
     load_seconds = time.perf_counter() - started
     if cache_dir is None or str(cache_dir) == "":
-        return LoadedCorpus(Engine.build(corpus.documents, config), corpus, load_seconds)
+        return LoadedCorpus(Engine.build(corpus.documents, config, previous), corpus, load_seconds)
     from bot import snapshot
 
     key = snapshot.snapshot_key(corpus.documents, config)
     engine = snapshot.load_snapshot(corpus.documents, config, cache_dir, corpus_dir, key)
     if engine is not None:
         return LoadedCorpus(engine, corpus, load_seconds, "loaded")
-    engine = Engine.build(corpus.documents, config)
+    engine = Engine.build(corpus.documents, config, previous)
     saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
     return LoadedCorpus(engine, corpus, load_seconds, "written" if saved else "unsaved")

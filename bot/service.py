@@ -36,7 +36,7 @@ class ReloadResult:
 class CorpusHolder:
     """Holds the engine being served; a reload swaps it whole, never two reloads at once."""
 
-    def __init__(self, loaded: LoadedCorpus, loader: Callable[[], LoadedCorpus]) -> None:
+    def __init__(self, loaded: LoadedCorpus, loader: Callable[[Engine], LoadedCorpus]) -> None:
         self._loaded = loaded
         self._loader = loader
         self._lock = asyncio.Lock()
@@ -58,7 +58,8 @@ class CorpusHolder:
         async with self._lock:
             started = time.perf_counter()
             try:
-                loaded = await asyncio.to_thread(self._loader)
+                # The serving engine lends its analysis of the documents that did not change.
+                loaded = await asyncio.to_thread(self._loader, self._loaded.engine)
             except CorpusError as exc:
                 return ReloadResult(ok=False, error=str(exc))
             self._loaded = loaded  # one assignment: questions see the old or the new engine

@@ -18,7 +18,7 @@ import pytest
 import bot.app
 from bot.formatting import utf16_len
 from bot.handlers import SERVICES_KEY, BotServices
-from bot.search import LoadedCorpus
+from bot.search import Engine, LoadedCorpus
 from bot.settings import Settings
 from tests.bot_helpers import ADMIN_ID, BOT, copy_corpus, expected, make_settings, running_bot
 from tests.botapi import BotApiStub
@@ -143,14 +143,14 @@ async def test_two_reloads_at_once(
     guard = threading.Lock()
     real_load = bot.app.load_corpus_for
 
-    def slow_load(settings: Settings) -> LoadedCorpus:
+    def slow_load(settings: Settings, previous: Engine | None = None) -> LoadedCorpus:
         nonlocal running, overlapped
         with guard:
             running += 1
             overlapped = overlapped or running > 1
         try:
             time.sleep(0.8)  # a big corpus
-            return real_load(settings)
+            return real_load(settings, previous)
         finally:
             with guard:
                 running -= 1

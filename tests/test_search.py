@@ -166,3 +166,37 @@ def test_empty_engine_answers_nothing() -> None:
     engine = Engine.build([])
     assert engine.stats.passages == 0
     assert engine.search("Putin").hits == ()
+
+
+def test_a_rebuild_analyses_only_the_documents_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.search
+
+    rng = random.Random(3)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(4))) for i in range(40)]
+    first = Engine.build(docs)
+    analysed: list[str] = []
+    real = bot.search._analyse
+
+    def counting(doc: Document, analyzer: object, config: SearchConfig) -> object:
+        analysed.append(doc.id)
+        return real(doc, analyzer, config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.search, "_analyse", counting)
+    changed = list(docs)
+    changed[7] = _doc(7, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet.")
+    changed.append(_doc(99, "Ein neuer Bericht über Drohnenangriffe auf Odessa."))
+    del changed[3]
+    second = Engine.build(changed, SearchConfig(), previous=first)
+    assert sorted(analysed) == ["d7.txt", "d99.txt"]
+    fresh = Engine.build(changed, SearchConfig())  # everything analysed again
+    for question in ("Getreidekorridor", "Drohnenangriffe Odessa", "Sanktionen Gas Export"):
+        reused, rebuilt = second.search(question, k=10), fresh.search(question, k=10)
+        assert [(h.passage, h.text, h.highlights) for h in reused.hits] == [
+            (h.passage, h.text, h.highlights) for h in rebuilt.hits
+        ]
+        assert [h.score for h in reused.hits] == pytest.approx([h.score for h in rebuilt.hits])
+    analysed.clear()
+    Engine.build(changed, SearchConfig(passage_chars=200), previous=first)
+    assert len(analysed) == len(changed)  # other passage settings: nothing can be reused
