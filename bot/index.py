@@ -26,6 +26,7 @@ __all__ = [
     "BM25Params",
     "ForwardIndex",
     "SparseScores",
+    "TermIds",
     "top_k",
     "unique_counts",
 ]
@@ -113,29 +114,67 @@ class ForwardIndex:
             raise ValueError("inconsistent forward index")
 
 
+@dataclass(frozen=True, slots=True)
+class TermIds:
+    """A corpus's tokens numbered: term ids by first occurrence (rank_bm25's order), and for
+    each token its term and its unit."""
+
+    vocabulary: dict[str, int]
+    terms: IntArray
+    units: IntArray
+
+    @classmethod
+    def of(cls, corpus: Sequence[Sequence[str]]) -> TermIds:
+        vocabulary: dict[str, int] = {}
+        number = vocabulary.setdefault
+        ids: list[int] = []
+        lengths = np.zeros(len(corpus), dtype=np.int64)
+        for unit, tokens in enumerate(corpus):
+            # setdefault numbers a new term with the size before it was added: first occurrence.
+            ids.extend([number(term, len(vocabulary)) for term in tokens])
+            lengths[unit] = len(tokens)
+        units = np.repeat(np.arange(len(corpus), dtype=np.int64), lengths)
+        return cls(vocabulary, np.asarray(ids, dtype=np.int64), units)
+
+
 class BM25Field:
     """One field's inverted index with precomputed BM25Okapi weights."""
 
     def __init__(self, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> None:
+        numbered = TermIds.of(corpus)
+        self._index(numbered.vocabulary, numbered.terms, numbered.units, len(corpus), params)
+
+    @classmethod
+    def from_ids(
+        cls,
+        vocabulary: dict[str, int],
+        terms: IntArray,
+        units: IntArray,
+        size: int,
+        params: BM25Params | None = None,
+    ) -> BM25Field:
+        """A field over ``size`` units whose tokens are already numbered: token i is term
+        ``terms[i]`` in unit ``units[i]``. Lets the document field reuse the passages' numbering
+        instead of reading every token again."""
+        field = cls.__new__(cls)
+        field._index(vocabulary, terms, units, size, params)
+        return field
+
+    def _index(
+        self,
+        vocabulary: dict[str, int],
+        terms: IntArray,
+        units: IntArray,
+        size: int,
+        params: BM25Params | None,
+    ) -> None:
         self.params = params or BM25Params()
-        self.corpus_size = len(corpus)
-        self.vocabulary: dict[str, int] = {}
-        term_ids: list[int] = []
-        doc_of: list[int] = []
-        doc_len = np.zeros(self.corpus_size, dtype=np.float64)
-        vocab = self.vocabulary
-        for doc_id, doc in enumerate(corpus):
-            doc_len[doc_id] = len(doc)
-            for term in doc:
-                tid = vocab.get(term)
-                if tid is None:
-                    tid = vocab[term] = len(vocab)
-                term_ids.append(tid)
-            doc_of.extend([doc_id] * len(doc))
-        self.doc_len = doc_len
-        total = float(doc_len.sum())
-        self.avgdl = total / self.corpus_size if self.corpus_size else 0.0
-        self._build_postings(np.asarray(term_ids, dtype=np.int64), np.asarray(doc_of, np.int64))
+        self.corpus_size = size
+        self.vocabulary = vocabulary
+        self.doc_len = np.bincount(units, minlength=size).astype(np.float64)
+        total = float(self.doc_len.sum())
+        self.avgdl = total / size if size else 0.0
+        self._build_postings(terms, units)
 
     @classmethod
     def from_arrays(

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from bot.analysis import Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.grams import GramField, TermGrams
-from bot.index import Accumulator, BM25Field, SparseScores, top_k
+from bot.index import Accumulator, BM25Field, SparseScores, TermIds, top_k
 from bot.passages import passage_text, split_passages
 
 FloatArray = npt.NDArray[np.float64]
@@ -198,7 +198,6 @@ class Engine:
         p_lang: list[int] = []
         lang_codes: dict[str, int] = {}
         stem_docs: list[list[str]] = []
-        doc_stems: list[list[str]] = []
         langs: dict[str, int] = {}
         reusable: dict[Document, int] = {}
         if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
@@ -213,7 +212,6 @@ class Engine:
                 analysed = previous._analysed(old)
             else:
                 analysed = _analyse(doc, analyzer, config)
-            all_stems: list[str] = []
             for index, start, end, terms in analysed:
                 p_doc.append(doc_no)
                 p_index.append(index)
@@ -221,8 +219,6 @@ class Engine:
                 p_end.append(end)
                 p_lang.append(lang_codes.setdefault(analyzer.lang, len(lang_codes)))
                 stem_docs.append(terms)
-                all_stems.extend(terms)
-            doc_stems.append(all_stems)
         passages = Passages(
             np.asarray(p_doc, dtype=np.int64),
             np.asarray(p_index, dtype=np.int64),
@@ -231,15 +227,20 @@ class Engine:
             np.asarray(p_lang, dtype=np.uint8),
             tuple(lang_codes),
         )
-        stems = BM25Field(stem_docs)
+        numbered = TermIds.of(stem_docs)
         del stem_docs
-        documents_field = BM25Field(doc_stems)
-        del doc_stems
-        # Both fields number terms by first occurrence in the same stream, so their ids agree.
-        vocabulary = list(stems.vocabulary)
-        if vocabulary != list(documents_field.vocabulary):
-            raise AssertionError("passage and document vocabularies differ")
-        term_grams = TermGrams(vocabulary)
+        stems = BM25Field.from_ids(
+            numbered.vocabulary, numbered.terms, numbered.units, len(passages)
+        )
+        # A document's tokens are its passages' tokens: same numbering, other units.
+        documents_field = BM25Field.from_ids(
+            numbered.vocabulary,
+            numbered.terms,
+            passages.document[numbered.units],
+            len(documents),
+        )
+        del numbered
+        term_grams = TermGrams(list(stems.vocabulary))
         stats = EngineStats(
             documents=len(documents),
             passages=len(passages),
