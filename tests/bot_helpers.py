@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,18 @@ class Lines:
     @property
     def text(self) -> str:
         return "".join(self.lines)
+
+
+async def start_run(botapi: BotApiStub, cwd: Path, **env: str) -> asyncio.subprocess.Process:
+    """`citebot run` as a subprocess against the stand-in (token and API URL set), with ``env``
+    added to a clean environment; stdout and stderr piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(TELEGRAM_BOT_TOKEN=botapi.token, TELEGRAM_API_URL=botapi.base_url, **env),
+    )

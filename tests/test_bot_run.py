@@ -13,7 +13,7 @@ import pytest
 from bot.app import file_url_for
 from bot.errors import SettingsError
 from bot.settings import load_settings, require_token
-from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port
+from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port, start_run
 from tests.botapi import BotApiStub
 
 NEW_DOC = """---
@@ -29,21 +29,12 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
 ) -> None:
     corpus = copy_corpus(tmp_path)
     health_port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=clean_env(
-            TELEGRAM_BOT_TOKEN=botapi.token,
-            TELEGRAM_API_URL=botapi.base_url,
-            CORPUS_DIR=str(corpus),
-            HEALTH_PORT=str(health_port),
-            LOG_LEVEL="DEBUG",
-        ),
+    proc = await start_run(
+        botapi,
+        tmp_path,
+        CORPUS_DIR=str(corpus),
+        HEALTH_PORT=str(health_port),
+        LOG_LEVEL="DEBUG",
     )
     assert proc.stdout is not None and proc.stderr is not None
     out, err = Lines(proc.stdout), Lines(proc.stderr)
@@ -86,24 +77,15 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
 
 async def test_run_webhook_mode_stops_on_sigint(botapi: BotApiStub, tmp_path: Path) -> None:
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=clean_env(
-            TELEGRAM_BOT_TOKEN=botapi.token,
-            TELEGRAM_API_URL=botapi.base_url,
-            CORPUS_DIR=str(copy_corpus(tmp_path)),
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/tg/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(port),
-            WEBHOOK_SECRET="s3cret-value",
-            LOG_LEVEL="INFO",
-        ),
+    proc = await start_run(
+        botapi,
+        tmp_path,
+        CORPUS_DIR=str(copy_corpus(tmp_path)),
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/tg/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="s3cret-value",
+        LOG_LEVEL="INFO",
     )
     assert proc.stdout is not None and proc.stderr is not None
     out, err = Lines(proc.stdout), Lines(proc.stderr)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port
+from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port, start_run
 from tests.botapi import BotApiStub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,24 +109,15 @@ async def test_healthcheck_against_citebot_run_in_webhook_mode(
 ) -> None:
     webhook_port, health_port = free_port(), free_port()
     assert await asyncio.to_thread(_probe, health_port) != 0  # nothing listens yet
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=clean_env(
-            TELEGRAM_BOT_TOKEN=botapi.token,
-            TELEGRAM_API_URL=botapi.base_url,
-            CORPUS_DIR=str(copy_corpus(tmp_path)),
-            WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/hook",
-            WEBHOOK_LISTEN="127.0.0.1",
-            WEBHOOK_PORT=str(webhook_port),
-            WEBHOOK_SECRET="probe-secret",
-            HEALTH_PORT=str(health_port),
-        ),
+    proc = await start_run(
+        botapi,
+        tmp_path,
+        CORPUS_DIR=str(copy_corpus(tmp_path)),
+        WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(webhook_port),
+        WEBHOOK_SECRET="probe-secret",
+        HEALTH_PORT=str(health_port),
     )
     assert proc.stdout is not None and proc.stderr is not None
     out, err = Lines(proc.stdout), Lines(proc.stderr)
