@@ -365,14 +365,10 @@ class Engine:
         self._doc_stems.accumulate(terms, documents)
         doc_own = documents.take()
         if config.document_weight:
-            documents.add(doc_own.ids, doc_own.scores)
-            for term, weight in near:
-                self._doc_stems.accumulate((term,), documents, weight)
-            doc_wide = documents.take()
             wide = SparseScores(
                 wide.ids,
                 wide.scores
-                + config.document_weight * _context(doc_wide, self._passages.document[wide.ids]),
+                + config.document_weight * _context(doc_own, self._passages.document[wide.ids]),
             )
         candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
         # Stage 2: the full score of each candidate, n-gram fields included.
