@@ -149,6 +149,7 @@ class Analyzer:
         # and each raw match's terms. Bounded, so a stream of junk cannot grow them forever.
         self._term_cache: dict[str, str] = {}
         self._match_cache: dict[str, tuple[str, ...]] = {}
+        self._span_cache: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
     def _term(self, word: str) -> str:
         """The term of one word, or "" for a stop word."""
@@ -171,10 +172,17 @@ class Analyzer:
     def tokens(self, text: str) -> list[Token]:
         """Content words of ``text`` in order, with hyphen parts and hashtag parts split out."""
         out: list[Token] = []
+        cache = self._span_cache
         for match in _TOKEN_RE.finditer(text):
-            for term, start, end in self._parts(match.group(), match.start()):
-                if term:
-                    out.append(Token(term, start, end))
+            raw = match.group()
+            parts = cache.get(raw)
+            if parts is None:
+                parts = tuple((t, s, e) for t, s, e in self._parts(raw, 0) if t)
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = parts
+            offset = match.start()
+            out.extend(Token(term, offset + start, offset + end) for term, start, end in parts)
         return out
 
     def _parts(self, raw: str, start: int) -> list[tuple[str, int, int]]:

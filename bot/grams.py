@@ -124,6 +124,25 @@ class TermGrams:
         self.lengths = np.diff(self.indptr)
         return self
 
+    def containing(self, part: str) -> list[str]:
+        """Vocabulary terms that contain ``part`` (at least 3 characters), found through the
+        rarest of its inner n-grams."""
+        sizes = sorted({size for size in (3, 4) if size <= len(part)})
+        best: tuple[int, int] | None = None
+        for size in sizes:
+            for i in range(len(part) - size + 1):
+                gid = self.gram_ids.get(part[i : i + size])
+                if gid is None:
+                    return []  # some piece of it is in no term at all
+                count = int(self.gram_indptr[gid + 1] - self.gram_indptr[gid])
+                if best is None or count < best[0]:
+                    best = (count, gid)
+        if best is None:
+            return []
+        lo, hi = self.gram_indptr[best[1]], self.gram_indptr[best[1] + 1]
+        vocabulary = self.vocabulary
+        return [vocabulary[t] for t in self.terms_by_gram[lo:hi].tolist() if part in vocabulary[t]]
+
     def neighbours(self, term: str, limit: int, min_dice: float) -> list[tuple[str, float]]:
         """Vocabulary terms other than ``term`` whose n-gram sets overlap it by at least
         ``min_dice`` (Dice coefficient), most similar first, at most ``limit``."""

@@ -34,7 +34,7 @@ from urllib.parse import quote
 import numpy as np
 import numpy.typing as npt
 
-from bot.analysis import Analyzer, Token, analyzer_for, fold
+from bot.analysis import MIN_PART, PART_MATCH, Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.grams import GramField, TermGrams
 from bot.index import Accumulator, BM25Field, SparseScores, TermIds, top_k
@@ -158,8 +158,12 @@ class Passages:
 
 @dataclass(frozen=True, slots=True)
 class _Term:
+    """A question word: its term, its idf weight, and the vocabulary terms it is a part of or
+    that are part of it (what ``Analyzer.match`` calls a part match)."""
+
     term: str
     weight: float
+    parts: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ class Engine:
     _neighbour_cache: dict[str, tuple[tuple[str, float], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _parts_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -401,6 +406,26 @@ class Engine:
             out.extend((word, config.neighbour_weight * dice) for word, dice in found)
         return out
 
+    def _parts_of(self, term: str) -> frozenset[str]:
+        """Vocabulary terms that ``term`` is a part of or that are a part of it, as
+        ``Analyzer.match`` defines it; looked up once per term, not per passage word."""
+        found = self._parts_cache.get(term)
+        if found is None:
+            vocabulary = self._stems.vocabulary
+            parts = {
+                term[i:j]
+                for i in range(len(term))
+                for j in range(i + MIN_PART + 1, len(term) + 1)
+                if term[i:j] != term and term[i:j] in vocabulary
+            }
+            if len(term) >= MIN_PART:
+                parts.update(w for w in self._term_grams.containing(term) if w != term)
+            found = frozenset(parts)
+            if len(self._parts_cache) >= _TERMS_CACHE_SIZE:
+                self._parts_cache.clear()
+            self._parts_cache[term] = found
+        return found
+
     def _rank(self, tokens: list[Token]) -> list[tuple[int, float]]:
         return top_k(self._scores(tokens), self.config.candidates)
 
@@ -414,7 +439,8 @@ class Engine:
                 continue
             seen.add(token.term)
             df = max(self._stems.document_frequency(token.term), 1)
-            out.append(_Term(token.term, math.log(1 + (n - df + 0.5) / (df + 0.5))))
+            weight = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            out.append(_Term(token.term, weight, self._parts_of(token.term)))
         return out
 
     def _analysed(self, doc_no: int) -> list[tuple[int, int, int, list[str]]]:
@@ -470,10 +496,11 @@ class Engine:
     def _highlights(self, terms: Sequence[_Term], pid: int) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
         passage = self._passage(pid)
+        wanted = set().union(*(t.parts for t in terms), (t.term for t in terms))
         return tuple(
             (token.start, token.end)
             for token in analyzer_for(passage.lang).tokens(passage.text)
-            if any(Analyzer.match(t.term, token.term) for t in terms)
+            if token.term in wanted
         )
 
     def passage_text(self, pid: int) -> str:
@@ -520,8 +547,8 @@ def _context(documents: SparseScores, doc_of: npt.NDArray[np.int64]) -> FloatArr
 
 
 def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:
-    """Share of the question's weight that the passage's words match (compound parts count
-    ``PART_MATCH``)."""
+    """Share of the question's weight that the passage's words match: a word itself counts
+    fully, a compound part (``_Term.parts``) counts ``PART_MATCH``."""
     total = sum(t.weight for t in terms)
     if total <= 0:
         return 0.0
@@ -529,9 +556,8 @@ def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:
     for term in terms:
         if term.term in passage:
             matched += term.weight
-        else:
-            best = max((Analyzer.match(term.term, word) for word in passage), default=0.0)
-            matched += best * term.weight
+        elif not passage.isdisjoint(term.parts):
+            matched += PART_MATCH * term.weight
     return matched / total
 
 

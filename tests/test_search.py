@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis import analyzer_for
 from bot.corpus import Document, load_corpus
 from bot.search import Engine, SearchConfig, quote_link
 
@@ -200,3 +201,16 @@ def test_a_rebuild_analyses_only_the_documents_that_changed(
     analysed.clear()
     Engine.build(changed, SearchConfig(passage_chars=200), previous=first)
     assert len(analysed) == len(changed)  # other passage settings: nothing can be reused
+
+
+def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: Engine) -> None:
+    from bot.analysis import PART_MATCH, Analyzer
+
+    vocabulary = list(seed._stems.vocabulary)
+    de = seed._term_grams
+    assert de.vocabulary == vocabulary
+    questions = ["Kampagne", "Raketenangriffe", "Angriff", "Friedensabkommen", "Abkommen", "Wetter"]
+    for question in questions:
+        term = analyzer_for("de").terms(question)[0]
+        expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) == PART_MATCH}
+        assert seed._parts_of(term) == expected, question
