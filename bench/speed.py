@@ -143,6 +143,19 @@ def _agreement(engine: Engine, questions: list[str], baseline: Any) -> float:
     return agree / max(len(questions), 1)
 
 
+def _index_mb(engine: Engine) -> float:
+    """Megabytes of the engine's arrays (the index without the documents' texts)."""
+    parts = engine.export_arrays()
+    arrays: list[Any] = [getattr(parts["passages"], name) for name in ("document", "index")]
+    arrays += [parts["passages"].start, parts["passages"].end, parts["passages"].lang]
+    for field in parts["fields"].values():
+        arrays += [field.doc_len, field.doc_ids, field.indptr, field.idf, field.weights]
+        arrays += [field.forward.indptr, field.forward.terms, field.forward.tf]
+    arrays += list(parts["term_grams"].export().values())
+    arrays += [a for pair in parts["gram_fields"].values() for a in pair]
+    return sum(int(a.nbytes) for a in arrays) / 1e6
+
+
 def _first_answer_from_snapshot(engine: Engine, documents: list[Document], question: str) -> float:
     """Seconds from reading the index snapshot (the corpus files already read) to the first
     answer, as a restart of `citebot run` or `citebot ask` spends them."""
@@ -207,6 +220,7 @@ def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[st
         "build_s": round(build_s, 3),
         "peak_mb": round(peak_mb, 1),
         "retained_mb": round(retained_mb, 1),
+        "index_mb": round(_index_mb(engine), 1),
         "p50_ms": round(p50, 3),
         "p95_ms": round(_percentile(latencies, 95), 3),
         "baseline_p50_ms": round(baseline_p50, 3),
@@ -243,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             r = results[-1]
             print(
                 f"{r['passages']:>9,} passages  build {r['build_s']:7.2f} s  "
-                f"peak {r['peak_mb']:7.0f} MB  retained {r['retained_mb']:7.0f} MB  "
+                f"peak {r['peak_mb']:7.0f} MB  retained {r['retained_mb']:7.0f} MB "
+                f"(index arrays {r['index_mb']:.0f} MB)  "
                 f"p50 {r['p50_ms']:8.2f} ms  p95 {r['p95_ms']:8.2f} ms  "
                 f"rank_bm25 p50 {r['baseline_p50_ms']:8.2f} ms  x{r['speedup_p50']}  "
                 f"stem field p50 {r['stem_field_p50_ms']:.3f} ms  "

@@ -35,7 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
 
 
-def _gather(indptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
     """Positions of the CSR ``rows``' entries, and for each the row's place in ``rows``."""
     starts = indptr[rows]
     lengths = indptr[rows + 1] - starts

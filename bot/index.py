@@ -32,6 +32,9 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+# Passage ids and term ids of the postings and the forward index: 32 bits halve the biggest
+# arrays (a corpus stays far below 2**31 passages and terms).
+Id32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -92,8 +95,8 @@ class ForwardIndex:
     scoring the n-gram field of a few candidates (see :mod:`bot.grams`)."""
 
     indptr: IntArray
-    terms: IntArray
-    tf: IntArray
+    terms: Id32Array
+    tf: Id32Array
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -101,7 +104,8 @@ class ForwardIndex:
     def check(self, units: int, n_terms: int) -> None:
         """ValueError unless the arrays describe ``units`` units over ``n_terms`` terms."""
         ok = (
-            self.indptr.dtype == self.terms.dtype == self.tf.dtype == np.int64
+            self.indptr.dtype == np.int64
+            and self.terms.dtype == self.tf.dtype == np.int32
             and len(self.indptr) == units + 1
             and len(self.terms) == len(self.tf)
             and int(self.indptr[0]) == 0
@@ -182,7 +186,7 @@ class BM25Field:
         *,
         vocabulary: Sequence[str],
         doc_len: FloatArray,
-        doc_ids: IntArray,
+        doc_ids: Id32Array,
         indptr: IntArray,
         idf: FloatArray,
         weights: FloatArray,
@@ -199,7 +203,7 @@ class BM25Field:
         checks = [
             (doc_len.dtype == np.float64 and idf.dtype == np.float64, "float dtypes"),
             (weights.dtype == np.float64, "weights dtype"),
-            (doc_ids.dtype == np.int64 and indptr.dtype == np.int64, "int dtypes"),
+            (doc_ids.dtype == np.int32 and indptr.dtype == np.int64, "int dtypes"),
             (doc_len.ndim == doc_ids.ndim == indptr.ndim == idf.ndim == weights.ndim == 1, "ndim"),
             (len(indptr) == n_terms + 1 and len(idf) == n_terms, "term counts"),
             (len(doc_ids) == len(weights), "postings lengths"),
@@ -245,7 +249,7 @@ class BM25Field:
         # One (term, passage) pair per occurrence; counting unique pairs gives the term frequency.
         pairs, tf = unique_counts(term_ids * n + doc_ids)
         post_terms = pairs // n
-        self.doc_ids: IntArray = (pairs % n).astype(np.int64)
+        self.doc_ids: Id32Array = (pairs % n).astype(np.int32)
         df = np.bincount(post_terms, minlength=n_terms).astype(np.float64)
         self.indptr: IntArray = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df.astype(np.int64), out=self.indptr[1:])
@@ -256,7 +260,7 @@ class BM25Field:
         forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.doc_ids, minlength=self.corpus_size), out=forward_indptr[1:])
         self.forward = ForwardIndex(
-            forward_indptr, post_terms[order].astype(np.int64), tf[order].astype(np.int64)
+            forward_indptr, post_terms[order].astype(np.int32), tf[order].astype(np.int32)
         )
 
     def _idf(self, df: FloatArray) -> FloatArray:
@@ -284,10 +288,10 @@ class BM25Field:
     def __len__(self) -> int:
         return self.corpus_size
 
-    def postings(self, term: str) -> tuple[IntArray, FloatArray]:
+    def postings(self, term: str) -> tuple[Id32Array, FloatArray]:
         tid = self.vocabulary.get(term)
         if tid is None:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         lo, hi = self.indptr[tid], self.indptr[tid + 1]
         return self.doc_ids[lo:hi], self.weights[lo:hi]
 
@@ -336,7 +340,7 @@ class Accumulator:
     def __init__(self, size: int) -> None:
         self.values = np.zeros(size, dtype=np.float64)
         self.touched = np.zeros(size, dtype=bool)
-        self._parts: list[IntArray] = []
+        self._parts: list[IntArray | Id32Array] = []
         self._count = 0
 
     @classmethod
@@ -351,7 +355,7 @@ class Accumulator:
             accumulator = buffers[size] = cls(size)
         return accumulator
 
-    def add(self, ids: IntArray, weights: FloatArray) -> None:
+    def add(self, ids: IntArray | Id32Array, weights: FloatArray) -> None:
         self.values[ids] += weights
         self.touched[ids] = True
         self._parts.append(ids)
@@ -362,12 +366,11 @@ class Accumulator:
         if not self._parts:
             return SparseScores.empty()
         if self._count * 16 > len(self.values):
-            ids = np.flatnonzero(self.touched)
+            ids: IntArray = np.flatnonzero(self.touched)
         elif len(self._parts) == 1:
-            ids = self._parts[0]
+            ids = self._parts[0].astype(np.int64, copy=False)
         else:
-            ids = np.unique(np.concatenate(self._parts))
-        ids = ids.astype(np.int64, copy=False)
+            ids = np.unique(np.concatenate(self._parts)).astype(np.int64, copy=False)
         scores = self.values[ids]
         self.values[ids] = 0.0
         self.touched[ids] = False

@@ -47,27 +47,27 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 3
+SNAPSHOT_FORMAT = 4
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
 
 _FIELDS = ("stems", "doc_stems")
-_FIELD_ARRAYS = {
+_FIELD_ARRAYS: dict[str, type[np.generic]] = {
     "doc_len": np.float64,
-    "doc_ids": np.int64,
+    "doc_ids": np.int32,
     "indptr": np.int64,
     "idf": np.float64,
     "weights": np.float64,
     "vocab_blob": np.uint8,
     "vocab_offsets": np.int64,
     "fwd_indptr": np.int64,
-    "fwd_terms": np.int64,
-    "fwd_tf": np.int64,
+    "fwd_terms": np.int32,
+    "fwd_tf": np.int32,
 }
 _TERM_GRAM_ARRAYS = ("indptr", "grams", "terms_by_gram", "gram_indptr", "distinct")
 _GRAM_FIELDS = ("grams", "doc_grams")
-_ENGINE_ARRAYS = {
+_ENGINE_ARRAYS: dict[str, type[np.generic]] = {
     "passage_doc": np.int64,
     "passage_index": np.int64,
     "passage_lang": np.uint8,
