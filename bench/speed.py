@@ -150,7 +150,8 @@ def _index_mb(engine: Engine) -> float:
     arrays += [parts["passages"].start, parts["passages"].end, parts["passages"].lang]
     for field in parts["fields"].values():
         arrays += [field.doc_len, field.doc_ids, field.indptr, field.idf, field.weights]
-        arrays += [field.forward.indptr, field.forward.terms, field.forward.tf]
+        if field.forward is not None:
+            arrays += [field.forward.indptr, field.forward.terms, field.forward.tf]
     arrays += list(parts["term_grams"].export().values())
     arrays += [a for pair in parts["gram_fields"].values() for a in pair]
     return sum(int(a.nbytes) for a in arrays) / 1e6
@@ -249,9 +250,12 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
             timeout=3600,
         )
+        if out.returncode != 0:
+            sys.stderr.write(out.stderr)
+            return out.returncode
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         if not args.json:
             r = results[-1]

@@ -166,7 +166,9 @@ class TermGrams:
 
 
 class GramField:
-    """BM25Okapi statistics of the n-gram field over a set of units (passages or documents)."""
+    """BM25Okapi statistics of the n-gram field over a set of units: passages (the rows of the
+    forward index) or, with ``groups``, documents (unit u is the rows ``groups[u]`` to
+    ``groups[u + 1]``, its passages, so documents need no forward index of their own)."""
 
     def __init__(
         self,
@@ -174,16 +176,23 @@ class GramField:
         term_grams: TermGrams,
         params: BM25Params | None = None,
         sample: int = SAMPLE_UNITS,
+        groups: IntArray | None = None,
     ) -> None:
         self.params = params or BM25Params()
         self.forward = forward
         self.term_grams = term_grams
-        n = len(forward)
+        self.groups = groups
+        n = len(forward) if groups is None else len(groups) - 1
         self.corpus_size = n
         # A unit's n-gram length: each term occurrence brings all of its n-grams.
+        rows = len(forward)
         per_entry = forward.tf * term_grams.lengths[forward.terms]
-        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(forward.indptr))
-        self.length = np.bincount(owner, weights=per_entry, minlength=n).astype(np.float64)
+        row_of = np.repeat(np.arange(rows, dtype=np.int64), np.diff(forward.indptr))
+        length = np.bincount(row_of, weights=per_entry, minlength=rows).astype(np.float64)
+        if groups is not None:
+            unit_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(groups))
+            length = np.bincount(unit_of, weights=length, minlength=n).astype(np.float64)
+        self.length = length
         self.avgdl = float(self.length.sum()) / n if n else 0.0
         df = self._document_frequency(sample)
         self.idf = self._idf(df)
@@ -197,9 +206,18 @@ class GramField:
         length: FloatArray,
         idf: FloatArray,
         params: BM25Params | None = None,
+        groups: IntArray | None = None,
     ) -> GramField:
         """Rebuilt from a built field's ``length`` and ``idf``; ValueError if they do not fit."""
-        n = len(forward)
+        n = len(forward) if groups is None else len(groups) - 1
+        if groups is not None and not (
+            groups.dtype == np.int64
+            and len(groups) >= 1
+            and int(groups[0]) == 0
+            and int(groups[-1]) == len(forward)
+            and not np.any(np.diff(groups) < 0)
+        ):
+            raise ValueError("inconsistent n-gram groups")
         if not (
             length.dtype == idf.dtype == np.float64
             and len(length) == n
@@ -210,11 +228,20 @@ class GramField:
         self.params = params or BM25Params()
         self.forward = forward
         self.term_grams = term_grams
+        self.groups = groups
         self.corpus_size = n
         self.length = length
         self.avgdl = float(length.sum()) / n if n else 0.0
         self.idf = idf
         return self
+
+    def _entries(self, units: IntArray) -> tuple[IntArray, IntArray]:
+        """Forward-index positions of ``units``' (term, tf) entries, and each one's unit."""
+        if self.groups is None:
+            return _gather(self.forward.indptr, units)
+        rows, row_owner = _gather(self.groups, units)
+        positions, owner = _gather(self.forward.indptr, rows)
+        return positions, row_owner[owner]
 
     def _document_frequency(self, sample: int) -> FloatArray:
         n = self.corpus_size
@@ -226,7 +253,7 @@ class GramField:
             units = np.linspace(0, n - 1, sample).astype(np.int64)
         counts = np.zeros(n_grams, dtype=np.float64)
         for chunk in np.array_split(units, max(1, len(units) // 20_000)):
-            positions, owner = _gather(self.forward.indptr, chunk)
+            positions, owner = self._entries(chunk)
             terms = self.forward.terms[positions]
             gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
             grams = self.term_grams.grams[gram_pos]
@@ -260,7 +287,7 @@ class GramField:
         distinct, multiplicity = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
         slot = np.full(len(ids), -1, dtype=np.int64)
         slot[distinct] = np.arange(len(distinct))
-        positions, owner = _gather(self.forward.indptr, units)
+        positions, owner = self._entries(units)
         terms = self.forward.terms[positions]
         tf = self.forward.tf[positions]
         gram_pos, term_owner = _gather(self.term_grams.indptr, terms)

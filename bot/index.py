@@ -156,12 +156,15 @@ class BM25Field:
         units: IntArray,
         size: int,
         params: BM25Params | None = None,
+        *,
+        forward: bool = True,
     ) -> BM25Field:
         """A field over ``size`` units whose tokens are already numbered: token i is term
         ``terms[i]`` in unit ``units[i]``. Lets the document field reuse the passages' numbering
-        instead of reading every token again."""
+        instead of reading every token again. ``forward=False`` skips the forward index (the
+        documents' n-grams are read from their passages')."""
         field = cls.__new__(cls)
-        field._index(vocabulary, terms, units, size, params)
+        field._index(vocabulary, terms, units, size, params, forward)
         return field
 
     def _index(
@@ -171,6 +174,7 @@ class BM25Field:
         units: IntArray,
         size: int,
         params: BM25Params | None,
+        forward: bool = True,
     ) -> None:
         self.params = params or BM25Params()
         self.corpus_size = size
@@ -178,7 +182,7 @@ class BM25Field:
         self.doc_len = np.bincount(units, minlength=size).astype(np.float64)
         total = float(self.doc_len.sum())
         self.avgdl = total / size if size else 0.0
-        self._build_postings(terms, units)
+        self._build_postings(terms, units, forward)
 
     @classmethod
     def from_arrays(
@@ -191,7 +195,7 @@ class BM25Field:
         idf: FloatArray,
         weights: FloatArray,
         avgdl: float,
-        forward: ForwardIndex,
+        forward: ForwardIndex | None,
         params: BM25Params | None = None,
     ) -> BM25Field:
         """A field from the arrays of a built one (``vocabulary`` in term-id order).
@@ -239,11 +243,12 @@ class BM25Field:
         field.indptr = indptr
         field.idf = idf
         field.weights = weights
-        forward.check(size, n_terms)
+        if forward is not None:
+            forward.check(size, n_terms)
         field.forward = forward
         return field
 
-    def _build_postings(self, term_ids: IntArray, doc_ids: IntArray) -> None:
+    def _build_postings(self, term_ids: IntArray, doc_ids: IntArray, forward: bool) -> None:
         n_terms = len(self.vocabulary)
         n = max(self.corpus_size, 1)
         # One (term, passage) pair per occurrence; counting unique pairs gives the term frequency.
@@ -255,6 +260,9 @@ class BM25Field:
         np.cumsum(df.astype(np.int64), out=self.indptr[1:])
         self.idf = self._idf(df)
         self.weights: FloatArray = self._weights(post_terms, tf.astype(np.float64))
+        self.forward: ForwardIndex | None = None
+        if not forward:
+            return
         # The same pairs ordered by passage: each passage's terms, ascending.
         order = np.argsort(self.doc_ids, kind="stable")
         forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from bot.analysis import MIN_PART, PART_MATCH, Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
 from bot.grams import GramField, TermGrams
-from bot.index import Accumulator, BM25Field, SparseScores, TermIds, top_k
+from bot.index import Accumulator, BM25Field, ForwardIndex, SparseScores, TermIds, top_k
 from bot.passages import passage_text, split_passages
 
 FloatArray = npt.NDArray[np.float64]
@@ -137,6 +137,12 @@ class Passages:
 
     def __len__(self) -> int:
         return len(self.document)
+
+    def groups(self, documents: int) -> npt.NDArray[np.int64]:
+        """Document d's passages are ``groups[d]`` to ``groups[d + 1]`` (numbered together)."""
+        return np.searchsorted(self.document, np.arange(documents + 1), side="left").astype(
+            np.int64
+        )
 
     def check(self, documents: Sequence[Document]) -> None:
         """ValueError unless every passage lies inside its document's text."""
@@ -243,6 +249,7 @@ class Engine:
             numbered.terms,
             passages.document[numbered.units],
             len(documents),
+            forward=False,
         )
         del numbered
         term_grams = TermGrams(list(stems.vocabulary))
@@ -259,8 +266,8 @@ class Engine:
             stems,
             documents_field,
             term_grams,
-            GramField(stems.forward, term_grams),
-            GramField(documents_field.forward, term_grams),
+            GramField(_forward(stems), term_grams),
+            GramField(_forward(stems), term_grams, groups=passages.groups(len(documents))),
             stats,
         )
         object.__setattr__(
@@ -295,9 +302,15 @@ class Engine:
         ) != list(stems.vocabulary):
             raise ValueError("vocabularies differ")
         length, idf = gram_fields["grams"]
-        grams = GramField.from_arrays(stems.forward, term_grams, length=length, idf=idf)
+        grams = GramField.from_arrays(_forward(stems), term_grams, length=length, idf=idf)
         length, idf = gram_fields["doc_grams"]
-        doc_grams = GramField.from_arrays(doc_stems.forward, term_grams, length=length, idf=idf)
+        doc_grams = GramField.from_arrays(
+            _forward(stems),
+            term_grams,
+            length=length,
+            idf=idf,
+            groups=passages.groups(len(documents)),
+        )
         stats = EngineStats(len(documents), n, languages, build_seconds)
         return cls(
             tuple(documents),
@@ -449,7 +462,7 @@ class Engine:
         table = self._passages
         first = int(np.searchsorted(table.document, doc_no, side="left"))
         last = int(np.searchsorted(table.document, doc_no, side="right"))
-        forward = self._stems.forward
+        forward = _forward(self._stems)
         vocabulary = self._term_grams.vocabulary
         out = []
         for pid in range(first, last):
@@ -488,7 +501,7 @@ class Engine:
 
     def _terms(self, pid: int) -> frozenset[str]:
         """A passage's distinct terms, read from the forward index."""
-        forward = self._stems.forward
+        forward = _forward(self._stems)
         ids = forward.terms[forward.indptr[pid] : forward.indptr[pid + 1]]
         vocabulary = self._term_grams.vocabulary
         return frozenset(vocabulary[i] for i in ids.tolist())
@@ -505,6 +518,13 @@ class Engine:
 
     def passage_text(self, pid: int) -> str:
         return self._passage(pid).text
+
+
+def _forward(field: BM25Field) -> ForwardIndex:
+    """The passage field's forward index (built with it; the document field has none)."""
+    if field.forward is None:
+        raise ValueError("the passage field has no forward index")
+    return field.forward
 
 
 def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:

@@ -47,7 +47,7 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 4
+SNAPSHOT_FORMAT = 5
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
@@ -61,9 +61,12 @@ _FIELD_ARRAYS: dict[str, type[np.generic]] = {
     "weights": np.float64,
     "vocab_blob": np.uint8,
     "vocab_offsets": np.int64,
-    "fwd_indptr": np.int64,
-    "fwd_terms": np.int32,
-    "fwd_tf": np.int32,
+}
+# Only the passage field has a forward index (documents read theirs from their passages).
+_FORWARD_ARRAYS: dict[str, type[np.generic]] = {
+    "stems.fwd_indptr": np.int64,
+    "stems.fwd_terms": np.int32,
+    "stems.fwd_tf": np.int32,
 }
 _TERM_GRAM_ARRAYS = ("indptr", "grams", "terms_by_gram", "gram_indptr", "distinct")
 _GRAM_FIELDS = ("grams", "doc_grams")
@@ -186,9 +189,10 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
         arrays[f"{name}.weights"] = bm25.weights
         blob, offsets = _pack_strings(list(bm25.vocabulary))
         arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"] = blob, offsets
-        arrays[f"{name}.fwd_indptr"] = bm25.forward.indptr
-        arrays[f"{name}.fwd_terms"] = bm25.forward.terms
-        arrays[f"{name}.fwd_tf"] = bm25.forward.tf
+        if bm25.forward is not None:
+            arrays[f"{name}.fwd_indptr"] = bm25.forward.indptr
+            arrays[f"{name}.fwd_terms"] = bm25.forward.terms
+            arrays[f"{name}.fwd_tf"] = bm25.forward.tf
         fields[name] = {
             "corpus_size": bm25.corpus_size,
             "avgdl": bm25.avgdl,
@@ -346,6 +350,7 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     described: Mapping[str, Any] = manifest["arrays"]
     expected = {f"{f}.{a}": t for f in _FIELDS for a, t in _FIELD_ARRAYS.items()}
     expected.update(_ENGINE_ARRAYS)
+    expected.update(_FORWARD_ARRAYS)
     if set(described) != set(expected):
         raise SnapshotError("unexpected set of arrays")
     # Hashing dominates; hashlib and file reads release the GIL, so check files in parallel.
@@ -369,7 +374,9 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
             avgdl=float(meta["avgdl"]),
             forward=ForwardIndex(
                 arrays[f"{name}.fwd_indptr"], arrays[f"{name}.fwd_terms"], arrays[f"{name}.fwd_tf"]
-            ),
+            )
+            if name == "stems"
+            else None,
             params=BM25Params(**meta["params"]),
         )
     term_grams = TermGrams.from_arrays(

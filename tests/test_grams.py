@@ -91,3 +91,27 @@ def test_empty_units_and_unknown_grams() -> None:
     field = GramField(forward, TermGrams(vocabulary))
     assert field.scores(["^zz"], np.array([0, 1, 2])).tolist() == [0.0, 0.0, 0.0]
     assert field.scores([], np.array([1])).tolist() == [0.0]
+
+
+def test_documents_read_their_grams_from_their_passages() -> None:
+    passages = corpus(11, 60)
+    sizes = [1, 3, 5, 2, 0, 7, 4] * 10
+    docs: list[list[str]] = []
+    groups = [0]
+    start = 0
+    for size in sizes:
+        if start + size > len(passages):
+            break
+        docs.append([t for p in passages[start : start + size] for t in p])
+        start += size
+        groups.append(start)
+    forward, vocabulary = forward_of(passages[:start])
+    grams = TermGrams(vocabulary)
+    grouped = GramField(forward, grams, groups=np.asarray(groups, dtype=np.int64))
+    reference = BM25Okapi([Analyzer.grams_of(d) for d in docs])
+    units = np.arange(len(docs), dtype=np.int64)
+    de = analyzer_for("de")
+    for question in ("Kampagne", "Raketenangriffe Infrastruktur", "Lavrov Peskov"):
+        query = Analyzer.grams_of(de.terms(question))
+        expected = reference.get_scores(query)
+        assert np.allclose(grouped.scores(query, units), expected, rtol=1e-12, atol=1e-12)
