@@ -326,6 +326,18 @@ class BM25Field:
             if len(ids):
                 accumulator.add(ids, weights if scale == 1.0 else weights * scale)
 
+    def lookup(self, query: Iterable[str], ids: IntArray) -> FloatArray:
+        """This field's scores of the passages ``ids`` (ascending) only, terms added in query
+        order as rank_bm25 adds them: a binary search per term instead of its postings."""
+        out = np.zeros(len(ids), dtype=np.float64)
+        for term in query:
+            post_ids, weights = self.postings(term)
+            if len(post_ids) and len(ids):
+                where = np.minimum(np.searchsorted(post_ids, ids), len(post_ids) - 1)
+                found = post_ids[where] == ids
+                out[found] += weights[where[found]]
+        return out
+
     def get_scores(self, query: Iterable[str]) -> FloatArray:
         """Dense scores for every passage, as rank_bm25's ``get_scores`` returns them."""
         dense = np.zeros(self.corpus_size, dtype=np.float64)
@@ -369,16 +381,19 @@ class Accumulator:
         self._parts.append(ids)
         self._count += len(ids)
 
+    def peek_ids(self) -> IntArray:
+        """The touched passages, ascending, without clearing them."""
+        if self._count * 16 > len(self.values):
+            return np.flatnonzero(self.touched)
+        if len(self._parts) == 1:
+            return self._parts[0].astype(np.int64, copy=False)
+        return np.unique(np.concatenate(self._parts)).astype(np.int64, copy=False)
+
     def take(self) -> SparseScores:
         """The scores added so far, ids ascending; the buffer is clean again afterwards."""
         if not self._parts:
             return SparseScores.empty()
-        if self._count * 16 > len(self.values):
-            ids: IntArray = np.flatnonzero(self.touched)
-        elif len(self._parts) == 1:
-            ids = self._parts[0].astype(np.int64, copy=False)
-        else:
-            ids = np.unique(np.concatenate(self._parts)).astype(np.int64, copy=False)
+        ids = self.peek_ids()
         scores = self.values[ids]
         self.values[ids] = 0.0
         self.touched[ids] = False

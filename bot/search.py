@@ -368,13 +368,11 @@ class Engine:
         """Full scores of the ``rerank`` best candidates of the word index."""
         terms = [t.term for t in tokens]
         config = self.config
-        # Stage 1: the word index, widened by each term's spelling neighbours.
+        # Stage 1: the word index, widened by each term's spelling neighbours, plus the
+        # document context, picks the candidates.
         passages = Accumulator.for_thread(len(self._passages))
         self._stems.accumulate(terms, passages)
-        own = passages.take()
-        near = self._near(terms)
-        passages.add(own.ids, own.scores)
-        for term, weight in near:
+        for term, weight in self._near(terms):
             self._stems.accumulate((term,), passages, weight)
         wide = passages.take()
         if not len(wide.ids):
@@ -383,15 +381,12 @@ class Engine:
         self._doc_stems.accumulate(terms, documents)
         doc_own = documents.take()
         if config.document_weight:
-            wide = SparseScores(
-                wide.ids,
-                wide.scores
-                + config.document_weight * _context(doc_own, self._passages.document[wide.ids]),
-            )
+            context = _context(doc_own, self._passages.document[wide.ids])
+            wide = SparseScores(wide.ids, wide.scores + config.document_weight * context)
         candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
         # Stage 2: the full score of each candidate, n-gram fields included.
         grams = Analyzer.grams_of(terms)
-        score = _lookup(own, candidates) + config.gram_weight * self._grams.scores(
+        score = self._stems.lookup(terms, candidates) + config.gram_weight * self._grams.scores(
             grams, candidates
         )
         if config.document_weight:

@@ -90,3 +90,12 @@ def test_combined_fields_add_with_weights() -> None:
     combined = SparseScores.combine([(a, 1.0), (b, 0.5)])
     assert combined.ids.tolist() == [1, 2, 3]
     assert combined.scores.tolist() == [1.0, 7.0, 10.0]
+
+
+def test_lookup_equals_the_dense_scores() -> None:
+    rng = random.Random(9)
+    corpus = random_corpus(rng, 200, 60)
+    field = BM25Field(corpus)
+    ids = np.array(sorted(rng.sample(range(200), 40)), dtype=np.int64)
+    query = ["w0", "w5", "w5", "w33", "nope"]
+    assert np.array_equal(field.lookup(query, ids), field.get_scores(query)[ids])
