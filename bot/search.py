@@ -379,10 +379,14 @@ class Engine:
             return wide
         documents = Accumulator.for_thread(len(self.documents))
         self._doc_stems.accumulate(terms, documents)
-        doc_own = documents.take()
         if config.document_weight:
-            context = _context(doc_own, self._passages.document[wide.ids])
-            wide = SparseScores(wide.ids, wide.scores + config.document_weight * context)
+            # Read the context straight from the dense buffer (a gather, not a search per
+            # passage); negative document scores say nothing and count as zero.
+            dense = documents.values[self._passages.document[wide.ids]]
+            wide = SparseScores(
+                wide.ids, wide.scores + config.document_weight * np.maximum(dense, 0.0)
+            )
+        doc_own = documents.take()
         candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
         # Stage 2: the full score of each candidate, n-gram fields included.
         grams = Analyzer.grams_of(terms)
