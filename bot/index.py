@@ -6,8 +6,9 @@ costs only the postings of its own terms: scores are summed per candidate passag
 order, which is the order rank_bm25 adds them in, so the scores are equal to
 ``rank_bm25.BM25Okapi(corpus).get_scores(question)``.
 
-Several fields (the stem field and the n-gram field of :mod:`bot.analysis`) are separate
-``BM25Field`` objects; :class:`SparseScores` adds them with weights.
+The word field of passages and the one of documents are two ``BM25Field`` objects over the same
+numbered tokens; the n-gram fields are scored from the passages' forward index
+(:mod:`bot.grams`); :mod:`bot.search` adds them with weights.
 """
 
 from __future__ import annotations
@@ -58,18 +59,6 @@ class SparseScores:
     def empty() -> SparseScores:
         return SparseScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
-    @staticmethod
-    def combine(parts: Sequence[tuple[SparseScores, float]]) -> SparseScores:
-        """Weighted sum of several fields' scores over the union of their passages."""
-        parts = [(p, w) for p, w in parts if len(p.ids)]
-        if not parts:
-            return SparseScores.empty()
-        if len(parts) == 1 and parts[0][1] == 1.0:
-            return parts[0][0]
-        ids = np.concatenate([p.ids for p, _ in parts])
-        weights = np.concatenate([p.scores * w for p, w in parts])
-        return _sum_by_id(ids, weights)
-
 
 def unique_counts(keys: IntArray) -> tuple[IntArray, IntArray]:
     """Sorted distinct keys and how often each occurs (a plain sort: numpy's hash-based
@@ -80,13 +69,6 @@ def unique_counts(keys: IntArray) -> tuple[IntArray, IntArray]:
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = np.diff(np.append(starts, len(ordered)))
     return ordered[starts], counts
-
-
-def _sum_by_id(ids: IntArray, weights: FloatArray) -> SparseScores:
-    """Sum ``weights`` per id, adding in input order (so float sums match a sequential loop)."""
-    unique, inverse = np.unique(ids, return_inverse=True)
-    sums = np.bincount(inverse, weights=weights, minlength=len(unique)).astype(np.float64)
-    return SparseScores(unique.astype(np.int64, copy=False), sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,10 +288,6 @@ class BM25Field:
     def document_frequency(self, term: str) -> int:
         tid = self.vocabulary.get(term)
         return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
-
-    def term_idf(self, term: str) -> float | None:
-        tid = self.vocabulary.get(term)
-        return None if tid is None else float(self.idf[tid])
 
     def scores(self, query: Iterable[str]) -> SparseScores:
         """BM25 scores of the passages containing any query term (repeated terms count again)."""

@@ -84,14 +84,6 @@ def test_top_k_matches_a_full_sort() -> None:
     assert got == expected[:25]
 
 
-def test_combined_fields_add_with_weights() -> None:
-    a = SparseScores(np.array([1, 2]), np.array([1.0, 2.0]))
-    b = SparseScores(np.array([2, 3]), np.array([10.0, 20.0]))
-    combined = SparseScores.combine([(a, 1.0), (b, 0.5)])
-    assert combined.ids.tolist() == [1, 2, 3]
-    assert combined.scores.tolist() == [1.0, 7.0, 10.0]
-
-
 def test_lookup_equals_the_dense_scores() -> None:
     rng = random.Random(9)
     corpus = random_corpus(rng, 200, 60)
