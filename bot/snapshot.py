@@ -3,7 +3,7 @@
 A snapshot is a directory ``<cache dir>/<corpus tag>-<key>/`` holding one ``.npy`` file per array
 (written with ``np.save``, read with ``np.load(..., allow_pickle=False)``: loading never runs code
 from the file) and ``manifest.json`` (format version, analyzer version, config, key, counts, and
-each array's file, dtype, shape and blake2b checksum). Strings (vocabularies, n-grams) are
+each array's file, dtype, shape and CRC-32). Strings (vocabularies, n-grams) are
 UTF-8 blobs with character offset arrays. Documents are not stored: the key is a hash of every
 loaded document, so the caller's documents are the snapshot's.
 
@@ -18,6 +18,7 @@ other) is logged at WARNING, the snapshot is deleted and the caller builds the e
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import logging
@@ -25,6 +26,7 @@ import os
 import shutil
 import tempfile
 import time
+import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -47,7 +49,7 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 5
+SNAPSHOT_FORMAT = 6
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
@@ -81,7 +83,6 @@ _ENGINE_ARRAYS: dict[str, type[np.generic]] = {
     **{f"term_grams.{name}": np.int64 for name in _TERM_GRAM_ARRAYS},
     **{f"{name}.{part}": np.float64 for name in _GRAM_FIELDS for part in ("length", "idf")},
 }
-_CHUNK = 1 << 20
 
 
 class SnapshotError(Exception):
@@ -164,14 +165,18 @@ def _unpack_strings(blob: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64])
 
 
 class _HashingWriter:
-    """A write-only file object that hashes what passes through (np.save writes in chunks)."""
+    """A write-only file object that checksums what passes through (np.save writes in chunks).
+
+    CRC-32 finds the damage a cache file suffers (truncation, flipped bytes) at ~4x the speed
+    of blake2b, which matters when a restart reads half a gigabyte; which corpus a snapshot
+    belongs to is the key's job, and that is a cryptographic hash."""
 
     def __init__(self, file: Any) -> None:
         self._file = file
-        self.digest = hashlib.blake2b()
+        self.crc = 0
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
+        self.crc = zlib.crc32(data, self.crc)
         self._file.write(data)
         return len(data)
 
@@ -240,7 +245,7 @@ def save_snapshot(
                 "file": file_name,
                 "dtype": np.dtype(array.dtype).str,
                 "shape": list(array.shape),
-                "blake2b": writer.digest.hexdigest(),
+                "crc32": writer.crc,
             }
         manifest = {
             "format": SNAPSHOT_FORMAT,
@@ -414,13 +419,10 @@ def _load_array(path: Path, described: Mapping[str, Any], dtype: type) -> np.nda
     if np.dtype(described["dtype"]) != np.dtype(dtype):
         raise SnapshotError(f"{file_name}: dtype {described['dtype']} in the manifest")
     with open(path / file_name, "rb") as file:
-        digest = hashlib.blake2b()
-        while chunk := file.read(_CHUNK):
-            digest.update(chunk)
-        if digest.hexdigest() != described["blake2b"]:
-            raise SnapshotError(f"{file_name}: checksum mismatch")
-        file.seek(0)
-        array = np.load(file, allow_pickle=False)
+        data = file.read()  # read once: checksum it, then parse it from memory
+    if zlib.crc32(data) != described["crc32"]:
+        raise SnapshotError(f"{file_name}: checksum mismatch")
+    array = np.load(io.BytesIO(data), allow_pickle=False)
     if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype):
         raise SnapshotError(f"{file_name}: wrong dtype")
     if list(array.shape) != list(described["shape"]) or array.ndim != 1:
