@@ -412,6 +412,29 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     )
 
 
+def _array_from_npy(data: bytes, file_name: str) -> np.ndarray[Any, Any]:
+    """The array in the bytes of an .npy file, without copying them (read-only). Only plain
+    1-D arrays of numbers: an object dtype (which would need pickle) is refused."""
+    header = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(header)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(header)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(header)
+        else:
+            raise ValueError(f"format version {version}")
+    except ValueError as exc:
+        raise SnapshotError(f"{file_name}: not an .npy file ({exc})") from None
+    if dtype.hasobject or fortran or len(shape) != 1:
+        raise SnapshotError(f"{file_name}: not a plain 1-D array")
+    count = int(shape[0])
+    offset = header.tell()
+    if len(data) - offset != count * dtype.itemsize:
+        raise SnapshotError(f"{file_name}: truncated")
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+
+
 def _load_array(path: Path, described: Mapping[str, Any], dtype: type) -> np.ndarray[Any, Any]:
     file_name = str(described["file"])
     if "/" in file_name or "\\" in file_name or file_name.startswith("."):
@@ -419,10 +442,10 @@ def _load_array(path: Path, described: Mapping[str, Any], dtype: type) -> np.nda
     if np.dtype(described["dtype"]) != np.dtype(dtype):
         raise SnapshotError(f"{file_name}: dtype {described['dtype']} in the manifest")
     with open(path / file_name, "rb") as file:
-        data = file.read()  # read once: checksum it, then parse it from memory
+        data = file.read()  # read once: checksum it, then use the bytes as the array
     if zlib.crc32(data) != described["crc32"]:
         raise SnapshotError(f"{file_name}: checksum mismatch")
-    array = np.load(io.BytesIO(data), allow_pickle=False)
+    array = _array_from_npy(data, file_name)
     if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype):
         raise SnapshotError(f"{file_name}: wrong dtype")
     if list(array.shape) != list(described["shape"]) or array.ndim != 1:
