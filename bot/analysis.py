@@ -10,8 +10,9 @@ streams come out of the same tokens:
   findable by their parts ("Kampagne" in "Raketenangriffskampagne"). Fuzzy; a second BM25 field
   with a smaller weight.
 
-``Analyzer.match`` decides, word by word, whether a passage word answers a question word; the
-highlights and the no-answer cut-off use it, so what is bold is what was matched.
+``Analyzer.match`` defines whether a passage word answers a question word (the same term, or a
+compound part). The search applies it through the vocabulary once per question word, and the
+highlights and the no-answer cut-off use that same result, so what is bold is what was matched.
 """
 
 from __future__ import annotations

@@ -131,3 +131,19 @@ async def start_run(botapi: BotApiStub, cwd: Path, **env: str) -> asyncio.subpro
         stderr=asyncio.subprocess.PIPE,
         env=clean_env(TELEGRAM_BOT_TOKEN=botapi.token, TELEGRAM_API_URL=botapi.base_url, **env),
     )
+
+
+async def stop_run(proc: asyncio.subprocess.Process, out: Lines, err: Lines, sig: int) -> int:
+    """Send ``sig`` and wait (bounded) for the exit code and the end of both outputs."""
+    proc.send_signal(sig)
+    async with asyncio.timeout(30):
+        code = await proc.wait()
+        await asyncio.gather(out.task, err.task)
+    return code
+
+
+async def kill_if_running(proc: asyncio.subprocess.Process) -> None:
+    """After a failed test: never leave a `citebot run` behind."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()

@@ -13,7 +13,15 @@ import pytest
 from bot.app import file_url_for
 from bot.errors import SettingsError
 from bot.settings import load_settings, require_token
-from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port, start_run
+from tests.bot_helpers import (
+    Lines,
+    clean_env,
+    copy_corpus,
+    free_port,
+    kill_if_running,
+    start_run,
+    stop_run,
+)
 from tests.botapi import BotApiStub
 
 NEW_DOC = """---
@@ -59,14 +67,9 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
         botapi.send_private(anna, "Wie war die Kartoffelernte?")
         assert "example.org/kartoffeln" in (await botapi.next_message(anna))["raw_text"]
 
-        proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            code = await proc.wait()
-            await asyncio.gather(out.task, err.task)
+        code = await stop_run(proc, out, err, signal.SIGTERM)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await kill_if_running(proc)
     output = out.text + err.text
     assert code == 0, output
     assert botapi.token not in output
@@ -100,14 +103,9 @@ async def test_run_webhook_mode_stops_on_sigint(botapi: BotApiStub, tmp_path: Pa
         assert (await botapi.wait_delivery(update)).status == 200
         forged = dict(update, update_id=update["update_id"] + 1000)
         assert (await botapi.deliver_webhook(forged, secret_token=None)).status == 403
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            code = await proc.wait()
-            await asyncio.gather(out.task, err.task)
+        code = await stop_run(proc, out, err, signal.SIGINT)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await kill_if_running(proc)
     output = out.text + err.text
     assert code == 0, output
     assert botapi.token not in output and "s3cret-value" not in output

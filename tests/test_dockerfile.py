@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_helpers import Lines, clean_env, copy_corpus, free_port, start_run
+from tests.bot_helpers import (
+    Lines,
+    clean_env,
+    copy_corpus,
+    free_port,
+    kill_if_running,
+    start_run,
+    stop_run,
+)
 from tests.botapi import BotApiStub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,14 +137,9 @@ async def test_healthcheck_against_citebot_run_in_webhook_mode(
         writer.write(b"GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
         assert (await reader.readline()).startswith(b"HTTP/1.1 404")
         writer.close()
-        proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            assert await proc.wait() == 0
-            await asyncio.gather(out.task, err.task)
+        assert await stop_run(proc, out, err, signal.SIGTERM) == 0
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await kill_if_running(proc)
     assert await asyncio.to_thread(_probe, health_port) != 0  # stopped: unhealthy
     assert botapi.token not in out.text + err.text
 
