@@ -46,6 +46,8 @@ class Document:
     date: str | None
     text: str
     path: str
+    #: The post's own t.me link when the document is a channel post (``url`` is its source).
+    post_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +370,9 @@ def _document(
     raw_date: object,
     text: str,
     default_lang: str,
+    post_url: object = None,
 ) -> Document:
+    post = _clean_url(post_url)
     return Document(
         id=doc_id,
         title=title,
@@ -377,6 +381,7 @@ def _document(
         date=_parse_date(raw_date),
         text=text,
         path=rel,
+        post_url=post if post != url else None,
     )
 
 
@@ -473,14 +478,23 @@ def _clean_markdown(body: str) -> tuple[str, str | None]:
 
 def _parse_md(text: str, rel: str, default_lang: str) -> Document:
     meta, body = _split_front_matter(text)
-    body = _COMMENT_RE.sub("", body)
+    # "markup: plain" (channel posts, see bot.posts): the body is quoted exactly as written.
+    plain = str(meta.get("markup", "")).strip().lower() in ("plain", "text", "none")
+    if not plain:
+        body = _COMMENT_RE.sub("", body)
     url = _clean_url(_text_field(meta, "url", "source", "link"))
     lines = body.split("\n")
-    if url is None:
-        url, lines = _take_source_line(lines)
+    if url is None or plain:  # a post's closing source line is a link, not a quote
+        found, rest = _take_source_line(lines)
+        if found is not None and (url is None or found == url):
+            url, lines = found, rest
     if url is None:
         raise _Skip("no source URL (add 'url:' to the front matter or a 'Quelle: URL' line)")
-    clean, heading = _clean_markdown("\n".join(lines))
+    if plain:
+        clean = "\n".join(line.rstrip() for line in lines).strip("\n")
+        heading = None
+    else:
+        clean, heading = _clean_markdown("\n".join(lines))
     if not clean.strip():
         raise _Skip("no usable text")
     raw_title = meta.get("title")
@@ -497,6 +511,7 @@ def _parse_md(text: str, rel: str, default_lang: str) -> Document:
         raw_date=meta.get("date"),
         text=clean,
         default_lang=default_lang,
+        post_url=_text_field(meta, "post_url", "telegram"),
     )
 
 
@@ -709,4 +724,5 @@ def _parse_jsonl_line(line: str, rel: str, lineno: int, default_lang: str) -> Do
         raw_date=data.get("date"),
         text=text,
         default_lang=default_lang,
+        post_url=_text_field(data, "post_url", "telegram"),
     )

@@ -107,7 +107,16 @@ def corpus_hash(documents: Sequence[Document]) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(len(documents).to_bytes(8, "little"))
     for doc in documents:
-        for value in (doc.id, doc.title, doc.url, doc.lang, doc.date, doc.text, doc.path):
+        for value in (
+            doc.id,
+            doc.title,
+            doc.url,
+            doc.lang,
+            doc.date,
+            doc.text,
+            doc.path,
+            doc.post_url,
+        ):
             if value is None:
                 digest.update(b"\xff" * 8)
                 continue
