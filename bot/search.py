@@ -90,6 +90,8 @@ class Hit:
     passage: str
     highlights: tuple[tuple[int, int], ...]
     date: str | None = None
+    #: The channel post's own t.me link, when the document is one (``url`` is its source).
+    post_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +498,7 @@ class Engine:
             passage=f"{doc.id}:p{passage.index}",
             highlights=spans,
             date=doc.date,
+            post_url=doc.post_url,
         )
 
     def _terms(self, pid: int) -> frozenset[str]:
