@@ -14,6 +14,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Found {total} matching passage(s), showing {shown}:",
     },
     "source": {"de": "Quelle", "en": "Source"},
+    "post": {"de": "Beitrag", "en": "Post"},
     "snapshot_loaded": {
         "de": "Index aus dem Snapshot in {path} geladen",
         "en": "index loaded from the snapshot in {path}",
