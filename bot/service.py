@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.corpus import Skipped
 from bot.errors import CorpusError
@@ -33,13 +34,26 @@ class ReloadResult:
     error: str = ""
 
 
-class CorpusHolder:
-    """Holds the engine being served; a reload swaps it whole, never two reloads at once."""
+Updater = Callable[[LoadedCorpus, Sequence[Path]], LoadedCorpus]
 
-    def __init__(self, loaded: LoadedCorpus, loader: Callable[[Engine], LoadedCorpus]) -> None:
+
+class CorpusHolder:
+    """Holds the engine being served; a reload or an update swaps it whole, one at a time.
+
+    ``loader`` reads the whole corpus (``/reload``); ``updater`` re-reads a few changed files
+    (a channel post, an upload: :func:`bot.incremental.apply_files`)."""
+
+    def __init__(
+        self,
+        loaded: LoadedCorpus,
+        loader: Callable[[Engine], LoadedCorpus],
+        updater: Updater | None = None,
+    ) -> None:
         self._loaded = loaded
         self._loader = loader
+        self._updater = updater
         self._lock = asyncio.Lock()
+        self._pending: set[Path] = set()
 
     @property
     def loaded(self) -> LoadedCorpus:
@@ -63,14 +77,37 @@ class CorpusHolder:
             except CorpusError as exc:
                 return ReloadResult(ok=False, error=str(exc))
             self._loaded = loaded  # one assignment: questions see the old or the new engine
-            stats = loaded.engine.stats
-            return ReloadResult(
-                ok=True,
-                documents=stats.documents,
-                passages=stats.passages,
-                seconds=time.perf_counter() - started,
-                skipped=loaded.corpus.skipped,
-            )
+            return _result(loaded, started)
+
+    async def update(self, paths: Sequence[Path]) -> ReloadResult:
+        """Index the changed files at ``paths`` (written, rewritten or deleted) in a worker
+        thread. Changes that arrive while an update runs are applied together in the next one,
+        so a burst of channel posts costs a few index builds, not one each."""
+        if self._updater is None:
+            raise RuntimeError("this holder was made without an updater")
+        self._pending.update(paths)
+        async with self._lock:
+            started = time.perf_counter()
+            batch = sorted(self._pending)
+            self._pending.clear()
+            if batch:  # else an update that waited for the lock already applied ours
+                try:
+                    loaded = await asyncio.to_thread(self._updater, self._loaded, batch)
+                except CorpusError as exc:
+                    return ReloadResult(ok=False, error=str(exc))
+                self._loaded = loaded
+            return _result(self._loaded, started)
+
+
+def _result(loaded: LoadedCorpus, started: float) -> ReloadResult:
+    stats = loaded.engine.stats
+    return ReloadResult(
+        ok=True,
+        documents=stats.documents,
+        passages=stats.passages,
+        seconds=time.perf_counter() - started,
+        skipped=loaded.corpus.skipped,
+    )
 
 
 class Usage:
