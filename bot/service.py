@@ -54,6 +54,25 @@ class CorpusHolder:
         self._updater = updater
         self._lock = asyncio.Lock()
         self._pending: set[Path] = set()
+        self._generation = 0
+        self._swapped = asyncio.Condition()
+
+    @property
+    def generation(self) -> int:
+        """How many times the engine was swapped (reloads and updates)."""
+        return self._generation
+
+    async def wait_generation(self, generation: int) -> None:
+        """Return once the engine was swapped ``generation`` times (for tests and operators'
+        tools that must know a post or upload is searchable; callers bound the wait)."""
+        async with self._swapped:
+            await self._swapped.wait_for(lambda: self._generation >= generation)
+
+    async def _swap(self, loaded: LoadedCorpus) -> None:
+        self._loaded = loaded  # one assignment: questions see the old or the new engine
+        async with self._swapped:
+            self._generation += 1
+            self._swapped.notify_all()
 
     @property
     def loaded(self) -> LoadedCorpus:
@@ -76,7 +95,7 @@ class CorpusHolder:
                 loaded = await asyncio.to_thread(self._loader, self._loaded.engine)
             except CorpusError as exc:
                 return ReloadResult(ok=False, error=str(exc))
-            self._loaded = loaded  # one assignment: questions see the old or the new engine
+            await self._swap(loaded)
             return _result(loaded, started)
 
     async def update(self, paths: Sequence[Path]) -> ReloadResult:
@@ -95,7 +114,7 @@ class CorpusHolder:
                     loaded = await asyncio.to_thread(self._updater, self._loaded, batch)
                 except CorpusError as exc:
                     return ReloadResult(ok=False, error=str(exc))
-                self._loaded = loaded
+                await self._swap(loaded)
             return _result(self._loaded, started)
 
 
