@@ -249,6 +249,9 @@ async def serve(settings: Settings, loaded: LoadedCorpus) -> None:
                 logger.info("long polling")
             await stop.wait()
             logger.info("stopping")
+            # A reload or update in progress is abandoned (its admin is told so); answers that
+            # are being sent finish first (PTB's stop() waits for running handlers).
+            application.bot_data[handlers.SERVICES_KEY].holder.close()
         finally:
             async with asyncio.timeout(_STOP_TIMEOUT):
                 if application.updater is not None and application.updater.running:

@@ -391,8 +391,11 @@ async def _ingest_post(message: Message, services: BotServices) -> None:
     except OSError as exc:
         logger.error("could not save post %s: %s", post_link(post), exc)
         return
+    logger.info("post %s saved as %s, indexing", post_link(post), path)
     result = await services.holder.update([path])
-    if result.ok:
+    if result.stopped:
+        logger.info("post %s: indexing abandoned at shutdown (indexed at the next start)", path)
+    elif result.ok:
         logger.info(
             "post %s %s: %d documents, %d passages (%.2f s)",
             post_link(post),
@@ -585,7 +588,13 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if request is None:
         return
     message, services, lang = request
+    logger.info(
+        "reload requested by admin %s", update.effective_user.id if update.effective_user else "?"
+    )
     result = await services.holder.reload()
+    if result.stopped:
+        await _reply(message, escape(text("bot_reload_stopped", lang)))
+        return
     if not result.ok:
         body = escape(text("bot_reload_failed", lang, reason=shorten(result.error, 3000)))
         await _reply(message, body)

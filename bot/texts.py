@@ -120,6 +120,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Neu laden fehlgeschlagen, die bisherigen Quellen bleiben aktiv: {reason}",
         "en": "Reload failed, the previous sources stay active: {reason}",
     },
+    "bot_reload_stopped": {
+        "de": "Neu laden abgebrochen: der Bot wird gerade beendet. Nach dem Neustart sind die"
+        " aktuellen Dateien geladen.",
+        "en": "Reload abandoned: the bot is shutting down. After the restart the current files"
+        " are loaded.",
+    },
     "bot_stats": {
         "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen\n"
         "Beantwortete Fragen: {questions}, davon ohne Antwort: {unanswered} ({share:.0%})",
