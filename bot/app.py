@@ -23,6 +23,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -40,6 +41,9 @@ __all__ = ["build_application", "file_url_for", "load_corpus_for", "serve", "upd
 logger = logging.getLogger(__name__)
 
 _STOP_TIMEOUT = 20.0
+# setWebhook/deleteWebhook at start: retried with PTB's back-off (1.5, 2.3, 3.4 ... s, about
+# 20 s for 5), so a Telegram hiccup at start does not stop the bot.
+_BOOTSTRAP_RETRIES = 5
 _UPDATES = [
     Update.MESSAGE,
     Update.CHANNEL_POST,
@@ -90,7 +94,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         pairs = text("bot_commands", lang or "en").split("|")
         commands = [BotCommand(*pair.split(":", 1)) for pair in pairs]
         await handlers.send_with_retry(
-            functools.partial(bot.set_my_commands, commands, language_code=lang)
+            functools.partial(bot.set_my_commands, commands, language_code=lang), idempotent=True
         )
     services = application.bot_data[handlers.SERVICES_KEY]
     stats = services.holder.engine.stats
@@ -131,6 +135,8 @@ def build_application(
     new = filters.UpdateType.MESSAGE  # edited messages are never answered again
     private = filters.ChatType.PRIVATE & new
     groups = filters.ChatType.GROUPS & new
+    # Group -1 runs first: a repeated update stops there (ApplicationHandlerStop).
+    application.add_handler(TypeHandler(Update, handlers.drop_repeated_update), group=-1)
     application.add_handlers(
         [
             CommandHandler(["start", "help"], handlers.help_command, filters=new),
@@ -242,10 +248,13 @@ async def serve(settings: Settings, loaded: LoadedCorpus) -> None:
                     webhook_url=settings.webhook_url,
                     secret_token=secret.get_secret_value() if secret else None,
                     allowed_updates=_UPDATES,
+                    bootstrap_retries=_BOOTSTRAP_RETRIES,
                 )
                 logger.info("webhook on port %d", settings.webhook_port)
             else:
-                await updater.start_polling(allowed_updates=_UPDATES)
+                await updater.start_polling(
+                    allowed_updates=_UPDATES, bootstrap_retries=_BOOTSTRAP_RETRIES
+                )
                 logger.info("long polling")
             await stop.wait()
             logger.info("stopping")

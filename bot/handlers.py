@@ -12,10 +12,11 @@ import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -28,7 +29,7 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.formatting import (
@@ -42,7 +43,7 @@ from bot.formatting import (
 )
 from bot.posts import ChannelPost, WriteOutcome, post_link, remove_post, write_post
 from bot.search import Answer
-from bot.service import CorpusHolder, FloodLimiter, QueryStore, Usage
+from bot.service import CorpusHolder, FloodLimiter, QueryStore, SeenUpdates, Usage
 from bot.settings import Settings
 from bot.texts import text, ui_language
 from bot.uploads import UploadError, accept_upload, check_upload, staging_path
@@ -53,6 +54,7 @@ __all__ = [
     "ask_command",
     "channel_post",
     "document_upload",
+    "drop_repeated_update",
     "error_handler",
     "group_message",
     "help_command",
@@ -71,8 +73,21 @@ logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "citebot"
 MORE_PREFIX = "more"
-_MAX_TRIES = 3
+_MAX_TRIES = 6
 _MAX_RETRY_WAIT = 30.0
+_BACKOFF_FIRST = 0.25  # then doubled: 0.25 + 0.5 + 1 + 2 + 4 s over the six tries
+_BACKOFF_MAX = 4.0
+# httpx errors raised before the whole request left this machine: Telegram cannot have carried
+# it out (an HTTP server does not act on a request it did not fully receive).
+_NEVER_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+)
+_QUERY_GONE = ("query is too old", "query id is invalid")
+_NOT_MODIFIED = "message is not modified"
 _INLINE_PAGE = 5
 _INLINE_CACHE_SECONDS = 10
 _SOURCES_SHOWN = 50
@@ -96,6 +111,7 @@ class BotServices:
     usage: Usage
     flood: FloodLimiter
     queries: QueryStore
+    seen: SeenUpdates = field(default_factory=SeenUpdates)
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
@@ -113,8 +129,27 @@ def _seconds(value: int | float | dtm.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
-async def send_with_retry(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a Bot API call, waiting out 429 RetryAfter and retrying network errors (3 tries)."""
+def outcome_unknown(exc: BaseException | None) -> bool:
+    """True for a network error after the request may have reached Telegram (a read timeout,
+    a connection dropped while waiting for the answer): Telegram may have carried it out or not,
+    and the bot cannot ask which."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, TelegramError):
+        return False  # Telegram answered with an error status (5xx): nothing was carried out
+    return not isinstance(cause, _NEVER_SENT)
+
+
+async def send_with_retry(call: Callable[[], Awaitable[T]], *, idempotent: bool = False) -> T:
+    """Run a Bot API call; retry it (6 tries) only where a retry cannot show anything twice.
+
+    Always retried: 429 (after ``retry_after``), 5xx answers and errors before the request was
+    sent (connect, pool, write): Telegram did not carry those out. An outcome that is unknown
+    (:func:`outcome_unknown`: read timeout, connection dropped after sending) is retried only
+    for an ``idempotent`` call (answering a query, editing to a fixed state, reading); a
+    sendMessage is not repeated, since the first one may have arrived and a second would be a
+    duplicate answer. 400 and 403 are never retried."""
     for attempt in range(1, _MAX_TRIES + 1):
         try:
             return await call()
@@ -129,11 +164,37 @@ async def send_with_retry(call: Callable[[], Awaitable[T]]) -> T:
         except (BadRequest, Forbidden):
             raise  # our mistake or the user's choice: retrying would not help
         except NetworkError as exc:
-            if attempt == _MAX_TRIES:
+            unknown = outcome_unknown(exc)
+            if attempt == _MAX_TRIES or (unknown and not idempotent):
+                if unknown:
+                    logger.warning("outcome unknown (%s): not repeated, to send nothing twice", exc)
                 raise
             logger.warning("network error (%s), retrying (try %d)", exc, attempt)
-            await asyncio.sleep(0.5 * attempt)
+            await asyncio.sleep(min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_MAX))
     raise AssertionError("unreachable")
+
+
+async def _answer_query(call: Callable[[], Awaitable[bool]]) -> None:
+    """Answer an inline or callback query. Telegram takes one answer per query, so any failure
+    is retried (a second answer can never show); "query is too old" then means an earlier try
+    arrived, or the query expired: either way nothing is left to do."""
+    try:
+        await send_with_retry(call, idempotent=True)
+    except BadRequest as exc:
+        if not any(gone in exc.message.lower() for gone in _QUERY_GONE):
+            raise
+        logger.warning("query answer refused (answered before, or expired): %s", exc.message)
+
+
+async def _remove_button(message: Message) -> None:
+    """Remove a message's button. Editing to a fixed state is idempotent: any failure is
+    retried, and "not modified" (an earlier try arrived) or a message that is gone is fine; a
+    leftover button must never cost the answer itself."""
+    try:
+        await send_with_retry(lambda: message.edit_reply_markup(reply_markup=None), idempotent=True)
+    except BadRequest as exc:
+        if _NOT_MODIFIED not in exc.message.lower():
+            logger.warning("could not remove the button: %s", exc.message)
 
 
 async def _reply(
@@ -243,19 +304,19 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         offset = int(parts[1])
         question = services.queries.get(parts[2])
     if question is None:
-        await send_with_retry(lambda: query.answer(text("bot_expired", lang), show_alert=True))
+        await _answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return
     answer = await services.holder.search(
         question, k=services.settings.results_per_answer, offset=offset
     )
     message = query.message
     if not answer.hits or not isinstance(message, Message):
-        await send_with_retry(lambda: query.answer(text("bot_no_more", lang)))
+        await _answer_query(lambda: query.answer(text("bot_no_more", lang)))
         if isinstance(message, Message):
-            await send_with_retry(lambda: message.edit_reply_markup(reply_markup=None))
+            await _remove_button(message)
         return
-    await send_with_retry(lambda: query.answer())
-    await send_with_retry(lambda: message.edit_reply_markup(reply_markup=None))
+    await _answer_query(lambda: query.answer())
+    await _remove_button(message)
     await send_with_retry(
         lambda: message.reply_text(
             render_answer_html(answer, lang),
@@ -431,8 +492,8 @@ async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     staged = await asyncio.to_thread(staging_path, root, name)
     try:
         try:
-            tg_file = await send_with_retry(document.get_file)
-            await send_with_retry(lambda: tg_file.download_to_drive(staged))
+            tg_file = await send_with_retry(document.get_file, idempotent=True)
+            await send_with_retry(lambda: tg_file.download_to_drive(staged), idempotent=True)
         except BadRequest as exc:
             logger.warning("upload %s: download refused: %s", name, exc.message)
             key = "upload_too_big_for_telegram" if "too big" in exc.message.lower() else None
@@ -697,11 +758,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 escape(text("bot_usage", lang, bot=username)), parse_mode=ParseMode.HTML
             ),
         )
-        await send_with_retry(lambda: query.answer([help_article], cache_time=60))
+        await _answer_query(lambda: query.answer([help_article], cache_time=60))
         return
     offset = int(query.offset) if query.offset.isdigit() else 0
     if query.from_user and not services.flood.allow(query.from_user.id):
-        await send_with_retry(lambda: query.answer([], cache_time=_INLINE_CACHE_SECONDS))
+        await _answer_query(lambda: query.answer([], cache_time=_INLINE_CACHE_SECONDS))
         return
     started = time.perf_counter()
     answer = await services.holder.search(question, k=_INLINE_PAGE, offset=offset)
@@ -736,11 +797,22 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             )
         )
     next_offset = str(answer.offset + len(answer.hits)) if answer.has_more else None
-    await send_with_retry(
+    await _answer_query(
         lambda: query.answer(
             results, cache_time=_INLINE_CACHE_SECONDS, next_offset=next_offset, is_personal=False
         )
     )
+
+
+# ------------------------------------------------------------------------------ updates
+
+
+async def drop_repeated_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """First of all handlers: an update seen before (a webhook POSTed again after its answer
+    was lost, getUpdates handing it out again) stops here, so each question is answered once."""
+    if isinstance(update, Update) and not _services(context).seen.first_time(update.update_id):
+        logger.info("update %d delivered again: ignored", update.update_id)
+        raise ApplicationHandlerStop
 
 
 # ------------------------------------------------------------------------------ errors
@@ -749,8 +821,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error; tell the user one short sentence; never let it stop the bot."""
     logger.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update):
-        return
+    if not isinstance(update, Update) or outcome_unknown(context.error):
+        return  # an answer whose fate is unknown may have arrived: no second message after it
     message = update.effective_message
     if message is None or update.inline_query is not None:
         return

@@ -21,6 +21,7 @@ __all__ = [
     "FloodLimiter",
     "QueryStore",
     "ReloadResult",
+    "SeenUpdates",
     "Usage",
 ]
 
@@ -264,3 +265,25 @@ class QueryStore:
         if query is not None:
             self._items.move_to_end(key)
         return query
+
+
+class SeenUpdates:
+    """The ids of the last ``size`` updates handled. Telegram delivers an update again when it
+    missed the bot's confirmation (a webhook answer lost on the way back, getUpdates after an
+    offset that never arrived); the copy must not be answered a second time. Telegram numbers
+    updates in order, so a window of recent ids is enough; memory stays bounded."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+
+    def first_time(self, update_id: int) -> bool:
+        """True (and remembered) the first time ``update_id`` is seen, False for a repeat."""
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        while len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True

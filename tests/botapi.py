@@ -27,7 +27,7 @@ import json
 import mimetypes
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -636,6 +636,8 @@ class _Fault:
     delay: float
     drop: bool
     remaining: int
+    drop_after: bool = False
+    delay_after: float = 0.0
 
 
 @dataclass
@@ -792,6 +794,8 @@ class BotApiStub:
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
+        self._lost_webhook_answers = 0
+        self._held: list[JSONDict] | None = None
 
         handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
@@ -905,17 +909,31 @@ class BotApiStub:
         count: int = 1,
         delay: float = 0.0,
         drop: bool = False,
+        drop_after: bool = False,
+        delay_after: float = 0.0,
     ) -> None:
         """Make the next ``count`` calls of ``method`` misbehave.
 
         ``status`` is the HTTP error to answer (429 answers "Too Many Requests: retry after N"
         with ``parameters.retry_after``); ``status=None`` answers normally.  ``delay`` seconds
-        pass before answering; ``drop=True`` closes the connection without an answer.
+        pass before answering; ``drop=True`` closes the connection without an answer.  Those
+        happen *before* the request is carried out: a client that gives up during ``delay``
+        cancels it, and a dropped request leaves no trace.
+
+        ``drop_after=True`` and ``delay_after`` act *after* the request was carried out, as when
+        Telegram has sent the message but the answer is lost on the way back: the call is
+        recorded as done (the message exists, :meth:`next_message` sees it), then the
+        connection is closed without an answer, or the answer waits ``delay_after`` seconds
+        (a client with a shorter read timeout sees a timeout; the message stays sent).
         """
         if count < 1:
             raise ValueError("count must be >= 1")
+        if drop_after and status is not None:
+            raise ValueError("drop_after needs status=None: the request is carried out")
+        if delay_after > 0 and status is not None:
+            raise ValueError("delay_after needs status=None: the request is carried out")
         self._faults.setdefault(method.lower(), []).append(
-            _Fault(status, retry_after, description, delay, drop, count)
+            _Fault(status, retry_after, description, delay, drop, count, drop_after, delay_after)
         )
 
     def slow_next(self, method: str, delay: float, *, count: int = 1) -> None:
@@ -924,6 +942,27 @@ class BotApiStub:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._lost_webhook_answers = 0
+
+    def lose_webhook_answers(self, count: int = 1) -> None:
+        """The next ``count`` webhook POSTs reach the bot, but its answer counts as lost (as when
+        the connection breaks after the bot read the update): Telegram sees a failed delivery
+        and POSTs the same update (same ``update_id``) again."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        self._lost_webhook_answers += count
+
+    @contextlib.contextmanager
+    def held_updates(self) -> Iterator[list[JSONDict]]:
+        """Updates pushed inside the block are remembered (the bot can reply to them) but not
+        queued; the list yielded collects them for the test to deliver itself, e.g. hundreds at
+        once with :meth:`deliver_webhook`."""
+        held: list[JSONDict] = []
+        self._held = held
+        try:
+            yield held
+        finally:
+            self._held = None
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method.lower())
@@ -951,6 +990,7 @@ class BotApiStub:
         raw_method = request.match_info["method"]
         canonical, handler = self._handlers.get(raw_method.lower(), (raw_method, None))
         call = Call(method=canonical, params={}, time=arrived)
+        fault: _Fault | None = None
         try:
             call.params, call.files = await self._read_params(request)
             if request.match_info["token"] != self.token:
@@ -984,7 +1024,18 @@ class BotApiStub:
             self._record(call)
             raise
         call.result = result
-        self._record(call)
+        self._record(call)  # carried out: the message exists whatever the client sees next
+        if fault is not None and (fault.drop_after or fault.delay_after > 0):
+            return await self._lose_answer(request, fault, result)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _lose_answer(request: web.Request, fault: _Fault, result: Any) -> web.Response:
+        """After the request was carried out: answer late, or drop the connection."""
+        if fault.delay_after > 0:
+            await asyncio.sleep(fault.delay_after)  # a client that gives up cancels only this
+        if fault.drop_after and request.transport is not None:
+            request.transport.close()
         return web.json_response({"ok": True, "result": result})
 
     async def _read_params(self, request: web.Request) -> tuple[JSONDict, dict[str, UploadedFile]]:
@@ -1608,6 +1659,9 @@ class BotApiStub:
         inline = data.get("inline_query")
         if isinstance(inline, dict):
             self._open_inline_queries.add(str(inline["id"]))
+        if self._held is not None:
+            self._held.append(copy.deepcopy(data))
+            return copy.deepcopy(data)
         self._updates.append(data)
         self._updates_signal.fire()
         return copy.deepcopy(data)
@@ -1918,6 +1972,9 @@ class BotApiStub:
                     error = f"Wrong response from the webhook: {status} {response.reason}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             error = f"Connection failed: {exc!r}"
+        if self._lost_webhook_answers > 0:
+            self._lost_webhook_answers -= 1
+            status, error = None, f"Connection failed: answer {status} lost (fault injection)"
         update_id = update.get("update_id")
         ok = status is not None and 200 <= status < 300
         record = WebhookDelivery(
