@@ -11,3 +11,7 @@ class SettingsError(CitebotError):
 
 class CorpusError(CitebotError):
     """The corpus cannot be used at all (missing directory, no usable document)."""
+
+
+class ExportError(CitebotError):
+    """A Telegram export cannot be imported (not JSON, cut off, not an export, no channel)."""
