@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import sys
 import tracemalloc
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from bot.corpus import load_corpus
 from bot.errors import CitebotError, ExportError
 from bot.posts import ChannelPost
 from bot.search import load_engine
-from bot.tgexport import ImportReport, SkippedChat, import_export, read_export
+from bot.tgexport import ImportedPaths, ImportReport, SkippedChat, import_export, read_export
 from tests import export_factory as factory
 from tests.test_cli import run
 
@@ -71,7 +74,7 @@ def test_channel_export_writes_one_file_per_post_with_text(tmp_path: Path, expor
         skipped_service=2,  # create_channel, pin_message
         skipped_empty=3,  # photo without caption, sticker, whitespace only
         chats=1,
-        paths=tuple(directory / name for name in IMPORTED),
+        paths=ImportedPaths(directory / name for name in IMPORTED),
     )
     assert sorted(p.name for p in directory.iterdir()) == sorted(IMPORTED)
     assert [p.parent for p in corpus.rglob("*.md")] == [directory] * 5
@@ -323,6 +326,37 @@ def test_large_export_imports_in_bounded_memory(tmp_path: Path) -> None:
     assert peak < 6 * 1024 * 1024 < size / 5, f"peak {peak / 2**20:.1f} MB for {size / 2**20} MB"
     first = tmp_path / "corpus" / "telegram" / "lageticker" / "1.md"
     assert first.read_text(encoding="utf-8").startswith("---\ntitle: Lagebericht 1\n")
+
+
+def _retained(root: object) -> int:
+    """Bytes of everything reachable from ``root`` (classes and modules aside)."""
+    seen: set[int] = set()
+    stack = [root]
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type | ModuleType):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def test_imported_paths_cost_bytes_not_path_objects(tmp_path: Path) -> None:
+    """A first import of a big channel reports every post: 100,000 paths in under 2 MB (as
+    Path objects they take about 44 MB)."""
+    dirs = [tmp_path / "corpus" / "telegram" / name for name in ("lageticker", "c1234567890")]
+    paths = ImportedPaths(dirs[i % 2] / f"{i}.md" for i in range(100_000))
+    assert _retained(paths) < 2 * 1024 * 1024
+    assert _retained(tuple(paths[:1000])) > 100 * 1000  # what it saves
+    assert len(paths) == 100_000
+    assert (paths[0], paths[99_999]) == (dirs[0] / "0.md", dirs[1] / "99999.md")
+    assert paths[1:3] == (dirs[1] / "1.md", dirs[0] / "2.md")
+    assert list(paths)[-1] == paths[-1] and dirs[0] / "50.md" in paths
+    assert ImportedPaths(paths[:2]) == paths[:2] != paths[:3]
+    with pytest.raises(ValueError):
+        ImportedPaths([tmp_path / "notes.txt"])
 
 
 def _cli(*args: str, corpus: Path) -> tuple[int, str, str]:
