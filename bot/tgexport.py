@@ -160,7 +160,6 @@ class _Chat:
     name: str = ""
     type: str = ""
     id: object = None
-    has_messages: bool = False
     #: The post template for an imported chat; None while undecided or when skipped.
     template: ChannelPost | None = None
 
@@ -302,7 +301,6 @@ class ExportReader:
 
     def _open_chat(self, chat: _Chat) -> None:
         """Decide, when a chat's messages start, whether they are imported and under what name."""
-        chat.has_messages = True
         title = chat.name if isinstance(chat.name, str) else str(chat.name)
         kind = chat.type if isinstance(chat.type, str) else str(chat.type)
         label = title or "(untitled)"
@@ -384,7 +382,11 @@ def import_export(
     empty = 0
     paths = ImportedPaths()
     for post in reader:
-        outcome, path = write_post(corpus_dir, post)
+        try:
+            outcome, path = write_post(corpus_dir, post)
+        except OSError as exc:  # a read-only or full corpus volume: one line, not a traceback
+            where = exc.filename or corpus_dir
+            raise ExportError(f"cannot write {where}: {exc.strerror or exc}") from None
         if outcome == WriteOutcome.EMPTY:
             empty += 1
             continue

@@ -293,6 +293,15 @@ def test_missing_file(tmp_path: Path) -> None:
     assert message == f"cannot read {tmp_path / 'nothing.json'}: No such file or directory"
 
 
+def test_unwritable_corpus_is_one_line(tmp_path: Path, export: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.write_text("a file where the corpus directory should be", encoding="utf-8")
+    with pytest.raises(ExportError) as caught:
+        import_export(export, corpus)
+    expected = corpus / "telegram" / "c1234567890" / "2.md"
+    assert str(caught.value) == f"cannot write {expected}: Not a directory"
+
+
 def test_a_cut_off_export_keeps_the_posts_before_the_cut(tmp_path: Path, export: Path) -> None:
     data = export.read_bytes()
     cut = data.index(b"Bild des Tages")  # inside message 5: 2 and 3 come before it
