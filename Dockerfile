@@ -1,6 +1,8 @@
 # citebot: installs the project the same way as the README (pip install .) and runs the bot.
 #   docker build -t citebot .
-#   docker run -d --env-file .env -v "$PWD/corpus:/app/corpus:ro" citebot
+#   docker run -d --env-file .env -v "$PWD/corpus:/app/corpus" -v citebot-cache:/app/cache citebot
+# The corpus volume must be writable by uid 10001 when SOURCE_CHANNELS or uploads add documents
+# (read-only is fine otherwise: append ":ro").
 #   docker run --rm citebot citebot ask "Was fordert Scholz von Putin?"
 FROM python:3.11-slim
 
@@ -9,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CORPUS_DIR=/app/corpus \
+    CACHE_DIR=/app/cache \
     WEBHOOK_PORT=8080 \
     HEALTH_PORT=8081
 
@@ -19,8 +22,10 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install --no-cache-dir .
 
-COPY corpus ./corpus
-VOLUME ["/app/corpus"]
+COPY --chown=10001:10001 corpus ./corpus
+RUN install -d -o 10001 -g 10001 /app/cache
+# Posts and uploads are written to the corpus; index snapshots to the cache (fast restarts).
+VOLUME ["/app/corpus", "/app/cache"]
 
 USER 10001
 # WEBHOOK_PORT (webhook mode) and HEALTH_PORT (GET /healthz, answered in both modes).

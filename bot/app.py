@@ -7,6 +7,8 @@ import contextlib
 import functools
 import logging
 import signal
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,17 +29,24 @@ from telegram.ext import (
 from bot import handlers
 from bot.cli import search_config
 from bot.errors import CitebotError, SettingsError
+from bot.incremental import apply_files
 from bot.search import Engine, LoadedCorpus, load_engine
 from bot.service import CorpusHolder, FloodLimiter, QueryStore, Usage
 from bot.settings import Settings, require_token
 from bot.texts import LANGUAGES, text
 
-__all__ = ["build_application", "file_url_for", "load_corpus_for", "serve"]
+__all__ = ["build_application", "file_url_for", "load_corpus_for", "serve", "update_corpus_for"]
 
 logger = logging.getLogger(__name__)
 
 _STOP_TIMEOUT = 20.0
-_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.EDITED_CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 
 
 def load_corpus_for(settings: Settings, previous: Engine | None = None) -> LoadedCorpus:
@@ -49,6 +58,20 @@ def load_corpus_for(settings: Settings, previous: Engine | None = None) -> Loade
         max_file_bytes=settings.max_file_mb * 1024 * 1024,
         cache_dir=settings.cache_dir,
         previous=previous,
+    )
+
+
+def update_corpus_for(
+    settings: Settings, loaded: LoadedCorpus, paths: Sequence[Path]
+) -> LoadedCorpus:
+    """Index changed files of CORPUS_DIR (a channel post, an upload) without a full reload."""
+    return apply_files(
+        loaded,
+        settings.corpus_dir,
+        paths,
+        search_config(settings),
+        max_file_bytes=settings.max_file_mb * 1024 * 1024,
+        cache_dir=settings.cache_dir,
     )
 
 
@@ -96,7 +119,11 @@ def build_application(
     )
     application.bot_data[handlers.SERVICES_KEY] = handlers.BotServices(
         settings=settings,
-        holder=CorpusHolder(loaded, lambda previous: load_corpus_for(settings, previous)),
+        holder=CorpusHolder(
+            loaded,
+            lambda previous: load_corpus_for(settings, previous),
+            lambda current, paths: update_corpus_for(settings, current, paths),
+        ),
         usage=Usage(),
         flood=FloodLimiter(settings.questions_per_minute),
         queries=QueryStore(),
@@ -111,11 +138,12 @@ def build_application(
             CommandHandler("ask", handlers.ask_command, filters=new),
             CommandHandler("reload", handlers.reload_command, filters=new),
             CommandHandler("stats", handlers.stats_command, filters=new),
-            MessageHandler(filters.UpdateType.CHANNEL_POST & filters.TEXT, handlers.channel_post),
+            MessageHandler(filters.UpdateType.CHANNEL_POSTS, handlers.channel_post),
             CallbackQueryHandler(handlers.more_button, pattern=f"^{handlers.MORE_PREFIX}:"),
             InlineQueryHandler(handlers.inline_query),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_message),
             MessageHandler(private & filters.COMMAND, handlers.unknown_command),
+            MessageHandler(private & filters.Document.ALL, handlers.document_upload),
             MessageHandler(private & filters.ATTACHMENT, handlers.non_text_message),
             MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_message),
         ]
@@ -221,6 +249,9 @@ async def serve(settings: Settings, loaded: LoadedCorpus) -> None:
                 logger.info("long polling")
             await stop.wait()
             logger.info("stopping")
+            # A reload or update in progress is abandoned (its admin is told so); answers that
+            # are being sent finish first (PTB's stop() waits for running handlers).
+            application.bot_data[handlers.SERVICES_KEY].holder.close()
         finally:
             async with asyncio.timeout(_STOP_TIMEOUT):
                 if application.updater is not None and application.updater.running:

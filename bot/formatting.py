@@ -58,6 +58,8 @@ def format_plain(answer: Answer, *, bold: bool = False) -> str:
         lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
         lines.append(f"    — {hit.title}")
         lines.append(f"    {text('source', answer.lang)}: {hit.link}")
+        if hit.post_url:
+            lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -74,6 +76,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "title": hit.title,
                 "url": hit.url,
                 "link": hit.link,
+                "post_url": hit.post_url,
                 "document": hit.document,
                 "passage": hit.passage,
                 "highlights": [[start, end] for start, end in hit.highlights],
@@ -127,14 +130,16 @@ def _clip_hit(hit: Hit, limit: int | None) -> Hit:
 
 
 def hit_html(hit: Hit, lang: str, passage_limit: int | None = None) -> str:
-    """One quoted passage (matched words in bold), then its title and source link."""
+    """One quoted passage (matched words in bold), then its title, source link and, for a
+    channel post, the post's own link (the source says who said it, the post who quoted it)."""
     clipped = _clip_hit(hit, passage_limit)
     quote = mark_highlights(clipped, "<b>", "</b>", escape)
     title = escape(hit.title or hit.document)
-    source = text("source", lang)
     cite = f"— {title}"
     if hit.link:
-        cite += f' · <a href="{escape(hit.link)}">{escape(source)}</a>'
+        cite += f' · <a href="{escape(hit.link)}">{escape(text("source", lang))}</a>'
+    if hit.post_url:
+        cite += f' · <a href="{escape(hit.post_url)}">{escape(text("post", lang))}</a>'
     return f"<blockquote>{quote}</blockquote>\n{cite}"
 
 

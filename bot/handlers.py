@@ -4,6 +4,7 @@ imports ``telegram`` besides the wiring in :mod:`bot.app`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import html
 import logging
@@ -12,6 +13,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from telegram import (
@@ -38,16 +40,19 @@ from bot.formatting import (
     shorten,
     utf16_len,
 )
+from bot.posts import ChannelPost, WriteOutcome, post_link, remove_post, write_post
 from bot.search import Answer
 from bot.service import CorpusHolder, FloodLimiter, QueryStore, Usage
 from bot.settings import Settings
 from bot.texts import text, ui_language
+from bot.uploads import UploadError, accept_upload, check_upload, staging_path
 
 __all__ = [
     "SERVICES_KEY",
     "BotServices",
     "ask_command",
     "channel_post",
+    "document_upload",
     "error_handler",
     "group_message",
     "help_command",
@@ -320,24 +325,165 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Channels: a post starting with /ask (or /ask@thisbot) gets the answer as a reply."""
-    message = update.channel_post
-    if message is None or message.text is None:
+    """Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it); a
+    post starting with /ask (or /ask@thisbot) gets the answer as a reply."""
+    message = update.channel_post or update.edited_channel_post
+    if message is None:
         return
-    match = _ASK_RE.match(message.text)
+    services = _services(context)
+    body = message.text or ""
+    match = _ASK_RE.match(body)
     if match is None:
+        if services.settings.is_source_channel(message.chat.id, message.chat.username):
+            await _ingest_post(message, services)
         return
+    if update.channel_post is None:
+        return  # an edited question is not answered again
     if match.group(1) and match.group(1).lower() != context.bot.username.lower():
         return
-    question = message.text[match.end() :]
+    question = body[match.end() :]
     if not question.strip():
-        settings = _services(context).settings
+        settings = services.settings
         example = settings.example_questions[:1] or ("…",)
         # A channel post has no sender language: use the corpus's default language.
         usage = text("bot_ask_usage", settings.default_language, example=example[0])
         await _reply(message, escape(usage), quote=True)
         return
     await _answer_question(update, context, question, quote=True)
+
+
+def _post_of(message: Message) -> ChannelPost:
+    """The corpus's view of a channel post: text or caption, and the links behind its entities
+    in text order (a "text_link" hides its URL behind words)."""
+    if message.text is not None:
+        text_value = message.text
+        entities = message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK])
+    else:
+        text_value = message.caption or ""
+        entities = message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK])
+    links = [
+        (entity.url or "") if entity.type == MessageEntity.TEXT_LINK else value
+        for entity, value in sorted(entities.items(), key=lambda item: item[0].offset)
+    ]
+    return ChannelPost(
+        chat_id=message.chat.id,
+        username=message.chat.username or "",
+        message_id=message.message_id,
+        text=text_value,
+        date=message.date.astimezone(dtm.UTC).isoformat(),
+        links=tuple(link for link in links if link),
+        channel_title=message.chat.title or "",
+    )
+
+
+async def _ingest_post(message: Message, services: BotServices) -> None:
+    """Write the post's corpus file and index it; a post whose text was edited away leaves."""
+    post = _post_of(message)
+    root = services.settings.corpus_dir
+    try:
+        outcome, path = await asyncio.to_thread(write_post, root, post)
+        if outcome == WriteOutcome.EMPTY:
+            removed = await asyncio.to_thread(remove_post, root, post)
+            if removed is None:
+                return  # a post without text (photo, sticker ...): nothing to quote
+        elif outcome == WriteOutcome.UNCHANGED:
+            return
+    except OSError as exc:
+        logger.error("could not save post %s: %s", post_link(post), exc)
+        return
+    logger.info("post %s saved as %s, indexing", post_link(post), path)
+    result = await services.holder.update([path])
+    if result.stopped:
+        logger.info("post %s: indexing abandoned at shutdown (indexed at the next start)", path)
+    elif result.ok:
+        logger.info(
+            "post %s %s: %d documents, %d passages (%.2f s)",
+            post_link(post),
+            "removed" if outcome == WriteOutcome.EMPTY else outcome,
+            result.documents,
+            result.passages,
+            result.seconds,
+        )
+    else:
+        logger.error("post %s saved but not indexed: %s", post_link(post), result.error)
+
+
+async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent in private: admins add it to the corpus (a .json Telegram export is imported
+    as posts, its caption naming the channel); anyone else is refused."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    services = _services(context)
+    lang = _lang(update)
+    if not _is_admin(update, services):
+        await _reply(message, escape(text("upload_admin_only", lang)))
+        return
+    document = message.document
+    settings = services.settings
+    max_bytes = settings.max_file_mb * 1024 * 1024
+    root = settings.corpus_dir
+    try:
+        name = check_upload(document.file_name, document.file_size, max_bytes)
+    except UploadError as exc:
+        await _reply(message, escape(text(exc.code, lang, **exc.details)))
+        return
+    staged = await asyncio.to_thread(staging_path, root, name)
+    try:
+        try:
+            tg_file = await send_with_retry(document.get_file)
+            await send_with_retry(lambda: tg_file.download_to_drive(staged))
+        except BadRequest as exc:
+            logger.warning("upload %s: download refused: %s", name, exc.message)
+            key = "upload_too_big_for_telegram" if "too big" in exc.message.lower() else None
+            await _reply(message, escape(text(key or "upload_download_failed", lang, name=name)))
+            return
+        except NetworkError:
+            await _reply(message, escape(text("upload_download_failed", lang, name=name)))
+            return
+        channel = (message.caption or "").strip() or None
+        try:
+            accepted = await asyncio.to_thread(
+                accept_upload,
+                staged,
+                name,
+                root,
+                max_file_bytes=max_bytes,
+                default_lang=settings.default_language,
+                channel=channel,
+            )
+        except UploadError as exc:
+            await _reply(message, escape(text(exc.code, lang, **exc.details)))
+            return
+    finally:
+        await asyncio.to_thread(_discard, staged)
+    logger.info("upload %s from admin %s: %s", name, message.chat.id, accepted)
+    result = await services.holder.update(accepted.paths) if accepted.paths else None
+    if result is not None and not result.ok:
+        reason = shorten(result.error, 3000)
+        await _reply(message, escape(text("upload_index_failed", lang, name=name, reason=reason)))
+        return
+    stats = services.holder.engine.stats
+    totals = {"name": name, "total": stats.documents, "passages": stats.passages}
+    if accepted.export:
+        summary = text(
+            "upload_imported",
+            lang,
+            created=accepted.created,
+            updated=accepted.updated,
+            unchanged=accepted.unchanged,
+            skipped=accepted.skipped,
+            **totals,
+        )
+    else:
+        key = "upload_replaced" if accepted.replaced else "upload_added"
+        summary = text(key, lang, documents=accepted.documents, **totals)
+    await _reply(message, escape(summary))
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
 
 
 async def non_text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -442,7 +588,13 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if request is None:
         return
     message, services, lang = request
+    logger.info(
+        "reload requested by admin %s", update.effective_user.id if update.effective_user else "?"
+    )
     result = await services.holder.reload()
+    if result.stopped:
+        await _reply(message, escape(text("bot_reload_stopped", lang)))
+        return
     if not result.ok:
         body = escape(text("bot_reload_failed", lang, reason=shorten(result.error, 3000)))
         await _reply(message, body)
@@ -602,6 +754,10 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None or update.inline_query is not None:
         return
+    if update.edited_channel_post is not None or (
+        update.channel_post is not None and not _ASK_RE.match(message.text or "")
+    ):
+        return  # a channel's readers did not ask anything: the log is enough
     try:
         await send_with_retry(
             lambda: message.reply_text(text("bot_error", _lang(update)), parse_mode=None)

@@ -26,6 +26,7 @@ __all__ = [
     "post_link",
     "post_markdown",
     "post_relpath",
+    "remove_post",
     "source_url",
     "write_post",
 ]
@@ -169,6 +170,16 @@ def write_post(root: Path, post: ChannelPost) -> tuple[str, Path]:
         outcome = WriteOutcome.CREATED
     atomic_write(path, data)
     return outcome, path
+
+
+def remove_post(root: Path, post: ChannelPost) -> Path | None:
+    """Delete the post's file (its text was edited away); the path if there was one."""
+    path = root / Path(post_relpath(post))
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    return path
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.corpus import Skipped
 from bot.errors import CorpusError
@@ -31,15 +35,98 @@ class ReloadResult:
     seconds: float = 0.0
     skipped: tuple[Skipped, ...] = ()
     error: str = ""
+    #: The bot is shutting down: the reload was abandoned, nothing changed.
+    stopped: bool = False
+
+
+T = TypeVar("T")
+
+
+async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], T]) -> T:
+    """``work()`` in a daemon thread. Index builds can take minutes and cannot be interrupted;
+    a daemon thread does not hold up the process's exit, and :meth:`CorpusHolder.close` stops
+    the waiting (raising :class:`_Closing`) so a shutdown is not held up either."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(value: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value, error = work(), None
+        except BaseException as exc:
+            value, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, value, error)
+
+    threading.Thread(target=run, name="citebot-index", daemon=True).start()
+    closed = asyncio.ensure_future(closing.wait())
+    try:
+        waiting: set[asyncio.Future[Any]] = {future, closed}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+    if future.done():
+        return future.result()
+    future.cancel()
+    raise _Closing
+
+
+class _Closing(Exception):
+    """The holder was closed while a build ran."""
+
+
+Updater = Callable[[LoadedCorpus, Sequence[Path]], LoadedCorpus]
 
 
 class CorpusHolder:
-    """Holds the engine being served; a reload swaps it whole, never two reloads at once."""
+    """Holds the engine being served; a reload or an update swaps it whole, one at a time.
 
-    def __init__(self, loaded: LoadedCorpus, loader: Callable[[Engine], LoadedCorpus]) -> None:
+    ``loader`` reads the whole corpus (``/reload``); ``updater`` re-reads a few changed files
+    (a channel post, an upload: :func:`bot.incremental.apply_files`)."""
+
+    def __init__(
+        self,
+        loaded: LoadedCorpus,
+        loader: Callable[[Engine], LoadedCorpus],
+        updater: Updater | None = None,
+    ) -> None:
         self._loaded = loaded
         self._loader = loader
+        self._updater = updater
         self._lock = asyncio.Lock()
+        self._pending: set[Path] = set()
+        self._generation = 0
+        self._swapped = asyncio.Condition()
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """Shutting down: reloads and updates stop waiting for their builds and change nothing
+        (the files they read stay in CORPUS_DIR and are indexed at the next start)."""
+        self._closing.set()
+
+    @property
+    def generation(self) -> int:
+        """How many times the engine was swapped (reloads and updates)."""
+        return self._generation
+
+    async def wait_generation(self, generation: int) -> None:
+        """Return once the engine was swapped ``generation`` times (for tests and operators'
+        tools that must know a post or upload is searchable; callers bound the wait)."""
+        async with self._swapped:
+            await self._swapped.wait_for(lambda: self._generation >= generation)
+
+    async def _swap(self, loaded: LoadedCorpus) -> None:
+        self._loaded = loaded  # one assignment: questions see the old or the new engine
+        async with self._swapped:
+            self._generation += 1
+            self._swapped.notify_all()
 
     @property
     def loaded(self) -> LoadedCorpus:
@@ -57,20 +144,49 @@ class CorpusHolder:
         """Load the corpus again in a worker thread; on CorpusError keep serving the old one."""
         async with self._lock:
             started = time.perf_counter()
+            engine = self._loaded.engine
             try:
                 # The serving engine lends its analysis of the documents that did not change.
-                loaded = await asyncio.to_thread(self._loader, self._loaded.engine)
+                loaded = await _in_daemon_thread(self._closing, lambda: self._loader(engine))
             except CorpusError as exc:
                 return ReloadResult(ok=False, error=str(exc))
-            self._loaded = loaded  # one assignment: questions see the old or the new engine
-            stats = loaded.engine.stats
-            return ReloadResult(
-                ok=True,
-                documents=stats.documents,
-                passages=stats.passages,
-                seconds=time.perf_counter() - started,
-                skipped=loaded.corpus.skipped,
-            )
+            except _Closing:
+                return ReloadResult(ok=False, error="shutting down", stopped=True)
+            await self._swap(loaded)
+            return _result(loaded, started)
+
+    async def update(self, paths: Sequence[Path]) -> ReloadResult:
+        """Index the changed files at ``paths`` (written, rewritten or deleted) in a worker
+        thread. Changes that arrive while an update runs are applied together in the next one,
+        so a burst of channel posts costs a few index builds, not one each."""
+        if self._updater is None:
+            raise RuntimeError("this holder was made without an updater")
+        self._pending.update(paths)
+        async with self._lock:
+            started = time.perf_counter()
+            batch = sorted(self._pending)
+            self._pending.clear()
+            if batch:  # else an update that waited for the lock already applied ours
+                current, updater = self._loaded, self._updater
+                try:
+                    loaded = await _in_daemon_thread(self._closing, lambda: updater(current, batch))
+                except CorpusError as exc:
+                    return ReloadResult(ok=False, error=str(exc))
+                except _Closing:
+                    return ReloadResult(ok=False, error="shutting down", stopped=True)
+                await self._swap(loaded)
+            return _result(self._loaded, started)
+
+
+def _result(loaded: LoadedCorpus, started: float) -> ReloadResult:
+    stats = loaded.engine.stats
+    return ReloadResult(
+        ok=True,
+        documents=stats.documents,
+        passages=stats.passages,
+        seconds=time.perf_counter() - started,
+        skipped=loaded.corpus.skipped,
+    )
 
 
 class Usage:

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Channels whose posts become corpus documents (ids like -1001234567890 or @usernames).
+    source_channels: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -69,6 +71,33 @@ class Settings(BaseSettings):
                     raise ValueError(f"{part!r} is not a numeric Telegram user id")
             return frozenset(int(p) for p in parts)
         return value
+
+    @field_validator("source_channels", mode="before")
+    @classmethod
+    def _parse_channels(cls, value: object) -> object:
+        """ "-1001234567890, @isw_de" (ids, usernames or t.me links), kept as ids and lowercase
+        usernames without "@" so a post's chat can be compared with them."""
+        if isinstance(value, str):
+            value = [p for p in re.split(r"[,;\s]+", value) if p]
+        if not isinstance(value, (list, tuple)):
+            return value
+        channels: list[str] = []
+        for raw in value:
+            part = str(raw).strip()
+            part = re.sub(r"^(?:https?://)?(?:t\.me|telegram\.me)/", "", part).strip("/")
+            part = part.removeprefix("@")
+            if re.fullmatch(r"-?\d{1,20}", part):
+                channels.append(str(int(part)))
+            elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", part):
+                channels.append(part.lower())
+            else:
+                raise ValueError(f"{raw!r} is neither a channel id nor a @username")
+        return tuple(dict.fromkeys(channels))
+
+    def is_source_channel(self, chat_id: int, username: str | None) -> bool:
+        """Whether posts of this chat belong in the corpus (``SOURCE_CHANNELS``)."""
+        names = self.source_channels
+        return str(chat_id) in names or bool(username and username.lower() in names)
 
     @field_validator("example_questions", mode="before")
     @classmethod

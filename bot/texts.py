@@ -14,6 +14,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Found {total} matching passage(s), showing {shown}:",
     },
     "source": {"de": "Quelle", "en": "Source"},
+    "post": {"de": "Beitrag", "en": "Post"},
     "snapshot_loaded": {
         "de": "Index aus dem Snapshot in {path} geladen",
         "en": "index loaded from the snapshot in {path}",
@@ -135,6 +136,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Neu laden fehlgeschlagen, die bisherigen Quellen bleiben aktiv: {reason}",
         "en": "Reload failed, the previous sources stay active: {reason}",
     },
+    "bot_reload_stopped": {
+        "de": "Neu laden abgebrochen: der Bot wird gerade beendet. Nach dem Neustart sind die"
+        " aktuellen Dateien geladen.",
+        "en": "Reload abandoned: the bot is shutting down. After the restart the current files"
+        " are loaded.",
+    },
     "bot_stats": {
         "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen\n"
         "Beantwortete Fragen: {questions}, davon ohne Antwort: {unanswered} ({share:.0%})",
@@ -166,6 +173,62 @@ _TEXTS: dict[str, dict[str, str]] = {
         "|sources:Die Quellen anzeigen",
         "en": "start:What this bot does|help:Help and example questions|ask:Ask a question"
         "|sources:List the sources",
+    },
+    # ---- admin uploads (bot/uploads.py; UploadError codes are keys here)
+    "upload_admin_only": {
+        "de": "Dokumente hinzufügen dürfen nur die Betreiber dieses Bots.",
+        "en": "Only the operators of this bot may add documents.",
+    },
+    "upload_bad_type": {
+        "de": "{name} wurde nicht aufgenommen: dieses Format kenne ich nicht."
+        " Möglich sind {formats} (.json: ein Telegram-Desktop-Export).",
+        "en": "{name} was not added: I do not know this format."
+        " Possible are {formats} (.json: a Telegram Desktop export).",
+    },
+    "upload_too_large": {
+        "de": "{name} wurde nicht aufgenommen: {size_mb} MB, erlaubt sind {limit_mb} MB"
+        " (MAX_FILE_MB).",
+        "en": "{name} was not added: {size_mb} MB, the limit is {limit_mb} MB (MAX_FILE_MB).",
+    },
+    "upload_too_big_for_telegram": {
+        "de": "{name} wurde nicht aufgenommen: Telegram gibt Bots keine Dateien über 20 MB heraus."
+        " Lege die Datei direkt in CORPUS_DIR ab (dann /reload) oder nutze einen eigenen"
+        " Bot-API-Server.",
+        "en": "{name} was not added: Telegram does not hand files over 20 MB to bots."
+        " Put the file into CORPUS_DIR directly (then /reload) or use a self-hosted Bot API"
+        " server.",
+    },
+    "upload_download_failed": {
+        "de": "{name} konnte nicht heruntergeladen werden. Bitte schicke die Datei noch einmal.",
+        "en": "{name} could not be downloaded. Please send the file again.",
+    },
+    "upload_unusable": {
+        "de": "{name} wurde nicht aufgenommen: {reason}",
+        "en": "{name} was not added: {reason}",
+    },
+    "upload_added": {
+        "de": "{name} aufgenommen: {documents} Dokument(e). Die Quellen umfassen jetzt"
+        " {total} Dokument(e), {passages} Passagen.",
+        "en": "{name} added: {documents} document(s). The sources now hold {total} document(s),"
+        " {passages} passages.",
+    },
+    "upload_replaced": {
+        "de": "{name} ersetzt: {documents} Dokument(e). Die Quellen umfassen jetzt"
+        " {total} Dokument(e), {passages} Passagen.",
+        "en": "{name} replaced: {documents} document(s). The sources now hold {total}"
+        " document(s), {passages} passages.",
+    },
+    "upload_imported": {
+        "de": "Export {name} eingelesen: {created} neue, {updated} geänderte, {unchanged}"
+        " unveränderte Beiträge; {skipped} ohne Text oder Dienstnachricht übersprungen."
+        " Die Quellen umfassen jetzt {total} Dokument(e), {passages} Passagen.",
+        "en": "Export {name} imported: {created} new, {updated} changed, {unchanged} unchanged"
+        " posts; {skipped} without text or service messages skipped. The sources now hold"
+        " {total} document(s), {passages} passages.",
+    },
+    "upload_index_failed": {
+        "de": "{name} wurde gespeichert, aber der Index konnte nicht erneuert werden: {reason}",
+        "en": "{name} was saved, but the index could not be updated: {reason}",
     },
 }
 

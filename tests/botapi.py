@@ -740,8 +740,11 @@ class BotApiStub:
         webhook_attempts: int = 5,
         webhook_timeout: float = 5.0,
         max_poll_timeout: float = 30.0,
+        max_download_bytes: int = 20 * 1024 * 1024,
     ) -> None:
         self.token = token
+        #: getFile refuses bigger files ("file is too big"), as the cloud Bot API does at 20 MB.
+        self.max_download_bytes = max_download_bytes
         self.username = username
         prefix = token.split(":", 1)[0]
         self.bot_id = bot_id if bot_id is not None else int(prefix) if prefix.isdigit() else 1
@@ -1486,6 +1489,8 @@ class BotApiStub:
         stored = self._files.get(str(params.get("file_id", "")))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(stored.content) > self.max_download_bytes:
+            raise ApiError(400, "Bad Request: file is too big")
         return {**stored.document(), "file_path": stored.file_path}
 
     async def _send_document(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
@@ -1681,9 +1686,18 @@ class BotApiStub:
         )
 
     def channel_post(
-        self, chat_id: int, text: str, *, username: str | None = "kanal", title: str = "Kanal"
+        self,
+        chat_id: int,
+        text: str | None,
+        *,
+        username: str | None = "kanal",
+        title: str = "Kanal",
+        entities: list[JSONDict] | None = None,
+        caption: str | None = None,
+        photo: bool = False,
     ) -> JSONDict:
-        """A post in a channel (``sender_chat`` set, no ``from``)."""
+        """A post in a channel (``sender_chat`` set, no ``from``): text, or a photo with an
+        optional caption; ``entities`` replaces the computed ones (e.g. a ``text_link``)."""
         chat: JSONDict = {"id": chat_id, "type": "channel", "title": title}
         if username is not None:
             chat["username"] = username
@@ -1692,11 +1706,21 @@ class BotApiStub:
             "sender_chat": chat,
             "chat": chat,
             "date": _now(),
-            "text": text,
         }
-        found = compute_entities(text)
-        if found:
-            message["entities"] = found
+        if photo:
+            message["photo"] = [
+                {"file_id": "AgACph0t0", "file_unique_id": "AQADph0t", "width": 90, "height": 60}
+            ]
+        if text is not None:
+            message["text"] = text
+            found = compute_entities(text) if entities is None else entities
+            if found:
+                message["entities"] = found
+        if caption is not None:
+            message["caption"] = caption
+            found = compute_entities(caption) if entities is None else entities
+            if found:
+                message["caption_entities"] = found
         return self.push_update({"channel_post": message})
 
     def _edited(self, chat_id: int, message_id: int, text: str, entities: Any) -> JSONDict:

@@ -78,3 +78,15 @@ def test_fit_html_falls_back_safely() -> None:
     fitted = fit_html(lambda _: huge, 0)
     assert utf16_len(fitted) <= 4096
     parse_telegram_html(fitted)
+
+
+def test_a_channel_post_shows_its_source_and_its_own_link() -> None:
+    hit = dataclasses.replace(_hit("Ein Satz."), post_url="https://t.me/isw_de/42?x=1&y=2")
+    rendered = hit_html(hit, "de")
+    assert rendered.endswith(
+        '— Titel &lt;&amp;&gt; · <a href="https://example.org/a?b=1&amp;c=2#:~:text=x">Quelle</a>'
+        ' · <a href="https://t.me/isw_de/42?x=1&amp;y=2">Beitrag</a>'
+    )
+    parse_telegram_html(rendered)  # raises on anything Telegram would refuse
+    assert "Post</a>" in hit_html(hit, "en")
+    assert "Beitrag" not in hit_html(_hit("Ein Satz."), "de")  # documents without a post link

@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HIT_KEYS = {"rank", "score", "text", "title", "url", "link", "document", "passage", "highlights"}
+HIT_KEYS = {
+    "rank",
+    "score",
+    "text",
+    "title",
+    "url",
+    "link",
+    "post_url",
+    "document",
+    "passage",
+    "highlights",
+}
 
 
 def run(

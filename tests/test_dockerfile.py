@@ -90,11 +90,13 @@ def test_base_user_install_and_command() -> None:
     assert user.isdigit() and int(user) != 0
     keywords = [kw for kw, _ in instructions()]
     assert keywords.index("USER") > keywords.index("RUN")
-    # the corpus is copied and mountable
+    # the corpus is copied, owned by the bot's user (posts and uploads are written there) and
+    # mountable; so is the snapshot cache
     env = env_values()
-    assert any(a.startswith("corpus ") for a in args_of("COPY"))
+    assert any(a == f"--chown={user}:{user} corpus ./corpus" for a in args_of("COPY"))
+    assert f"install -d -o {user} -g {user} {env['CACHE_DIR']}" in args_of("RUN")
     (volume,) = args_of("VOLUME")
-    assert json.loads(volume) == [env["CORPUS_DIR"]]
+    assert json.loads(volume) == [env["CORPUS_DIR"], env["CACHE_DIR"]]
     # the ports: webhook and health
     exposed = {p for args in args_of("EXPOSE") for p in args.split()}
     assert {env["WEBHOOK_PORT"], env["HEALTH_PORT"]} <= exposed
