@@ -240,26 +240,24 @@ class ExportReader:
             except OSError as exc:
                 raise ExportError(f"cannot read the export: {exc.strerror or exc}") from None
 
-    def _name(self) -> str:
-        return self._source.name if isinstance(self._source, Path) else "the export"
-
     def _json_problem(self, exc: Exception) -> str:
+        """One line without the file's name (an upload's is a staging name) or its content."""
         detail = re.sub(r"^b['\"]", "", str(exc)).replace("\\n", "\n").split("\n", 1)[0]
         detail = detail.strip().rstrip(".")
         done = self._counts.posts
         if "premature EOF" in detail:
             if done:
                 return (
-                    f"{self._name()} ends early (cut off?); the {done} post(s) before the cut"
-                    " were imported, export it again for the rest"
+                    f"the export ends early (cut off?); the {done} post(s) before the cut were"
+                    " imported, export it again for the rest"
                 )
-            return f"{self._name()} is empty or ends early (cut off?): not a complete export"
-        return f"{self._name()} is not a Telegram export: invalid JSON ({detail})"
+            return "the file is empty or ends early (cut off?): not a complete export"
+        return f"not a Telegram export: invalid JSON ({detail})"
 
     def _posts(self, events: Iterator[tuple[str, str, Any]]) -> Iterator[ChannelPost]:
         first = next(events, None)
         if first is None or first[:2] != ("", "start_map"):
-            raise ExportError(f"{self._name()} is not a Telegram export: not a JSON object")
+            raise ExportError("not a Telegram export: not a JSON object")
         chats: dict[str, _Chat] = {"": _Chat("")}
         found = False  # a "messages" array or a chat list: it is an export
         builder: Any = None
@@ -294,9 +292,7 @@ class ExportReader:
             elif prefix in _CHAT_LISTS and event == "start_array":
                 found = True
         if not found:
-            raise ExportError(
-                f"{self._name()} is not a Telegram Desktop export (no 'messages' or 'chats' in it)"
-            )
+            raise ExportError("not a Telegram Desktop export (no 'messages' or 'chats' in it)")
         self._check_imported()
 
     def _open_chat(self, chat: _Chat) -> None:
@@ -334,12 +330,12 @@ class ExportReader:
         shown += f" and {more} more" if more > 0 else ""
         if self._username is not None and counts.channel_titles:
             raise ExportError(
-                f"no channel titled like {self._username!r} in {self._name()} (its channels:"
+                f"no channel titled like {self._username!r} in the export (its channels:"
                 f" {', '.join(counts.channel_titles[:_SHOWN_CHATS])}); export that channel alone"
                 " (Export chat history) to import it under this name"
             )
         raise ExportError(
-            f"no channel in {self._name()}" + (f" (chats found: {shown})" if shown else "")
+            "no channel in the export" + (f" (chats found: {shown})" if shown else "")
         )
 
     def _post(self, message: object, chat: _Chat) -> ChannelPost | None:

@@ -17,6 +17,7 @@ from bot.corpus import load_corpus
 from bot.errors import CitebotError, ExportError
 from bot.posts import ChannelPost
 from bot.tgexport import ImportedPaths, ImportReport, SkippedChat, import_export, read_export
+from bot.uploads import UploadError, UploadResult, accept_upload, staging_path
 from tests import export_factory as factory
 from tests.test_cli import run
 
@@ -237,7 +238,7 @@ def test_account_export_with_channel_imports_the_channel_of_that_title(tmp_path:
     with pytest.raises(ExportError) as caught:
         import_export(export, tmp_path / "other", channel="lageticker")
     assert str(caught.value) == (
-        "no channel titled like 'lageticker' in result.json (its channels: Kyiv Independent,"
+        "no channel titled like 'lageticker' in the export (its channels: Kyiv Independent,"
         " Interner Kanal, Alter Kanal); export that channel alone (Export chat history) to"
         " import it under this name"
     )
@@ -256,23 +257,22 @@ def _one_line_error(source: Path, corpus: Path) -> str:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "result.json is empty or ends early (cut off?): not a complete export"),
-        (b"hello", "result.json is not a Telegram export: invalid JSON (lexical error: invalid"),
+        (b"", "the file is empty or ends early (cut off?): not a complete export"),
+        (b"hello", "not a Telegram export: invalid JSON (lexical error: invalid"),
         (
             b'{"name": "x", "messages": ["\xff"]}',
-            "result.json is not a Telegram export: invalid JSON (lexical error: invalid bytes in"
-            " UTF8 string)",
+            "not a Telegram export: invalid JSON (lexical error: invalid bytes in UTF8 string)",
         ),
         (
             b"<html><body>Export</body></html>",
-            "result.json is not a Telegram export: invalid JSON (",
+            "not a Telegram export: invalid JSON (",
         ),
-        (b"[1, 2, 3]", "result.json is not a Telegram export: not a JSON object"),
-        (b'{"name": "x"} trailing', "result.json is not a Telegram export: invalid JSON (parse"),
-        (b'{"about": "x", "list": []}', "result.json is not a Telegram Desktop export (no"),
+        (b"[1, 2, 3]", "not a Telegram export: not a JSON object"),
+        (b'{"name": "x"} trailing', "not a Telegram export: invalid JSON (parse"),
+        (b'{"about": "x", "list": []}', "not a Telegram Desktop export (no"),
         (
             json.dumps(factory.chat("Stammtisch", 1, [], kind="private_supergroup")).encode(),
-            "no channel in result.json (chats found: Stammtisch (private_supergroup))",
+            "no channel in the export (chats found: Stammtisch (private_supergroup))",
         ),
         (
             b'{"name": "x", "type": "public_channel", "messages": [], "id": 5}',
@@ -308,7 +308,7 @@ def test_a_cut_off_export_keeps_the_posts_before_the_cut(tmp_path: Path, export:
     source.write_bytes(data[:cut])
     message = _one_line_error(source, tmp_path / "corpus")
     assert message == (
-        "cut.json ends early (cut off?); the 2 post(s) before the cut were imported, export it"
+        "the export ends early (cut off?); the 2 post(s) before the cut were imported, export it"
         " again for the rest"
     )
     assert sorted(_files(tmp_path / "corpus")) == [
@@ -367,6 +367,35 @@ def test_imported_paths_cost_bytes_not_path_objects(tmp_path: Path) -> None:
         ImportedPaths([tmp_path / "notes.txt"])
 
 
+def test_an_uploaded_export_is_imported_through_the_same_api(tmp_path: Path) -> None:
+    """The bot's upload handler (bot/uploads.py) hands result.json to import_export."""
+    corpus = tmp_path / "corpus"
+
+    def upload(export: dict[str, Any]) -> UploadResult:
+        staged = staging_path(corpus, "result.json")
+        factory.write(staged, export)
+        return accept_upload(
+            staged,
+            "result.json",
+            corpus,
+            max_file_bytes=10 * 1024 * 1024,
+            default_lang="de",
+            channel="@lageticker",
+        )
+
+    result = upload(factory.channel_export())
+    directory = corpus / "telegram" / "lageticker"
+    assert (result.export, result.created, result.skipped) == (True, 5, 5)
+    assert result.paths == tuple(directory / name for name in IMPORTED)
+    assert upload(factory.channel_export()).unchanged == 5
+    with pytest.raises(UploadError) as caught:
+        upload(factory.chat("Stammtisch", 1, [], kind="private_supergroup"))
+    assert caught.value.details["reason"] == (
+        "no channel in the export (chats found: Stammtisch (private_supergroup))"
+    )
+    assert not list((corpus / ".incoming").iterdir())  # staged files are removed either way
+
+
 def _cli(*args: str, corpus: Path) -> tuple[int, str, str]:
     result = run(*args, "--corpus", str(corpus))
     return result.returncode, result.stdout, result.stderr
@@ -410,6 +439,5 @@ def test_cli_bad_export_is_one_line_and_exit_2(tmp_path: Path) -> None:
     code, out, err = _cli("import-telegram", str(source), corpus=tmp_path / "corpus")
     assert (code, out) == (2, "")
     assert err.splitlines() == [
-        "error: result.json is not a Telegram export: invalid JSON (lexical error: invalid char"
-        " in json text)"
+        "error: not a Telegram export: invalid JSON (lexical error: invalid char in json text)"
     ]
