@@ -119,6 +119,17 @@ def test_imported_posts_load_with_source_post_link_title_and_date(
     assert docs["telegram/lageticker/2.md"].text.endswith("aus der Ukraine.")
 
 
+def test_a_one_paragraph_post_gets_a_short_title(tmp_path: Path) -> None:
+    paragraph = "Die ukrainischen Streitkräfte setzten ihre Gegenoffensive fort " * 8
+    export = factory.write(
+        tmp_path / "result.json", factory.channel_export([factory.message(2, paragraph)])
+    )
+    import_export(export, tmp_path / "corpus")
+    (doc,) = load_corpus(tmp_path / "corpus").documents
+    assert len(doc.title) <= 120 and doc.title.endswith(" setzten ihre…")
+    assert doc.text == paragraph.strip()
+
+
 def test_posts_carry_text_links_and_entities_in_order(export: Path) -> None:
     posts = {post.message_id: post for post in read_export(export)}
     assert sorted(posts) == [2, 3, 5, 6, 7]
