@@ -1,4 +1,4 @@
-"""Command line: `citebot ask`, `citebot index`, `citebot run` (and `python -m bot ...`)."""
+"""Command line: `citebot ask`, `index`, `run`, `import-telegram` (and `python -m bot ...`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.formatting import answer_to_dict, format_plain
 from bot.search import LoadedCorpus, SearchConfig, load_engine
 from bot.settings import Settings, load_settings
 from bot.texts import text
+from bot.tgexport import import_export
 
 __all__ = ["main"]
 
@@ -32,6 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="load the corpus and report what it holds")
     index.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
     sub.add_parser("run", help="run the Telegram bot (long polling, or webhook if WEBHOOK_URL)")
+    imp = sub.add_parser(
+        "import-telegram", help="turn a Telegram Desktop export (result.json) into corpus posts"
+    )
+    imp.add_argument("export", type=Path, metavar="result.json", help="the exported JSON file")
+    imp.add_argument(
+        "--channel",
+        default=None,
+        metavar="NAME",
+        help="the channel's public username (@NAME or https://t.me/NAME): links become"
+        " t.me/NAME/<id>; without it t.me/c/<id>/<id> as for a private channel",
+    )
+    imp.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
     return parser
 
 
@@ -87,6 +100,34 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         for skipped in loaded.corpus.skipped:
             print(f"  {skipped.path}: {skipped.reason}")
     print(text(f"snapshot_{loaded.snapshot}", path=settings.cache_dir))
+    return 0
+
+
+_SHOWN_CHATS = 10
+
+
+def _import_telegram(args: argparse.Namespace, settings: Settings) -> int:
+    corpus: Path = args.corpus or settings.corpus_dir
+    report = import_export(args.export, corpus, channel=args.channel)
+    print(
+        text(
+            "import_summary",
+            chats=report.chats,
+            path=corpus / "telegram",
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            service=report.skipped_service,
+            empty=report.skipped_empty,
+        )
+    )
+    if report.skipped_chats:
+        names = ", ".join(str(chat) for chat in report.skipped_chats[:_SHOWN_CHATS])
+        if len(report.skipped_chats) > _SHOWN_CHATS:
+            names += ", …"
+        print(text("import_skipped_chats", count=len(report.skipped_chats), chats=names))
+    if report.paths:
+        print(text("import_reload"))
     return 0
 
 
@@ -154,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args, settings)
         if args.command == "run":
             return _run(settings)
+        if args.command == "import-telegram":
+            return _import_telegram(args, settings)
         return _index(args, settings)
     except CitebotError as exc:
         print(text("error", message=exc), file=sys.stderr)

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.corpus import _short_title
+
 __all__ = [
     "TELEGRAM_DIR",
     "ChannelPost",
@@ -140,7 +142,8 @@ def post_markdown(post: ChannelPost) -> str | None:
         return None
     link = post_link(post)
     meta: dict[str, object] = {
-        "title": " ".join(_title(text).split()),
+        # A post is often one long paragraph: cut as the loader cuts derived titles.
+        "title": _short_title(" ".join(_title(text).split())),
         "url": source_url(post) or link,
         "post_url": link,
     }

@@ -42,6 +42,22 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} file(s) skipped:",
     },
     "error": {"de": "Fehler: {message}", "en": "error: {message}"},
+    # ---- citebot import-telegram (bot/tgexport.py)
+    "import_summary": {
+        "de": "{chats} Kanal/Kanäle importiert nach {path}: {created} neu, {updated} geändert,"
+        " {unchanged} unverändert; übersprungen: {service} Service-Nachricht(en),"
+        " {empty} ohne Text",
+        "en": "{chats} channel(s) imported into {path}: {created} new, {updated} changed,"
+        " {unchanged} unchanged; skipped: {service} service message(s), {empty} without text",
+    },
+    "import_skipped_chats": {
+        "de": "{count} Chat(s) nicht importiert (keine Kanäle oder nicht gewählt): {chats}",
+        "en": "{count} chat(s) not imported (not channels, or not the one chosen): {chats}",
+    },
+    "import_reload": {
+        "de": "Ein laufender Bot sieht die neuen Beiträge nach /reload (oder SIGHUP).",
+        "en": "A running bot sees the new posts after /reload (or SIGHUP).",
+    },
     # ---- Telegram bot
     "bot_found": {
         "de": "{total} passende Stelle(n) gefunden, hier {first}–{last}:",
