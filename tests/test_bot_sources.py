@@ -4,6 +4,7 @@ through the real Application and the Bot API stand-in."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from bot import handlers
 from bot.corpus import load_corpus
 from bot.service import CorpusHolder
+from tests import export_factory
 from tests.bot_helpers import ADMIN_ID, copy_corpus, make_settings, running_bot
 from tests.botapi import BotApiStub, TgUser
 
@@ -233,3 +235,39 @@ async def test_uploads_with_the_wrong_type_size_or_content_are_rejected(
             "lang.txt was not added: Telegram does not hand files over 20 MB to bots."
         )
         assert list((corpus / ".incoming").iterdir()) == []
+
+
+async def test_an_admin_uploads_a_channel_export(
+    botapi: BotApiStub, bot_with_sources: tuple[Any, Path]
+) -> None:
+    app, corpus = bot_with_sources
+    holder = _holder(app)
+    admin = botapi.user(ADMIN_ID, "Olga")
+    export = json.dumps(export_factory.channel_export(), ensure_ascii=False).encode()
+
+    botapi.send_document(admin, "result.json", export, "application/json", caption="@lageticker")
+    imported = await botapi.next_message(admin, timeout=20)
+    stats = holder.engine.stats
+    assert imported["text"] == (
+        "Export result.json eingelesen: 5 neue, 0 geänderte, 0 unveränderte Beiträge;"
+        " 5 ohne Text oder Dienstnachricht übersprungen. Die Quellen umfassen jetzt"
+        f" {stats.documents} Dokument(e), {stats.passages} Passagen."
+    )
+    hit = holder.engine.search("Was forderte der Bundeskanzler von Putin?").hits[0]
+    assert (hit.url, hit.post_url) == (export_factory.SOURCE, "https://t.me/lageticker/2")
+    anna = botapi.user(2004, "Anna")
+    reply = await _ask(botapi, anna, "When did the grain corridor close?")
+    assert '<a href="https://t.me/lageticker/3">Beitrag</a>' in reply["raw_text"]
+
+    generation = holder.generation
+    botapi.send_document(admin, "result.json", export, "application/json", caption="@lageticker")
+    again = await botapi.next_message(admin, timeout=20)
+    assert again["text"].startswith(
+        "Export result.json eingelesen: 0 neue, 0 geänderte, 5 unveränderte Beiträge;"
+    )
+    assert holder.generation == generation  # nothing changed, nothing rebuilt
+
+    botapi.send_document(admin, "result.json", b'{"messages": [', "application/json")
+    broken = await botapi.next_message(admin, timeout=20)
+    assert broken["text"].startswith("result.json wurde nicht aufgenommen: ")
+    assert list((corpus / ".incoming").iterdir()) == []
