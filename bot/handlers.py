@@ -154,7 +154,8 @@ async def _reply(
 
 def _no_answer_html(services: BotServices, lang: str) -> str:
     documents = services.holder.engine.documents
-    titles = ", ".join(f"„{d.title or d.id}“" for d in documents[:_TITLES_IN_HINT])
+    # Titles are cut like in /sources: a 5000-character title must not make the reply too long.
+    titles = ", ".join(f"„{shorten(d.title or d.id, 100)}“" for d in documents[:_TITLES_IN_HINT])
     if len(documents) > _TITLES_IN_HINT:
         titles += ", …"
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
