@@ -111,7 +111,7 @@ def load_corpus(
             detail = f"{files} files skipped: {first}{more}"
         else:
             detail = f"{files} files skipped: no {', '.join(SUPPORTED_SUFFIXES)} file found"
-        raise CorpusError(f"no usable document in {root_path} ({detail})")
+        raise CorpusError(f"no usable document in {root_path} ({detail})", tuple(skipped))
     logger.debug(
         "corpus %s: %d documents, %d skipped, %d files",
         root_path,

@@ -444,20 +444,18 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     message, services, lang = request
     result = await services.holder.reload()
-    if not result.ok:
-        body = escape(text("bot_reload_failed", lang, reason=shorten(result.error, 3000)))
-        await _reply(message, body)
-        return
-
     for skipped in result.skipped:
         logger.warning("reload skipped %s: %s", skipped.path, skipped.reason)
-    summary = text(
-        "bot_reloaded",
-        lang,
-        documents=result.documents,
-        passages=result.passages,
-        seconds=result.seconds,
-    )
+    if result.ok:
+        summary = text(
+            "bot_reloaded",
+            lang,
+            documents=result.documents,
+            passages=result.passages,
+            seconds=result.seconds,
+        )
+    else:  # the list below names every problem, not just the error's first three
+        summary = text("bot_reload_failed", lang, reason=shorten(result.error, 600))
     lines = [escape(summary)]
     if result.skipped:
         lines.append(escape(text("skipped_header", lang, count=len(result.skipped))))

@@ -61,7 +61,7 @@ class CorpusHolder:
                 # The serving engine lends its analysis of the documents that did not change.
                 loaded = await asyncio.to_thread(self._loader, self._loaded.engine)
             except CorpusError as exc:
-                return ReloadResult(ok=False, error=str(exc))
+                return ReloadResult(ok=False, error=str(exc), skipped=exc.skipped)
             self._loaded = loaded  # one assignment: questions see the old or the new engine
             stats = loaded.engine.stats
             return ReloadResult(
