@@ -37,6 +37,7 @@ melden Rekordmengen bei frühen Sorten.
 """
 QUESTION = "Wie war die Kartoffelernte?"
 TRUNCATED_LINE = '{"text": "Rüben wachsen gut.", "url": "https://e.'
+ODD_NAME = 'böse <b>&amp; "x" \u202e🇩🇪.txt'
 REAL = ("000_e199e51aae9cb937.txt", "binaer.txt", "kaputt.md")
 ELOOP = os.strerror(errno.ELOOP)
 EACCES = os.strerror(errno.EACCES)
@@ -90,6 +91,7 @@ def sparse(path: Path, size: int) -> None:
 def add_faults(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Every kind of bad file next to the good ones; returns path → the reason the admin sees."""
     (root / "binaer.txt").write_bytes(b"Titel\n\x00\x01\x02\x03 Daten\nhttps://e.org/\n")
+    (root / ODD_NAME).write_bytes(b"\x00")  # the reply must escape the name, not break on it
     (root / "kaputt.md").write_bytes(b"---\nurl: https://e.org/\n---\nStra\xdfe\n")
     (root / "zeilen.jsonl").write_text(
         '{"text": "Kohl wächst gut.", "url": "https://e.org/kohl"}\n'
@@ -113,6 +115,7 @@ def add_faults(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     truncated = f"invalid JSON: Unterminated string starting at (column {column})"
     return {
         "binaer.txt": "binary file",
+        ODD_NAME: "binary file",
         "gesperrt.txt": f"unreadable: {EACCES}",
         "kaputt.md": "not valid UTF-8 (byte 0xdf at offset 32)",
         "riesig.txt": "too large (200 MB > 50 MB limit)",
@@ -250,17 +253,21 @@ async def test_admin_reload_names_each_fault_and_old_index_serves(
             if path.suffix in (".txt", ".md") and path.name in ("kartoffeln.md", *REAL):
                 path.write_bytes(b"\xff\xfe\x00 kaputt")
         (root / "zeilen.jsonl").write_text(TRUNCATED_LINE, encoding="utf-8")
-        failed = await reload(botapi, admin)
-        assert failed.startswith(
+        failed = (await reload(botapi, admin)).split("\n")
+        assert failed[0].startswith(
             f"Neu laden fehlgeschlagen, die bisherigen Quellen bleiben aktiv: "
             f"no usable document in {root} ("
         )
-        # The first three problems by name (the message stays short), then how many more.
-        # Known gap (docs/RELIABILITY.md): the other eight are named nowhere, not even the log.
-        assert failed.endswith(
+        # The error names the first three; the list under it names every one (bug 5).
+        assert failed[0].endswith(
             " files skipped: 000_e199e51aae9cb937.txt: binary file; binaer.txt: binary file; "
-            f"gesperrt.txt: unreadable: {EACCES}; and 8 more)"
+            f"{ODD_NAME}: binary file; and 9 more)"
         )
+        now_bad = {name: "binary file" for name in ("kartoffeln.md", *REAL)}
+        expected |= now_bad | {"zeilen.jsonl:1": expected.pop("zeilen.jsonl:2")}
+        del expected["zeilen.jsonl:4"]
+        assert failed[1] == "12 Datei(en) übersprungen:"
+        assert failed[2:] == [f"• {path}: {reason}" for path, reason in sorted(expected.items())]
         still = await ask(botapi, anna)
         assert "https://example.org/kartoffeln" in still["raw_text"]
 
