@@ -197,10 +197,12 @@ async def _reload_on_signal(application: Application[Any, Any, Any, Any, Any, An
             result.seconds,
             len(result.skipped),
         )
-        for skipped in result.skipped:
-            logger.warning("skipped %s: %s", skipped.path, skipped.reason)
+    elif result.stopped:
+        logger.info("SIGHUP reload abandoned: shutting down")
     else:
         logger.error("SIGHUP reload failed, the previous corpus stays: %s", result.error)
+    for skipped in result.skipped:
+        logger.warning("skipped %s: %s", skipped.path, skipped.reason)
 
 
 async def serve(settings: Settings, loaded: LoadedCorpus) -> None:

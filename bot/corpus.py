@@ -33,6 +33,8 @@ _SNIFF_BYTES = 8192
 _TITLE_MAX = 120
 _BOM = b"\xef\xbb\xbf"
 _MIB = 1024 * 1024
+# JSON and YAML "\ud800" escapes decode to lone surrogates, which no UTF-8 request can carry.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,7 @@ def load_corpus(
             detail = f"{files} files skipped: {first}{more}"
         else:
             detail = f"{files} files skipped: no {', '.join(SUPPORTED_SUFFIXES)} file found"
-        raise CorpusError(f"no usable document in {root_path} ({detail})")
+        raise CorpusError(f"no usable document in {root_path} ({detail})", tuple(skipped))
     logger.debug(
         "corpus %s: %d documents, %d skipped, %d files",
         root_path,
@@ -304,7 +306,7 @@ def _clean_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     url = value.strip().removeprefix("<").removesuffix(">").strip()
-    if not url or any(ch.isspace() for ch in url):
+    if not url or any(ch.isspace() for ch in url) or _SURROGATE_RE.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -336,7 +338,9 @@ def _text_field(mapping: Mapping[str, object], *keys: str) -> object:
     return None
 
 
-_URL_CHARS = r"[^\s<>*]+"
+# Possessive: the URL never gives characters back to the trailing "[\s*_]*" (same matches,
+# but a long line of "_" no longer costs quadratic time).
+_URL_CHARS = r"[^\s<>*]++"
 _BARE_URL_RE = re.compile(rf"^[\s<]*(https?://{_URL_CHARS})>?\s*$", re.IGNORECASE)
 _LABELED_URL_RE = re.compile(
     rf"^[\s*_>]*(?:quelle|source|link|url)[\s*_:]+<?(https?://{_URL_CHARS})>?[\s*_]*$",
@@ -373,9 +377,12 @@ def _document(
     post_url: object = None,
 ) -> Document:
     post = _clean_url(post_url)
+    # Lone surrogates become U+FFFD (same length, so passage spans stay valid): a quote or a
+    # title that Telegram cannot be sent would fail the whole reply.
+    text = _SURROGATE_RE.sub("\ufffd", text)
     return Document(
-        id=doc_id,
-        title=title,
+        id=_SURROGATE_RE.sub("\ufffd", doc_id),
+        title=_SURROGATE_RE.sub("\ufffd", title),
         url=url,
         lang=_resolve_lang(declared_lang, text, default_lang),
         date=_parse_date(raw_date),
@@ -413,15 +420,18 @@ def _parse_txt(text: str, rel: str, default_lang: str) -> Document:
 # --------------------------------------------------------------------------- .md
 
 _FRONT_END = ("---", "...")
-_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 _FENCE_RE = re.compile(r"^\s{0,3}(?:```|~~~)")
-_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s+(.*?))?(?:\s+#+)?\s*$")
+# The closing "#"s are only looked for after a non-space: same headings, but linear time on
+# a line with a long run of spaces (every regex here must be: a line can be 50 MB long).
+_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s++(.*?))?(?<!\s)(?:\s+#+)?\s*$")
 _QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
-_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EM_STAR_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
-_EM_UNDER_RE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+# Inline markup: no match may scan past the next possible opener ("[", or a delimiter that could
+# open), so each character is looked at a bounded number of times.
+_IMAGE_RE = re.compile(r"!\[([^\[\]]*)\]\([^)\[]*\)")
+_LINK_RE = re.compile(r"\[([^\[\]]*)\]\([^)\[]*\)")
+_STRONG_RE = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
+_EM_STAR_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])((?:[^*]|(?<=\w)\*)+?)(?<=[^\s*])\*(?![\w*])")
+_EM_UNDER_RE = re.compile(r"(?<![\w_])_(?=[^\s_])((?:[^_]|(?<=[^\W_])_)+?)(?<=[^\s_])_(?![\w_])")
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -445,6 +455,21 @@ def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
         raise _Skip(f"bad front matter: expected key: value pairs, got {type(data).__name__}")
     meta = {str(k).strip().lower(): v for k, v in data.items()}
     return meta, "\n".join(lines[end + 1 :])
+
+
+def _strip_comments(text: str) -> str:
+    """``<!-- ... -->`` removed, as ``re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)`` would,
+    in linear time: once one comment is unclosed, no later one can close either."""
+    out: list[str] = []
+    pos = 0
+    while (start := text.find("<!--", pos)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        out.append(text[pos:start])
+        pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _clean_markdown(body: str) -> tuple[str, str | None]:
@@ -481,7 +506,7 @@ def _parse_md(text: str, rel: str, default_lang: str) -> Document:
     # "markup: plain" (channel posts, see bot.posts): the body is quoted exactly as written.
     plain = str(meta.get("markup", "")).strip().lower() in ("plain", "text", "none")
     if not plain:
-        body = _COMMENT_RE.sub("", body)
+        body = _strip_comments(body)
     url = _clean_url(_text_field(meta, "url", "source", "link"))
     lines = body.split("\n")
     if url is None or plain:  # a post's closing source line is a link, not a quote

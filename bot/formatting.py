@@ -157,7 +157,12 @@ def fit_html(render: Any, full_length: int, limit: int = MAX_MESSAGE_CHARS) -> s
         budget = max(40, min(budget - 20, budget - over // 2, int(budget * 0.9)))
         rendered = render(budget)
     if utf16_len(rendered) > limit:  # only titles/links too long: a hard but tag-safe cut
-        rendered = escape(shorten(html.unescape(re.sub(r"<[^>]+>", "", rendered)), limit // 2))
+        plain = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+        cut = limit // 2
+        rendered = escape(shorten(plain, cut))
+        while utf16_len(rendered) > limit:  # escaping turns one '"' or "&" into up to 6
+            cut //= 2
+            rendered = escape(shorten(plain, cut))
     return rendered
 
 

@@ -220,7 +220,8 @@ async def _reply(
 
 def _no_answer_html(services: BotServices, lang: str) -> str:
     documents = services.holder.engine.documents
-    titles = ", ".join(f"„{d.title or d.id}“" for d in documents[:_TITLES_IN_HINT])
+    # Titles are cut like in /sources: a 5000-character title must not make the reply too long.
+    titles = ", ".join(f"„{shorten(d.title or d.id, 100)}“" for d in documents[:_TITLES_IN_HINT])
     if len(documents) > _TITLES_IN_HINT:
         titles += ", …"
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
@@ -656,20 +657,18 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if result.stopped:
         await _reply(message, escape(text("bot_reload_stopped", lang)))
         return
-    if not result.ok:
-        body = escape(text("bot_reload_failed", lang, reason=shorten(result.error, 3000)))
-        await _reply(message, body)
-        return
-
     for skipped in result.skipped:
         logger.warning("reload skipped %s: %s", skipped.path, skipped.reason)
-    summary = text(
-        "bot_reloaded",
-        lang,
-        documents=result.documents,
-        passages=result.passages,
-        seconds=result.seconds,
-    )
+    if result.ok:
+        summary = text(
+            "bot_reloaded",
+            lang,
+            documents=result.documents,
+            passages=result.passages,
+            seconds=result.seconds,
+        )
+    else:  # the list below names every problem, not just the error's first three
+        summary = text("bot_reload_failed", lang, reason=shorten(result.error, 600))
     lines = [escape(summary)]
     if result.skipped:
         lines.append(escape(text("skipped_header", lang, count=len(result.skipped))))

@@ -150,7 +150,7 @@ class CorpusHolder:
                 # The serving engine lends its analysis of the documents that did not change.
                 loaded = await _in_daemon_thread(self._closing, lambda: self._loader(engine))
             except CorpusError as exc:
-                return ReloadResult(ok=False, error=str(exc))
+                return ReloadResult(ok=False, error=str(exc), skipped=exc.skipped)
             except _Closing:
                 return ReloadResult(ok=False, error="shutting down", stopped=True)
             await self._swap(loaded)
@@ -172,7 +172,7 @@ class CorpusHolder:
                 try:
                     loaded = await _in_daemon_thread(self._closing, lambda: updater(current, batch))
                 except CorpusError as exc:
-                    return ReloadResult(ok=False, error=str(exc))
+                    return ReloadResult(ok=False, error=str(exc), skipped=exc.skipped)
                 except _Closing:
                     return ReloadResult(ok=False, error="shutting down", stopped=True)
                 await self._swap(loaded)
