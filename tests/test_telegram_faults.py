@@ -4,8 +4,8 @@
 Telegram carried a request out, slow answers, webhook bursts and redeliveries, and failures of
 the webhook calls at start. Every question must get exactly one answer where the bot can know
 (no duplicates after retries, none lost), the documented choice where it cannot (an unknown
-outcome of a sendMessage is not repeated: see docs/reliability-telegram.md), and the bot must
-go on answering without a restart.
+outcome of a sendMessage is not repeated: see "Telegram faults" in docs/RELIABILITY.md), and
+the bot must go on answering without a restart.
 """
 
 from __future__ import annotations
