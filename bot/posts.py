@@ -86,7 +86,8 @@ def _internal_id(chat_id: int) -> int:
 
 def post_link(post: ChannelPost) -> str:
     """The post's own link: t.me/name/id for public channels, t.me/c/id/id for private ones."""
-    name = post.username.lstrip("@")
+    # Usernames are case-insensitive; one spelling keeps live posts and imports byte-identical.
+    name = post.username.lstrip("@").lower()
     if name:
         return f"https://t.me/{name}/{post.message_id}"
     return f"https://t.me/c/{_internal_id(post.chat_id)}/{post.message_id}"
@@ -149,7 +150,7 @@ def post_markdown(post: ChannelPost) -> str | None:
     }
     if post.date:
         meta["date"] = post.date
-    meta["channel"] = post.username.lstrip("@") or post.channel_title or channel_slug(post)
+    meta["channel"] = post.username.lstrip("@").lower() or post.channel_title or channel_slug(post)
     meta["message_id"] = post.message_id
     meta["markup"] = "plain"
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)

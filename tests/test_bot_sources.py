@@ -271,3 +271,24 @@ async def test_an_admin_uploads_a_channel_export(
     broken = await botapi.next_message(admin, timeout=20)
     assert broken["text"].startswith("result.json wurde nicht aufgenommen: ")
     assert list((corpus / ".incoming").iterdir()) == []
+
+
+def test_a_post_seen_live_and_then_imported_is_the_same_file(tmp_path: Path) -> None:
+    """The live bot writes Telegram's spelling of the username; an import the admin's; and the
+    dates come from different fields. The file must not change between the two."""
+    from bot.posts import ChannelPost, write_post
+    from bot.tgexport import import_export
+
+    live = ChannelPost(
+        chat_id=-1001234567890,
+        username="LageTicker",
+        message_id=2,
+        text=export_factory.channel_messages()[1]["text"],
+        date="2022-12-03T10:00:00+00:00",
+    )
+    outcome, path = write_post(tmp_path, live)
+    assert outcome == "created"
+    before = path.read_bytes()
+    export = export_factory.write(tmp_path / "result.json", export_factory.channel_export())
+    report = import_export(export, tmp_path, channel="lageticker")
+    assert path.read_bytes() == before and report.unchanged >= 1
