@@ -17,6 +17,7 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,7 @@ __all__ = [
     "SparseScores",
     "TermIds",
     "top_k",
+    "top_k_dense",
     "unique_counts",
 ]
 
@@ -304,15 +306,71 @@ class BM25Field:
             if len(ids):
                 accumulator.add(ids, weights if scale == 1.0 else weights * scale)
 
+    def gather(
+        self, query: Sequence[tuple[str, float]]
+    ) -> tuple[list[Id32Array], list[FloatArray], bool]:
+        """The postings of each (term, scale) of ``query`` that the field has, in query order,
+        weights times scale (as :meth:`accumulate` adds them), and whether every weight is
+        positive (so a passage's summed score is positive exactly when it has a posting)."""
+        ids: list[Id32Array] = []
+        weights: list[FloatArray] = []
+        positive = True
+        for term, scale in query:
+            tid = self.vocabulary.get(term)
+            if tid is None:
+                continue
+            lo, hi = self.indptr[tid], self.indptr[tid + 1]
+            if lo == hi:
+                continue
+            w = self.weights[lo:hi]
+            ids.append(self.doc_ids[lo:hi])
+            weights.append(w if scale == 1.0 else w * scale)
+            positive = positive and scale > 0 and self.idf[tid] > 0
+        return ids, weights, positive
+
+    def dense(
+        self, query: Sequence[tuple[str, float]]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_] | None] | None:
+        """Scores of every unit for the (term, scale) pairs of ``query`` as one dense array, and
+        which units have a posting of them: None when every weight is positive, for then those
+        are exactly the units scoring above zero. None at all if no unit has a posting. The
+        scores equal adding the scaled postings term after term in query order, as
+        :meth:`accumulate` does (``np.bincount`` adds its weights in input order, from zero)."""
+        ids, weights, positive = self.gather(query)
+        if not ids:
+            return None
+        flat_ids = ids[0] if len(ids) == 1 else np.concatenate(ids)
+        flat_weights = weights[0] if len(weights) == 1 else np.concatenate(weights)
+        # With weights, bincount sums float64 (its stubs only know the counting form).
+        dense = cast(
+            FloatArray, np.bincount(flat_ids, weights=flat_weights, minlength=self.corpus_size)
+        )
+        if positive:
+            return dense, None
+        touched = np.zeros(self.corpus_size, dtype=bool)
+        touched[flat_ids] = True
+        return dense, touched
+
+    def postings_count(self, query: Iterable[str]) -> int:
+        """How many postings the terms of ``query`` have (repeats count again)."""
+        total = 0
+        for term in query:
+            tid = self.vocabulary.get(term)
+            if tid is not None:
+                total += int(self.indptr[tid + 1] - self.indptr[tid])
+        return total
+
     def lookup(self, query: Iterable[str], ids: IntArray) -> FloatArray:
         """This field's scores of the passages ``ids`` (ascending) only, terms added in query
         order as rank_bm25 adds them: a binary search per term instead of its postings."""
         out = np.zeros(len(ids), dtype=np.float64)
+        # The postings' own dtype: searching int64 keys would copy a whole int32 postings list.
+        keys = ids.astype(np.int32)
         for term in query:
             post_ids, weights = self.postings(term)
             if len(post_ids) and len(ids):
-                where = np.minimum(np.searchsorted(post_ids, ids), len(post_ids) - 1)
-                found = post_ids[where] == ids
+                where = np.minimum(np.searchsorted(post_ids, keys), len(post_ids) - 1)
+                found = post_ids[where] == keys
                 out[found] += weights[where[found]]
         return out
 
@@ -392,3 +450,25 @@ def top_k(scores: SparseScores, k: int) -> list[tuple[int, float]]:
         ids, values = ids[keep], values[keep]
     order = np.lexsort((ids, -values))[:k]
     return [(int(ids[i]), float(values[i])) for i in order]
+
+
+def top_k_dense(
+    scores: FloatArray, k: int, touched: npt.NDArray[np.bool_] | None = None
+) -> list[tuple[int, float]]:
+    """:func:`top_k` of the ``touched`` units of a dense score array, or without ``touched`` of
+    the units scoring above zero (the others must score exactly zero). Those are found without
+    sorting them all: the k-th best of the blocks' maxima is a lower bound of the k-th best
+    score, so only the units scoring at least that can be among the best k (ties included)."""
+    if k <= 0:
+        return []
+    if touched is not None:
+        ids = np.flatnonzero(touched)
+        return top_k(SparseScores(ids, scores[ids]), k)
+    block = max(16, len(scores) // 1024)
+    blocks = len(scores) // block
+    bound = 0.0
+    if blocks >= 2 * k:
+        maxima = scores[: blocks * block].reshape(blocks, block).max(axis=1)
+        bound = float(np.partition(maxima, blocks - k)[blocks - k])
+    found = np.flatnonzero(scores >= bound) if bound > 0 else np.flatnonzero(scores > 0)
+    return top_k(SparseScores(found, scores[found]), k)
