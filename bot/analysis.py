@@ -225,6 +225,20 @@ class Analyzer:
             for m in _PART_RE.finditer(raw)
         ]
 
+    def words(self, text: str) -> list[str]:
+        """The raw words of ``text`` (regex matches) whose :meth:`word_terms` make its terms."""
+        return _TOKEN_RE.findall(text)
+
+    def word_terms(self, raw: str) -> tuple[str, ...]:
+        """The terms of one raw word of :meth:`words`, as :meth:`terms` finds them."""
+        terms = self._match_cache.get(raw)
+        if terms is None:
+            terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)
+            if len(self._match_cache) >= _CACHE_LIMIT:
+                self._match_cache.clear()
+            self._match_cache[raw] = terms
+        return terms
+
     def terms(self, text: str) -> list[str]:
         """The terms of ``text``, as ``tokens`` finds them but without spans: the fast path
         for indexing, one cache lookup per word."""

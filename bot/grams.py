@@ -43,6 +43,8 @@ __all__ = [
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
+# Cells of the table that counts each unit's distinct n-grams (units x grams, a chunk at a time).
+_CELLS = 1 << 22
 
 
 def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
@@ -272,13 +274,24 @@ class GramField:
         if n > sample:
             units = np.linspace(0, n - 1, sample).astype(np.int64)
         counts = np.zeros(n_grams, dtype=np.float64)
-        for chunk in np.array_split(units, max(1, len(units) // 20_000)):
+        # A unit counts a gram once however many of its terms bring it. The (unit, gram) cells
+        # of a chunk of units are told apart through a table: every occurrence writes its own
+        # number into its cell, and the one number each cell keeps picks the occurrence that
+        # counts (no sort; numbers only grow, so what earlier chunks left never matches).
+        per_chunk = max(1, min(_CELLS // max(n_grams, 1), 2_000))
+        cells = np.zeros(per_chunk * n_grams, dtype=np.int64)
+        numbered = 0
+        for first in range(0, len(units), per_chunk):
+            chunk = units[first : first + per_chunk]
             positions, owner = self._entries(chunk)
             terms = self.forward.terms[positions]
             gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
             grams = self.term_grams.grams[gram_pos]
-            pairs, _ = unique_counts(owner[term_owner] * n_grams + grams)
-            counts += np.bincount(pairs % n_grams, minlength=n_grams)
+            cell = owner[term_owner] * n_grams + grams
+            number = np.arange(numbered, numbered + len(cell), dtype=np.int64)
+            numbered += len(cell)
+            cells[cell] = number
+            counts += np.bincount(grams[cells[cell] == number], minlength=n_grams)
         if n > sample:
             counts *= n / len(units)
         return counts

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -29,6 +30,7 @@ __all__ = [
     "ForwardIndex",
     "SparseScores",
     "TermIds",
+    "TokenIds",
     "top_k",
     "top_k_dense",
     "unique_counts",
@@ -123,6 +125,83 @@ class TermIds:
             lengths[unit] = len(tokens)
         units = np.repeat(np.arange(len(corpus), dtype=np.int64), lengths)
         return cls(vocabulary, np.asarray(ids, dtype=np.int64), units)
+
+
+class _Words(dict[str, int]):
+    """Word -> word id; a word not seen before is analysed once, its terms numbered."""
+
+    def __init__(self, numbering: TokenIds, analyse: Callable[[str], Sequence[str]]) -> None:
+        super().__init__()
+        self._numbering = numbering
+        self._analyse = analyse
+
+    def __missing__(self, word: str) -> int:
+        number = self._numbering.vocabulary.setdefault
+        vocabulary = self._numbering.vocabulary
+        terms = tuple(number(term, len(vocabulary)) for term in self._analyse(word))
+        expansions = self._numbering.expansions
+        word_id = self[word] = len(expansions)
+        expansions.append(terms)
+        return word_id
+
+
+class TokenIds:
+    """A corpus numbered as it is read, unit after unit, without a Python object per token.
+
+    Each distinct word (per kind of analysis) is analysed once and gets a word id; a unit is
+    stored as the word ids of its words (4 bytes each). Terms are numbered when the first word
+    bringing them is read, so in order of first occurrence, as :class:`TermIds` numbers them.
+    :meth:`finish` expands the words into the same arrays :class:`TermIds` holds."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.expansions: list[tuple[int, ...]] = []
+        self._words: dict[str, _Words] = {}
+        self._tokens = array("i")
+        self._lengths = array("q")
+
+    def words(self, kind: str, analyse: Callable[[str], Sequence[str]]) -> _Words:
+        """The word table of one kind of analysis (a language, or terms that are already
+        analysed: ``analyse`` then returns the term itself)."""
+        table = self._words.get(kind)
+        if table is None:
+            table = self._words[kind] = _Words(self, analyse)
+        return table
+
+    def add(self, table: _Words, words: Iterable[str]) -> None:
+        """One unit: its words, in order."""
+        before = len(self._tokens)
+        self._tokens.extend(map(table.__getitem__, words))
+        self._lengths.append(len(self._tokens) - before)
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def finish(self) -> TermIds:
+        tokens = (
+            np.frombuffer(self._tokens, dtype=np.int32) if self._tokens else np.zeros(0, np.int32)
+        )
+        lengths = (
+            np.frombuffer(self._lengths, dtype=np.int64) if self._lengths else np.zeros(0, np.int64)
+        )
+        sizes = np.fromiter((len(e) for e in self.expansions), np.int64, len(self.expansions))
+        first = np.fromiter(
+            (e[0] if e else -1 for e in self.expansions), np.int64, len(self.expansions)
+        )
+        unit_of = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        size = sizes[tokens]
+        one = size == 1
+        terms = [first[tokens[one]]]
+        units = [unit_of[one]]
+        several = np.flatnonzero(size > 1)
+        if len(several):
+            # Hyphenated words and hashtags: a word of several terms (rare).
+            expanded = [self.expansions[w] for w in tokens[several].tolist()]
+            terms.append(np.fromiter((t for e in expanded for t in e), np.int64))
+            units.append(np.repeat(unit_of[several], [len(e) for e in expanded]))
+        order_terms = np.concatenate(terms)
+        order_units = np.concatenate(units).astype(np.int64)
+        return TermIds(self.vocabulary, order_terms, order_units)
 
 
 class BM25Field:

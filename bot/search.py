@@ -43,11 +43,11 @@ from bot.index import (
     BM25Field,
     ForwardIndex,
     SparseScores,
-    TermIds,
+    TokenIds,
     top_k,
     top_k_dense,
 )
-from bot.passages import passage_text, split_passages
+from bot.passages import Passage, passage_text, split_passages
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -226,7 +226,9 @@ class Engine:
         p_end: list[int] = []
         p_lang: list[int] = []
         lang_codes: dict[str, int] = {}
-        stem_docs: list[list[str]] = []
+        numbering = TokenIds()
+        # Terms that an engine analysed before are words whose term is themselves.
+        analysed_before = numbering.words("", lambda term: (term,))
         langs: dict[str, int] = {}
         reusable: dict[Document, int] = {}
         if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
@@ -236,18 +238,24 @@ class Engine:
         for doc_no, doc in enumerate(documents):
             analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
+            code = lang_codes.setdefault(analyzer.lang, len(lang_codes))
             old = reusable.get(doc)
             if old is not None and previous is not None:
-                analysed = previous._analysed(old)
+                for index, start, end, terms in previous._analysed(old):
+                    numbering.add(analysed_before, terms)
+                    p_index.append(index)
+                    p_start.append(start)
+                    p_end.append(end)
             else:
-                analysed = _analyse(doc, analyzer, config)
-            for index, start, end, terms in analysed:
-                p_doc.append(doc_no)
-                p_index.append(index)
-                p_start.append(start)
-                p_end.append(end)
-                p_lang.append(lang_codes.setdefault(analyzer.lang, len(lang_codes)))
-                stem_docs.append(terms)
+                words = numbering.words(analyzer.lang, analyzer.word_terms)
+                for passage in _analyse(doc, analyzer, config):
+                    numbering.add(words, analyzer.words(passage.text))
+                    p_index.append(passage.index)
+                    p_start.append(passage.start)
+                    p_end.append(passage.end)
+            added = len(p_index) - len(p_doc)
+            p_doc.extend([doc_no] * added)
+            p_lang.extend([code] * added)
         passages = Passages(
             np.asarray(p_doc, dtype=np.int64),
             np.asarray(p_index, dtype=np.int64),
@@ -256,8 +264,8 @@ class Engine:
             np.asarray(p_lang, dtype=np.uint8),
             tuple(lang_codes),
         )
-        numbered = TermIds.of(stem_docs)
-        del stem_docs
+        numbered = numbering.finish()
+        del numbering, analysed_before
         stems = BM25Field.from_ids(
             numbered.vocabulary, numbered.terms, numbered.units, len(passages)
         )
@@ -643,20 +651,16 @@ def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
     return (config.passage_chars, config.max_sentences, config.default_lang)
 
 
-def _analyse(
-    doc: Document, analyzer: Analyzer, config: SearchConfig
-) -> list[tuple[int, int, int, list[str]]]:
-    """A document's passages (index, start, end, terms): the expensive part of a build."""
+def _analyse(doc: Document, analyzer: Analyzer, config: SearchConfig) -> list[Passage]:
+    """A document's passages, whose texts ``analyzer`` then reads (with the analysis of their
+    words, the expensive part of a build)."""
     title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
-    return [
-        (p.index, p.start, p.end, analyzer.terms(p.text))
-        for p in split_passages(
-            doc.text,
-            target_chars=config.passage_chars,
-            max_sentences=config.max_sentences,
-            title_lines=title_lines,
-        )
-    ]
+    return split_passages(
+        doc.text,
+        target_chars=config.passage_chars,
+        max_sentences=config.max_sentences,
+        title_lines=title_lines,
+    )
 
 
 def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:
