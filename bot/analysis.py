@@ -87,6 +87,8 @@ def guess_language(text: str, default: str) -> str:
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():  # nothing to decompose, nothing combining
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

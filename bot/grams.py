@@ -172,7 +172,14 @@ class TermGrams:
         if not own or limit <= 0:
             return []
         positions, _ = _gather(self.gram_indptr, np.asarray(own, dtype=np.int64))
-        terms, shared = np.unique(self.terms_by_gram[positions], return_counts=True)
+        found = self.terms_by_gram[positions]
+        if len(found) * 16 > len(self.vocabulary):
+            # Common grams reach a good part of the vocabulary: count, do not sort.
+            every = np.bincount(found, minlength=len(self.vocabulary))
+            terms = np.flatnonzero(every)
+            shared = every[terms]
+        else:
+            terms, shared = np.unique(found, return_counts=True)
         dice = 2 * shared / (len(gram_set(term)) + self.distinct[terms])
         keep = dice >= min_dice
         terms, dice = terms[keep], dice[keep]
