@@ -33,6 +33,7 @@ __all__ = [
     "TokenIds",
     "top_k",
     "top_k_dense",
+    "top_k_grouped",
     "unique_counts",
 ]
 
@@ -551,3 +552,59 @@ def top_k_dense(
         bound = float(np.partition(maxima, blocks - k)[blocks - k])
     found = np.flatnonzero(scores >= bound) if bound > 0 else np.flatnonzero(scores > 0)
     return top_k(SparseScores(found, scores[found]), k)
+
+
+def top_k_grouped(
+    scores: FloatArray,
+    context: FloatArray,
+    group: IntArray,
+    k: int,
+    block: int = 1024,
+) -> list[tuple[int, float]]:
+    """:func:`top_k` of ``scores[u] + context[group[u]]`` over the units u scoring above zero
+    in ``scores`` (the others must score exactly zero, ``context`` must not be negative, and
+    ``group`` must ascend: a document's passages are numbered together).
+
+    Works a block of units at a time: a block's best score plus the best context of the
+    groups it overlaps bounds what any of its units can reach (float addition is monotone).
+    The blocks with the best bounds give a k-th best score, and only blocks whose bound
+    reaches it are added up unit by unit."""
+    n = len(scores)
+    if k <= 0 or not n:
+        return []
+    starts = np.arange(0, n, block, dtype=np.int64)
+    ends = np.minimum(starts + block, n)
+    best_score = np.maximum.reduceat(scores, starts)
+    # Groups from the block's first to its last unit (reduceat stops before the next block's
+    # first group, which may be this block's last one); groups without units add nothing.
+    first, last = group[starts], group[ends - 1]
+    best_context = np.maximum(np.maximum.reduceat(context, first), context[last])
+    bound = np.where(best_score > 0, best_score + best_context, -np.inf)
+    threshold = -np.inf
+    if len(bound) > k:
+        trial = np.argpartition(-bound, k)[:k]
+        ids = _block_units(starts[trial], ends[trial])
+        values = scores[ids]
+        found = values > 0
+        if int(found.sum()) >= k:
+            totals = values[found] + context[group[ids[found]]]
+            threshold = float(np.partition(totals, len(totals) - k)[len(totals) - k])
+    needed = np.flatnonzero(bound >= threshold if threshold > -np.inf else bound > -np.inf)
+    ids = _block_units(starts[needed], ends[needed])
+    values = scores[ids]
+    ids = ids[values > 0]
+    totals = scores[ids] + context[group[ids]]
+    keep = totals >= threshold
+    return top_k(SparseScores(ids[keep], totals[keep]), k)
+
+
+def _block_units(starts: IntArray, ends: IntArray) -> IntArray:
+    """The units of the blocks [starts, ends), ascending if the blocks are."""
+    order = np.argsort(starts)
+    starts, ends = starts[order], ends[order]
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths
+    units: IntArray = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(
+        starts - offsets, lengths
+    )
+    return units

@@ -46,6 +46,7 @@ from bot.index import (
     TokenIds,
     top_k,
     top_k_dense,
+    top_k_grouped,
 )
 from bot.passages import Passage, passage_text, split_passages
 
@@ -66,6 +67,8 @@ __all__ = [
 
 
 _TERMS_CACHE_SIZE = 50_000
+# Blocks of passages whose best possible stage-1 score is bounded before any is added up.
+_BLOCKS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,9 +405,9 @@ class Engine:
         # document context, picks the candidates.
         near = self._near(terms)
         units = [(term, 1.0) for term in terms] + near
-        # Above ~2 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
-        # (measured at 100k passages).
-        if self._stems.postings_count(term for term, _ in units) * 40 >= len(self._passages):
+        # Above ~1 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
+        # (measured at 100k and 1M passages).
+        if self._stems.postings_count(term for term, _ in units) * 100 >= len(self._passages):
             picked = self._candidates_dense(terms, units)
         else:
             picked = self._candidates_sparse(terms, near)
@@ -454,16 +457,20 @@ class Engine:
         n_docs = len(self.documents)
         documents = self._doc_stems.dense([(term, 1.0) for term in terms])
         doc_scores = np.zeros(n_docs, dtype=np.float64) if documents is None else documents[0]
-        if config.document_weight:
+        if config.document_weight and touched is None:
             # Negative document scores say nothing and count as zero.
-            context = np.maximum(doc_scores, 0.0)[self._passages.document]
+            context = np.maximum(doc_scores, 0.0)
             if config.document_weight != 1.0:
                 context = config.document_weight * context
-            if touched is None:
-                # Untouched passages keep their zero: the ones above zero are the candidates.
-                np.multiply(context, scores > 0, out=context)
-            np.add(scores, context, out=scores)
-        best = top_k_dense(scores, config.rerank, touched)
+            block = max(16, len(scores) // _BLOCKS)
+            best = top_k_grouped(scores, context, self._passages.document, config.rerank, block)
+        else:
+            if config.document_weight:
+                context = np.maximum(doc_scores, 0.0)[self._passages.document]
+                if config.document_weight != 1.0:
+                    context = config.document_weight * context
+                np.add(scores, context, out=scores)
+            best = top_k_dense(scores, config.rerank, touched)
         candidates = np.sort(np.array([pid for pid, _ in best], np.int64))
         return candidates, lambda docs: doc_scores[docs]
 

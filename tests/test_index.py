@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.index import Accumulator, BM25Field, BM25Params, SparseScores, top_k, top_k_dense
+from bot.index import (
+    Accumulator,
+    BM25Field,
+    BM25Params,
+    SparseScores,
+    top_k,
+    top_k_dense,
+    top_k_grouped,
+)
 
 
 def random_corpus(rng: random.Random, docs: int, vocab: int) -> list[list[str]]:
@@ -137,3 +145,19 @@ def test_top_k_dense_equals_top_k(seed: int) -> None:
         expected = top_k(SparseScores(ids, scores[ids]), k)
         assert top_k_dense(scores, k) == expected
         assert top_k_dense(scores, k, touched) == expected
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_top_k_grouped_equals_top_k_of_the_sums(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30_000))
+    group = np.sort(rng.integers(0, max(1, n // 4), n)).astype(np.int64)
+    context = rng.integers(0, 8, int(group.max()) + 3).astype(np.float64)  # ties, empty groups
+    scores = rng.integers(1, 30, n).astype(np.float64)
+    scores[rng.random(n) < rng.choice([0.0, 0.5, 0.999])] = 0.0
+    ids = np.flatnonzero(scores > 0)
+    totals = scores[ids] + context[group[ids]]
+    for k in (1, 10, 50):
+        for block in (1, 16, 1024):
+            got = top_k_grouped(scores, context, group, k, block)
+            assert got == top_k(SparseScores(ids, totals), k)
