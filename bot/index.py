@@ -431,6 +431,16 @@ class BM25Field:
         touched[flat_ids] = True
         return dense, touched
 
+    def add_into(self, query: Sequence[tuple[str, float]], out: FloatArray) -> bool | None:
+        """Add the scaled postings of the (term, scale) pairs of ``query`` into the dense
+        ``out``, term after term in query order (``np.add.at`` adds in index order, so the sums
+        are :meth:`accumulate`'s); whether every weight was positive, None if nothing was
+        added."""
+        ids, weights, positive = self.gather(query)
+        for unit_ids, unit_weights in zip(ids, weights, strict=True):
+            np.add.at(out, unit_ids, unit_weights)
+        return positive if ids else None
+
     def postings_count(self, query: Iterable[str]) -> int:
         """How many postings the terms of ``query`` have (repeats count again)."""
         total = 0

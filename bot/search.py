@@ -448,23 +448,38 @@ class Engine:
         arrays, no bookkeeping of touched passages. Same scores, same candidates as
         :meth:`_candidates_sparse`."""
         config = self.config
-        found = self._stems.dense(units)
-        if found is None:
-            return None
-        scores, touched = found
-        if touched is None and not config.document_weight > 0:
-            touched = scores > 0
         n_docs = len(self.documents)
         documents = self._doc_stems.dense([(term, 1.0) for term in terms])
         doc_scores = np.zeros(n_docs, dtype=np.float64) if documents is None else documents[0]
-        if config.document_weight and touched is None:
-            # Negative document scores say nothing and count as zero.
-            context = np.maximum(doc_scores, 0.0)
-            if config.document_weight != 1.0:
-                context = config.document_weight * context
-            block = max(16, len(scores) // _BLOCKS)
-            best = top_k_grouped(scores, context, self._passages.document, config.rerank, block)
-        else:
+        best: list[tuple[int, float]] | None = None
+        if config.document_weight > 0:
+            # The word scores go into this thread's zeroed buffer (no fresh corpus-sized array
+            # per question), which is zeroed again whatever happens.
+            scores = Accumulator.for_thread(len(self._passages)).values
+            try:
+                positive = self._stems.add_into(units, scores)
+                if positive is None:
+                    return None
+                if positive:
+                    # Negative document scores say nothing and count as zero.
+                    context = np.maximum(doc_scores, 0.0)
+                    if config.document_weight != 1.0:
+                        context = config.document_weight * context
+                    block = max(16, len(scores) // _BLOCKS)
+                    best = top_k_grouped(
+                        scores, context, self._passages.document, config.rerank, block
+                    )
+            finally:
+                scores.fill(0.0)
+        if best is None:
+            # Some weight is zero or negative (tiny corpora), or no positive document weight:
+            # mark the passages with postings.
+            found = self._stems.dense(units)
+            if found is None:
+                return None
+            scores, touched = found
+            if touched is None:
+                touched = scores > 0
             if config.document_weight:
                 context = np.maximum(doc_scores, 0.0)[self._passages.document]
                 if config.document_weight != 1.0:
