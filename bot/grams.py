@@ -44,7 +44,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
 # Cells of the table that counts each unit's distinct n-grams (units x grams, a chunk at a time).
-_CELLS = 1 << 22
+_CELLS = 1 << 21
 
 
 def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
@@ -286,7 +286,7 @@ class GramField:
         # number into its cell, and the one number each cell keeps picks the occurrence that
         # counts (no sort; numbers only grow, so what earlier chunks left never matches).
         per_chunk = max(1, min(_CELLS // max(n_grams, 1), 2_000))
-        cells = np.zeros(per_chunk * n_grams, dtype=np.int64)
+        cells = np.full(per_chunk * n_grams, -1, dtype=np.int32)
         numbered = 0
         for first in range(0, len(units), per_chunk):
             chunk = units[first : first + per_chunk]
@@ -295,7 +295,10 @@ class GramField:
             gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
             grams = self.term_grams.grams[gram_pos]
             cell = owner[term_owner] * n_grams + grams
-            number = np.arange(numbered, numbered + len(cell), dtype=np.int64)
+            if numbered + len(cell) >= np.iinfo(np.int32).max:  # 32-bit numbers run out
+                cells.fill(-1)
+                numbered = 0
+            number = np.arange(numbered, numbered + len(cell), dtype=np.int32)
             numbered += len(cell)
             cells[cell] = number
             counts += np.bincount(grams[cells[cell] == number], minlength=n_grams)
