@@ -539,7 +539,7 @@ def top_k(scores: SparseScores, k: int) -> list[tuple[int, float]]:
         keep = values >= kth
         ids, values = ids[keep], values[keep]
     order = np.lexsort((ids, -values))[:k]
-    return [(int(ids[i]), float(values[i])) for i in order]
+    return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))
 
 
 def top_k_dense(
@@ -583,6 +583,9 @@ def top_k_grouped(
     if k <= 0 or not n:
         return []
     starts = np.arange(0, n, block, dtype=np.int64)
+    if len(starts) <= 2 * k:  # a small corpus: add up every unit with a score
+        ids = np.flatnonzero(scores > 0)
+        return top_k(SparseScores(ids, scores[ids] + context[group[ids]]), k)
     ends = np.minimum(starts + block, n)
     best_score = np.maximum.reduceat(scores, starts)
     # Groups from the block's first to its last unit (reduceat stops before the next block's
