@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,10 +87,13 @@ def guess_language(text: str, default: str) -> str:
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():  # nothing to decompose, nothing combining
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=100_000)
 def fold(word: str) -> str:
     """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop words use."""
     word = _strip_accents(unicodedata.normalize("NFKC", word).casefold())
@@ -186,6 +189,31 @@ class Analyzer:
             out.extend(Token(term, offset + start, offset + end) for term, start, end in parts)
         return out
 
+    def spans(self, text: str, wanted: Container[str]) -> list[tuple[int, int]]:
+        """[start, end) of the words of ``text`` whose term is in ``wanted``: the spans of the
+        matching ``tokens``, without a Token per word."""
+        out: list[tuple[int, int]] = []
+        cache = self._span_cache
+        terms = self._match_cache
+        for match in _TOKEN_RE.finditer(text):
+            raw = match.group()
+            parts = cache.get(raw)
+            if parts is None:
+                known = terms.get(raw)
+                if known is not None and raw.isalnum():
+                    # One plain word ([^\W_] is isalnum): its term, as indexing found it.
+                    parts = ((known[0], 0, len(raw)),) if known else ()
+                else:
+                    parts = tuple((t, s, e) for t, s, e in self._parts(raw, 0) if t)
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[raw] = parts
+            for term, start, end in parts:
+                if term in wanted:
+                    offset = match.start()
+                    out.append((offset + start, offset + end))
+        return out
+
     def _parts(self, raw: str, start: int) -> list[tuple[str, int, int]]:
         """(term, start, end) of each word in one regex match ("" terms are stop words)."""
         if raw[0] in "#@":
@@ -198,6 +226,20 @@ class Analyzer:
             (self._term(m.group()), start + m.start(), start + m.end())
             for m in _PART_RE.finditer(raw)
         ]
+
+    def words(self, text: str) -> list[str]:
+        """The raw words of ``text`` (regex matches) whose :meth:`word_terms` make its terms."""
+        return _TOKEN_RE.findall(text)
+
+    def word_terms(self, raw: str) -> tuple[str, ...]:
+        """The terms of one raw word of :meth:`words`, as :meth:`terms` finds them."""
+        terms = self._match_cache.get(raw)
+        if terms is None:
+            terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)
+            if len(self._match_cache) >= _CACHE_LIMIT:
+                self._match_cache.clear()
+            self._match_cache[raw] = terms
+        return terms
 
     def terms(self, text: str) -> list[str]:
         """The terms of ``text``, as ``tokens`` finds them but without spans: the fast path

@@ -20,7 +20,9 @@ more than everything else in a build).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,11 +30,21 @@ import numpy.typing as npt
 from bot.analysis import gram_set, grams_of_term
 from bot.index import BM25Params, ForwardIndex, unique_counts
 
-__all__ = ["SAMPLE_UNITS", "ForwardIndex", "GramField", "TermGrams"]
+__all__ = [
+    "SAMPLE_UNITS",
+    "ForwardIndex",
+    "GramField",
+    "TermGrams",
+    "gram_counts",
+    "group_counts",
+    "scratch",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
+# Cells of the table that counts each unit's distinct n-grams (units x grams, a chunk at a time).
+_CELLS = 1 << 21
 
 
 def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
@@ -124,6 +136,16 @@ class TermGrams:
         self.lengths = np.diff(self.indptr)
         return self
 
+    def query(self, query_grams: Sequence[str]) -> tuple[IntArray, IntArray] | None:
+        """The distinct known grams of ``query_grams`` (ascending ids) and how often each
+        occurs there; None if none is known."""
+        ids = self.gram_ids
+        known = [ids[g] for g in query_grams if g in ids]
+        if not known:
+            return None
+        distinct, multiplicity = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
+        return distinct, multiplicity
+
     def containing(self, part: str) -> list[str]:
         """Vocabulary terms that contain ``part`` (at least 3 characters), found through the
         rarest of its inner n-grams."""
@@ -150,7 +172,14 @@ class TermGrams:
         if not own or limit <= 0:
             return []
         positions, _ = _gather(self.gram_indptr, np.asarray(own, dtype=np.int64))
-        terms, shared = np.unique(self.terms_by_gram[positions], return_counts=True)
+        found = self.terms_by_gram[positions]
+        if len(found) * 16 > len(self.vocabulary):
+            # Common grams reach a good part of the vocabulary: count, do not sort.
+            every = np.bincount(found, minlength=len(self.vocabulary))
+            terms = np.flatnonzero(every)
+            shared = every[terms]
+        else:
+            terms, shared = np.unique(found, return_counts=True)
         dice = 2 * shared / (len(gram_set(term)) + self.distinct[terms])
         keep = dice >= min_dice
         terms, dice = terms[keep], dice[keep]
@@ -252,13 +281,27 @@ class GramField:
         if n > sample:
             units = np.linspace(0, n - 1, sample).astype(np.int64)
         counts = np.zeros(n_grams, dtype=np.float64)
-        for chunk in np.array_split(units, max(1, len(units) // 20_000)):
+        # A unit counts a gram once however many of its terms bring it. The (unit, gram) cells
+        # of a chunk of units are told apart through a table: every occurrence writes its own
+        # number into its cell, and the one number each cell keeps picks the occurrence that
+        # counts (no sort; numbers only grow, so what earlier chunks left never matches).
+        per_chunk = max(1, min(_CELLS // max(n_grams, 1), 2_000))
+        cells = np.full(per_chunk * n_grams, -1, dtype=np.int32)
+        numbered = 0
+        for first in range(0, len(units), per_chunk):
+            chunk = units[first : first + per_chunk]
             positions, owner = self._entries(chunk)
             terms = self.forward.terms[positions]
             gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
             grams = self.term_grams.grams[gram_pos]
-            pairs, _ = unique_counts(owner[term_owner] * n_grams + grams)
-            counts += np.bincount(pairs % n_grams, minlength=n_grams)
+            cell = owner[term_owner] * n_grams + grams
+            if numbered + len(cell) >= np.iinfo(np.int32).max:  # 32-bit numbers run out
+                cells.fill(-1)
+                numbered = 0
+            number = np.arange(numbered, numbered + len(cell), dtype=np.int32)
+            numbered += len(cell)
+            cells[cell] = number
+            counts += np.bincount(grams[cells[cell] == number], minlength=n_grams)
         if n > sample:
             counts *= n / len(units)
         return counts
@@ -279,27 +322,102 @@ class GramField:
     def scores(self, query_grams: Sequence[str], units: IntArray) -> FloatArray:
         """The n-gram field's BM25 score of each of ``units`` for ``query_grams`` (repeats
         count again, as in rank_bm25)."""
-        out = np.zeros(len(units), dtype=np.float64)
-        ids = self.term_grams.gram_ids
-        known = [ids[g] for g in query_grams if g in ids]
-        if not known or not len(units) or self.avgdl == 0:
-            return out
-        distinct, multiplicity = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
-        slot = np.full(len(ids), -1, dtype=np.int64)
-        slot[distinct] = np.arange(len(distinct))
-        positions, owner = self._entries(units)
-        terms = self.forward.terms[positions]
-        tf = self.forward.tf[positions]
-        gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
-        grams_slot = slot[self.term_grams.grams[gram_pos]]
-        hit = grams_slot >= 0
-        cell = owner[term_owner[hit]] * len(distinct) + grams_slot[hit]
-        counts = np.bincount(
-            cell, weights=tf[term_owner[hit]], minlength=len(units) * len(distinct)
-        ).reshape(len(units), len(distinct))
+        query = self.term_grams.query(query_grams)
+        if query is None or not len(units) or self.avgdl == 0:
+            return np.zeros(len(units), dtype=np.float64)
+        if self.groups is None:
+            counts = gram_counts(self.forward, self.term_grams, units, query[0])
+        else:
+            rows, _ = _gather(self.groups, units)
+            counts = group_counts(
+                gram_counts(self.forward, self.term_grams, rows, query[0]),
+                self.groups[units + 1] - self.groups[units],
+            )
+        return self.scores_of_counts(counts, units, query)
+
+    def scores_of_counts(
+        self, counts: FloatArray, units: IntArray, query: tuple[IntArray, IntArray]
+    ) -> FloatArray:
+        """BM25 scores of ``units`` from their counts of the query's distinct grams (one row
+        per unit, one column per gram of ``query``, as :meth:`TermGrams.query` gives it)."""
+        distinct, multiplicity = query
+        if not len(units) or self.avgdl == 0:
+            return np.zeros(len(units), dtype=np.float64)
         k1, b = self.params.k1, self.params.b
         dl = self.length[units][:, None]
         saturation = counts * (k1 + 1) / (counts + k1 * (1 - b + b * dl / self.avgdl))
         weights = self.idf[distinct] * multiplicity
         scores: FloatArray = (saturation * weights).sum(axis=1)
         return scores
+
+
+_local = threading.local()
+
+
+def scratch(kind: str, size: int) -> npt.NDArray[np.int32]:
+    """This thread's int32 table of ``size`` entries for ``kind`` of use. A "clean" table is
+    all -1 and its callers leave it so; others hold whatever their last use left."""
+    tables: dict[tuple[str, int], npt.NDArray[np.int32]] | None = getattr(_local, "tables", None)
+    if tables is None:
+        tables = _local.tables = {}
+    table = tables.get((kind, size))
+    if table is None:
+        if len(tables) > 16:  # sizes of old indexes after reloads
+            tables.clear()
+        table = tables[kind, size] = np.full(size, -1, dtype=np.int32)
+    return table
+
+
+def gram_counts(
+    forward: ForwardIndex, term_grams: TermGrams, rows: IntArray, distinct: IntArray
+) -> FloatArray:
+    """How often each gram of ``distinct`` (ascending gram ids) occurs in each of the forward
+    index's ``rows``: a (rows x grams) array of whole numbers.
+
+    The grams of each distinct term are read once, however many rows hold the term; a row then
+    adds, for each of its terms, the term's frequency times that term's hits."""
+    n_slots = len(distinct)
+    if not len(rows) or not n_slots:
+        return np.zeros((len(rows), n_slots), dtype=np.float64)
+    positions, owner = _gather(forward.indptr, rows)
+    terms, inverse = _distinct(forward.terms[positions], len(term_grams.vocabulary))
+    gram_pos, term_owner = _gather(term_grams.indptr, terms)
+    # Each gram's column through a table over all grams (a gather, not a binary search).
+    table = scratch("clean", len(term_grams.gram_ids))
+    table[distinct] = np.arange(n_slots, dtype=np.int32)
+    try:
+        slot = table[term_grams.grams[gram_pos]]
+    finally:
+        table[distinct] = -1
+    hit = slot >= 0
+    hit_slot = slot[hit].astype(np.int64)
+    hit_indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_owner[hit], minlength=len(terms)), out=hit_indptr[1:])
+    hits, entry = _gather(hit_indptr, inverse.reshape(-1))
+    cell = owner[entry] * n_slots + hit_slot[hits]
+    counts = np.bincount(cell, weights=forward.tf[positions][entry], minlength=len(rows) * n_slots)
+    # With weights, bincount sums float64 (its stubs only know the counting form).
+    return cast(FloatArray, counts.reshape(len(rows), n_slots))
+
+
+def _distinct(values: npt.NDArray[np.int32], size: int) -> tuple[npt.NDArray[np.int32], IntArray]:
+    """The distinct ``values`` (all below ``size``; in no particular order) and each value's
+    place among them, through a table instead of a sort: every value writes its position, and
+    the one position each value then reads back picks that value's representative."""
+    table = scratch("any", size)
+    where = np.arange(len(values), dtype=np.int32)
+    table[values] = where
+    representative = table[values]
+    first = representative == where
+    rank = np.cumsum(first) - 1
+    return values[first], rank[representative]
+
+
+def group_counts(row_counts: FloatArray, sizes: IntArray) -> FloatArray:
+    """Counts of consecutive groups of rows (``sizes`` rows each, in order): whole numbers, so
+    the sums are exact in any order."""
+    cumulative = np.zeros((len(row_counts) + 1, row_counts.shape[1]), dtype=np.float64)
+    np.cumsum(row_counts, axis=0, out=cumulative[1:])
+    ends = np.cumsum(sizes)
+    out: FloatArray = cumulative[ends] - cumulative[ends - sizes]
+    return out

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +30,10 @@ __all__ = [
     "ForwardIndex",
     "SparseScores",
     "TermIds",
+    "TokenIds",
     "top_k",
+    "top_k_dense",
+    "top_k_grouped",
     "unique_counts",
 ]
 
@@ -121,6 +126,83 @@ class TermIds:
             lengths[unit] = len(tokens)
         units = np.repeat(np.arange(len(corpus), dtype=np.int64), lengths)
         return cls(vocabulary, np.asarray(ids, dtype=np.int64), units)
+
+
+class _Words(dict[str, int]):
+    """Word -> word id; a word not seen before is analysed once, its terms numbered."""
+
+    def __init__(self, numbering: TokenIds, analyse: Callable[[str], Sequence[str]]) -> None:
+        super().__init__()
+        self._numbering = numbering
+        self._analyse = analyse
+
+    def __missing__(self, word: str) -> int:
+        number = self._numbering.vocabulary.setdefault
+        vocabulary = self._numbering.vocabulary
+        terms = tuple(number(term, len(vocabulary)) for term in self._analyse(word))
+        expansions = self._numbering.expansions
+        word_id = self[word] = len(expansions)
+        expansions.append(terms)
+        return word_id
+
+
+class TokenIds:
+    """A corpus numbered as it is read, unit after unit, without a Python object per token.
+
+    Each distinct word (per kind of analysis) is analysed once and gets a word id; a unit is
+    stored as the word ids of its words (4 bytes each). Terms are numbered when the first word
+    bringing them is read, so in order of first occurrence, as :class:`TermIds` numbers them.
+    :meth:`finish` expands the words into the same arrays :class:`TermIds` holds."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.expansions: list[tuple[int, ...]] = []
+        self._words: dict[str, _Words] = {}
+        self._tokens = array("i")
+        self._lengths = array("q")
+
+    def words(self, kind: str, analyse: Callable[[str], Sequence[str]]) -> _Words:
+        """The word table of one kind of analysis (a language, or terms that are already
+        analysed: ``analyse`` then returns the term itself)."""
+        table = self._words.get(kind)
+        if table is None:
+            table = self._words[kind] = _Words(self, analyse)
+        return table
+
+    def add(self, table: _Words, words: Iterable[str]) -> None:
+        """One unit: its words, in order."""
+        before = len(self._tokens)
+        self._tokens.extend(map(table.__getitem__, words))
+        self._lengths.append(len(self._tokens) - before)
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def finish(self) -> TermIds:
+        tokens = (
+            np.frombuffer(self._tokens, dtype=np.int32) if self._tokens else np.zeros(0, np.int32)
+        )
+        lengths = (
+            np.frombuffer(self._lengths, dtype=np.int64) if self._lengths else np.zeros(0, np.int64)
+        )
+        sizes = np.fromiter((len(e) for e in self.expansions), np.int64, len(self.expansions))
+        first = np.fromiter(
+            (e[0] if e else -1 for e in self.expansions), np.int64, len(self.expansions)
+        )
+        unit_of = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        size = sizes[tokens]
+        one = size == 1
+        terms = [first[tokens[one]]]
+        units = [unit_of[one]]
+        several = np.flatnonzero(size > 1)
+        if len(several):
+            # Hyphenated words and hashtags: a word of several terms (rare).
+            expanded = [self.expansions[w] for w in tokens[several].tolist()]
+            terms.append(np.fromiter((t for e in expanded for t in e), np.int64))
+            units.append(np.repeat(unit_of[several], [len(e) for e in expanded]))
+        order_terms = np.concatenate(terms)
+        order_units = np.concatenate(units).astype(np.int64)
+        return TermIds(self.vocabulary, order_terms, order_units)
 
 
 class BM25Field:
@@ -304,15 +386,81 @@ class BM25Field:
             if len(ids):
                 accumulator.add(ids, weights if scale == 1.0 else weights * scale)
 
+    def gather(
+        self, query: Sequence[tuple[str, float]]
+    ) -> tuple[list[Id32Array], list[FloatArray], bool]:
+        """The postings of each (term, scale) of ``query`` that the field has, in query order,
+        weights times scale (as :meth:`accumulate` adds them), and whether every weight is
+        positive (so a passage's summed score is positive exactly when it has a posting)."""
+        ids: list[Id32Array] = []
+        weights: list[FloatArray] = []
+        positive = True
+        for term, scale in query:
+            tid = self.vocabulary.get(term)
+            if tid is None:
+                continue
+            lo, hi = self.indptr[tid], self.indptr[tid + 1]
+            if lo == hi:
+                continue
+            w = self.weights[lo:hi]
+            ids.append(self.doc_ids[lo:hi])
+            weights.append(w if scale == 1.0 else w * scale)
+            positive = positive and scale > 0 and self.idf[tid] > 0
+        return ids, weights, positive
+
+    def dense(
+        self, query: Sequence[tuple[str, float]]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_] | None] | None:
+        """Scores of every unit for the (term, scale) pairs of ``query`` as one dense array, and
+        which units have a posting of them: None when every weight is positive, for then those
+        are exactly the units scoring above zero. None at all if no unit has a posting. The
+        scores equal adding the scaled postings term after term in query order, as
+        :meth:`accumulate` does (``np.bincount`` adds its weights in input order, from zero)."""
+        ids, weights, positive = self.gather(query)
+        if not ids:
+            return None
+        flat_ids = ids[0] if len(ids) == 1 else np.concatenate(ids)
+        flat_weights = weights[0] if len(weights) == 1 else np.concatenate(weights)
+        # With weights, bincount sums float64 (its stubs only know the counting form).
+        dense = cast(
+            FloatArray, np.bincount(flat_ids, weights=flat_weights, minlength=self.corpus_size)
+        )
+        if positive:
+            return dense, None
+        touched = np.zeros(self.corpus_size, dtype=bool)
+        touched[flat_ids] = True
+        return dense, touched
+
+    def add_into(self, query: Sequence[tuple[str, float]], out: FloatArray) -> bool | None:
+        """Add the scaled postings of the (term, scale) pairs of ``query`` into the dense
+        ``out``, term after term in query order (``np.add.at`` adds in index order, so the sums
+        are :meth:`accumulate`'s); whether every weight was positive, None if nothing was
+        added."""
+        ids, weights, positive = self.gather(query)
+        for unit_ids, unit_weights in zip(ids, weights, strict=True):
+            np.add.at(out, unit_ids, unit_weights)
+        return positive if ids else None
+
+    def postings_count(self, query: Iterable[str]) -> int:
+        """How many postings the terms of ``query`` have (repeats count again)."""
+        total = 0
+        for term in query:
+            tid = self.vocabulary.get(term)
+            if tid is not None:
+                total += int(self.indptr[tid + 1] - self.indptr[tid])
+        return total
+
     def lookup(self, query: Iterable[str], ids: IntArray) -> FloatArray:
         """This field's scores of the passages ``ids`` (ascending) only, terms added in query
         order as rank_bm25 adds them: a binary search per term instead of its postings."""
         out = np.zeros(len(ids), dtype=np.float64)
+        # The postings' own dtype: searching int64 keys would copy a whole int32 postings list.
+        keys = ids.astype(np.int32)
         for term in query:
             post_ids, weights = self.postings(term)
             if len(post_ids) and len(ids):
-                where = np.minimum(np.searchsorted(post_ids, ids), len(post_ids) - 1)
-                found = post_ids[where] == ids
+                where = np.minimum(np.searchsorted(post_ids, keys), len(post_ids) - 1)
+                found = post_ids[where] == keys
                 out[found] += weights[where[found]]
         return out
 
@@ -391,4 +539,85 @@ def top_k(scores: SparseScores, k: int) -> list[tuple[int, float]]:
         keep = values >= kth
         ids, values = ids[keep], values[keep]
     order = np.lexsort((ids, -values))[:k]
-    return [(int(ids[i]), float(values[i])) for i in order]
+    return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))
+
+
+def top_k_dense(
+    scores: FloatArray, k: int, touched: npt.NDArray[np.bool_] | None = None
+) -> list[tuple[int, float]]:
+    """:func:`top_k` of the ``touched`` units of a dense score array, or without ``touched`` of
+    the units scoring above zero (the others must score exactly zero). Those are found without
+    sorting them all: the k-th best of the blocks' maxima is a lower bound of the k-th best
+    score, so only the units scoring at least that can be among the best k (ties included)."""
+    if k <= 0:
+        return []
+    if touched is not None:
+        ids = np.flatnonzero(touched)
+        return top_k(SparseScores(ids, scores[ids]), k)
+    block = max(16, len(scores) // 1024)
+    blocks = len(scores) // block
+    bound = 0.0
+    if blocks >= 2 * k:
+        maxima = scores[: blocks * block].reshape(blocks, block).max(axis=1)
+        bound = float(np.partition(maxima, blocks - k)[blocks - k])
+    found = np.flatnonzero(scores >= bound) if bound > 0 else np.flatnonzero(scores > 0)
+    return top_k(SparseScores(found, scores[found]), k)
+
+
+def top_k_grouped(
+    scores: FloatArray,
+    context: FloatArray,
+    group: IntArray,
+    k: int,
+    block: int = 1024,
+) -> list[tuple[int, float]]:
+    """:func:`top_k` of ``scores[u] + context[group[u]]`` over the units u scoring above zero
+    in ``scores`` (the others must score exactly zero, ``context`` must not be negative, and
+    ``group`` must ascend: a document's passages are numbered together).
+
+    Works a block of units at a time: a block's best score plus the best context of the
+    groups it overlaps bounds what any of its units can reach (float addition is monotone).
+    The blocks with the best bounds give a k-th best score, and only blocks whose bound
+    reaches it are added up unit by unit."""
+    n = len(scores)
+    if k <= 0 or not n:
+        return []
+    starts = np.arange(0, n, block, dtype=np.int64)
+    if len(starts) <= 2 * k:  # a small corpus: add up every unit with a score
+        ids = np.flatnonzero(scores > 0)
+        return top_k(SparseScores(ids, scores[ids] + context[group[ids]]), k)
+    ends = np.minimum(starts + block, n)
+    best_score = np.maximum.reduceat(scores, starts)
+    # Groups from the block's first to its last unit (reduceat stops before the next block's
+    # first group, which may be this block's last one); groups without units add nothing.
+    first, last = group[starts], group[ends - 1]
+    best_context = np.maximum(np.maximum.reduceat(context, first), context[last])
+    bound = np.where(best_score > 0, best_score + best_context, -np.inf)
+    threshold = -np.inf
+    if len(bound) > k:
+        trial = np.argpartition(-bound, k)[:k]
+        ids = _block_units(starts[trial], ends[trial])
+        values = scores[ids]
+        found = values > 0
+        if int(found.sum()) >= k:
+            totals = values[found] + context[group[ids[found]]]
+            threshold = float(np.partition(totals, len(totals) - k)[len(totals) - k])
+    needed = np.flatnonzero(bound >= threshold if threshold > -np.inf else bound > -np.inf)
+    ids = _block_units(starts[needed], ends[needed])
+    values = scores[ids]
+    ids = ids[values > 0]
+    totals = scores[ids] + context[group[ids]]
+    keep = totals >= threshold
+    return top_k(SparseScores(ids[keep], totals[keep]), k)
+
+
+def _block_units(starts: IntArray, ends: IntArray) -> IntArray:
+    """The units of the blocks [starts, ends), ascending if the blocks are."""
+    order = np.argsort(starts)
+    starts, ends = starts[order], ends[order]
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths
+    units: IntArray = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(
+        starts - offsets, lengths
+    )
+    return units

@@ -23,9 +23,10 @@ and if it scores at least ``min_relative_score`` of the best answer.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,21 @@ import numpy.typing as npt
 
 from bot.analysis import MIN_PART, PART_MATCH, Analyzer, Token, analyzer_for, fold
 from bot.corpus import CorpusLoad, Document, load_corpus
-from bot.grams import GramField, TermGrams
-from bot.index import Accumulator, BM25Field, ForwardIndex, SparseScores, TermIds, top_k
-from bot.passages import passage_text, split_passages
+from bot.grams import GramField, TermGrams, _gather, gram_counts, group_counts, scratch
+from bot.index import (
+    Accumulator,
+    BM25Field,
+    ForwardIndex,
+    SparseScores,
+    TokenIds,
+    top_k,
+    top_k_dense,
+    top_k_grouped,
+)
+from bot.passages import Passage, passage_text, split_passages
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "Answer",
@@ -56,6 +67,8 @@ __all__ = [
 
 
 _TERMS_CACHE_SIZE = 50_000
+# Blocks of passages whose best possible stage-1 score is bounded before any is added up.
+_BLOCKS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +185,9 @@ class _Term:
     term: str
     weight: float
     parts: frozenset[str]
+    #: The term's id (-1 if the corpus lacks it) and its parts' ids, for the forward index.
+    tid: int = -1
+    part_ids: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,9 @@ class Engine:
         default_factory=dict, repr=False, compare=False
     )
     _parts_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    _ids_cache: dict[str, tuple[int, npt.NDArray[np.int32]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -210,7 +229,9 @@ class Engine:
         p_end: list[int] = []
         p_lang: list[int] = []
         lang_codes: dict[str, int] = {}
-        stem_docs: list[list[str]] = []
+        numbering = TokenIds()
+        # Terms that an engine analysed before are words whose term is themselves.
+        analysed_before = numbering.words("", lambda term: (term,))
         langs: dict[str, int] = {}
         reusable: dict[Document, int] = {}
         if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
@@ -220,18 +241,24 @@ class Engine:
         for doc_no, doc in enumerate(documents):
             analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
+            code = lang_codes.setdefault(analyzer.lang, len(lang_codes))
             old = reusable.get(doc)
             if old is not None and previous is not None:
-                analysed = previous._analysed(old)
+                for index, start, end, terms in previous._analysed(old):
+                    numbering.add(analysed_before, terms)
+                    p_index.append(index)
+                    p_start.append(start)
+                    p_end.append(end)
             else:
-                analysed = _analyse(doc, analyzer, config)
-            for index, start, end, terms in analysed:
-                p_doc.append(doc_no)
-                p_index.append(index)
-                p_start.append(start)
-                p_end.append(end)
-                p_lang.append(lang_codes.setdefault(analyzer.lang, len(lang_codes)))
-                stem_docs.append(terms)
+                words = numbering.words(analyzer.lang, analyzer.word_terms)
+                for passage in _analyse(doc, analyzer, config):
+                    numbering.add(words, analyzer.words(passage.text))
+                    p_index.append(passage.index)
+                    p_start.append(passage.start)
+                    p_end.append(passage.end)
+            added = len(p_index) - len(p_doc)
+            p_doc.extend([doc_no] * added)
+            p_lang.extend([code] * added)
         passages = Passages(
             np.asarray(p_doc, dtype=np.int64),
             np.asarray(p_index, dtype=np.int64),
@@ -240,8 +267,8 @@ class Engine:
             np.asarray(p_lang, dtype=np.uint8),
             tuple(lang_codes),
         )
-        numbered = TermIds.of(stem_docs)
-        del stem_docs
+        numbered = numbering.finish()
+        del numbering, analysed_before
         stems = BM25Field.from_ids(
             numbered.vocabulary, numbered.terms, numbered.units, len(passages)
         )
@@ -351,14 +378,18 @@ class Engine:
         if not ranked:
             return Answer(query, (), 0, offset, lang)
         terms = self._weighted_terms(tokens)
-        accepted: list[tuple[int, float]] = []
         best = ranked[0][1]
-        for pid, score in ranked:
+        listed = ranked
+        if best > 0:
             # BM25Okapi scores can be negative in tiny corpora; only positive ones compare.
-            if best > 0 and score < self.config.min_relative_score * best:
-                break
-            if _coverage(terms, self._terms(pid)) >= self.config.min_coverage:
-                accepted.append((pid, score))
+            floor = self.config.min_relative_score * best
+            listed = list(itertools.takewhile(lambda hit: not hit[1] < floor, ranked))
+        covered = self._coverage(terms, np.array([pid for pid, _ in listed], dtype=np.int64))
+        accepted = [
+            hit
+            for hit, coverage in zip(listed, covered.tolist(), strict=True)
+            if coverage >= self.config.min_coverage
+        ]
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
             self._hit(offset + i + 1, pid, score, self._highlights(terms, pid))
@@ -372,13 +403,104 @@ class Engine:
         config = self.config
         # Stage 1: the word index, widened by each term's spelling neighbours, plus the
         # document context, picks the candidates.
+        near = self._near(terms)
+        units = [(term, 1.0) for term in terms] + near
+        # Above ~1 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
+        # (measured at 100k and 1M passages).
+        if self._stems.postings_count(term for term, _ in units) * 100 >= len(self._passages):
+            picked = self._candidates_dense(terms, units)
+        else:
+            picked = self._candidates_sparse(terms, near)
+        if picked is None:
+            return SparseScores.empty()
+        candidates, doc_own = picked
+        # Stage 2: the full score of each candidate, n-gram fields included.
+        score = self._stems.lookup(terms, candidates)
+        query = self._term_grams.query(Analyzer.grams_of(terms))
+        doc_of = self._passages.document
+        docs = np.unique(doc_of[candidates])
+        if query is not None:
+            # The candidates are passages of ``docs``: count the question's n-grams in the
+            # documents' passages once and read both fields from those counts.
+            groups = self._doc_grams.groups
+            assert groups is not None
+            sizes = groups[docs + 1] - groups[docs]
+            rows, _ = _gather(groups, docs)
+            counts = gram_counts(_forward(self._stems), self._term_grams, rows, query[0])
+            own = counts[np.searchsorted(rows, candidates)]
+            score = score + config.gram_weight * self._grams.scores_of_counts(
+                own, candidates, query
+            )
+        if config.document_weight:
+            doc_score = doc_own(docs)
+            if query is not None:
+                doc_score = doc_score + config.gram_weight * self._doc_grams.scores_of_counts(
+                    group_counts(counts, sizes), docs, query
+                )
+            context = _context(SparseScores(docs, doc_score), doc_of[candidates])
+            score = score + config.document_weight * context
+        return SparseScores(candidates, score)
+
+    def _candidates_dense(
+        self, terms: list[str], units: list[tuple[str, float]]
+    ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
+        """Stage 1 when the question's postings cover a good part of the corpus: whole-corpus
+        arrays, no bookkeeping of touched passages. Same scores, same candidates as
+        :meth:`_candidates_sparse`."""
+        config = self.config
+        n_docs = len(self.documents)
+        documents = self._doc_stems.dense([(term, 1.0) for term in terms])
+        doc_scores = np.zeros(n_docs, dtype=np.float64) if documents is None else documents[0]
+        best: list[tuple[int, float]] | None = None
+        if config.document_weight > 0:
+            # The word scores go into this thread's zeroed buffer (no fresh corpus-sized array
+            # per question), which is zeroed again whatever happens.
+            scores = Accumulator.for_thread(len(self._passages)).values
+            try:
+                positive = self._stems.add_into(units, scores)
+                if positive is None:
+                    return None
+                if positive:
+                    # Negative document scores say nothing and count as zero.
+                    context = np.maximum(doc_scores, 0.0)
+                    if config.document_weight != 1.0:
+                        context = config.document_weight * context
+                    block = max(16, len(scores) // _BLOCKS)
+                    best = top_k_grouped(
+                        scores, context, self._passages.document, config.rerank, block
+                    )
+            finally:
+                scores.fill(0.0)
+        if best is None:
+            # Some weight is zero or negative (tiny corpora), or no positive document weight:
+            # mark the passages with postings.
+            found = self._stems.dense(units)
+            if found is None:
+                return None
+            scores, touched = found
+            if touched is None:
+                touched = scores > 0
+            if config.document_weight:
+                context = np.maximum(doc_scores, 0.0)[self._passages.document]
+                if config.document_weight != 1.0:
+                    context = config.document_weight * context
+                np.add(scores, context, out=scores)
+            best = top_k_dense(scores, config.rerank, touched)
+        candidates = np.sort(np.array([pid for pid, _ in best], np.int64))
+        return candidates, lambda docs: doc_scores[docs]
+
+    def _candidates_sparse(
+        self, terms: list[str], near: list[tuple[str, float]]
+    ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
+        """Stage 1 through the per-thread buffers: costs the postings, not the corpus size."""
+        config = self.config
         passages = Accumulator.for_thread(len(self._passages))
         self._stems.accumulate(terms, passages)
-        for term, weight in self._near(terms):
+        for term, weight in near:
             self._stems.accumulate((term,), passages, weight)
         wide = passages.take()
         if not len(wide.ids):
-            return wide
+            return None
         documents = Accumulator.for_thread(len(self.documents))
         self._doc_stems.accumulate(terms, documents)
         if config.document_weight:
@@ -390,19 +512,7 @@ class Engine:
             )
         doc_own = documents.take()
         candidates = np.sort(np.array([pid for pid, _ in top_k(wide, config.rerank)], np.int64))
-        # Stage 2: the full score of each candidate, n-gram fields included.
-        grams = Analyzer.grams_of(terms)
-        score = self._stems.lookup(terms, candidates) + config.gram_weight * self._grams.scores(
-            grams, candidates
-        )
-        if config.document_weight:
-            docs = np.unique(self._passages.document[candidates])
-            doc_score = _lookup(doc_own, docs) + config.gram_weight * self._doc_grams.scores(
-                grams, docs
-            )
-            context = _context(SparseScores(docs, doc_score), self._passages.document[candidates])
-            score = score + config.document_weight * context
-        return SparseScores(candidates, score)
+        return candidates, lambda docs: _lookup(doc_own, docs)
 
     def _near(self, terms: Sequence[str]) -> list[tuple[str, float]]:
         """Spelling neighbours of the question's terms, with their stage-1 weights."""
@@ -454,7 +564,8 @@ class Engine:
             seen.add(token.term)
             df = max(self._stems.document_frequency(token.term), 1)
             weight = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            out.append(_Term(token.term, weight, self._parts_of(token.term)))
+            parts = self._parts_of(token.term)
+            out.append(_Term(token.term, weight, parts, *self._ids_of(token.term, parts)))
         return out
 
     def _analysed(self, doc_no: int) -> list[tuple[int, int, int, list[str]]]:
@@ -501,22 +612,50 @@ class Engine:
             post_url=doc.post_url,
         )
 
-    def _terms(self, pid: int) -> frozenset[str]:
-        """A passage's distinct terms, read from the forward index."""
-        forward = _forward(self._stems)
-        ids = forward.terms[forward.indptr[pid] : forward.indptr[pid + 1]]
-        vocabulary = self._term_grams.vocabulary
-        return frozenset(vocabulary[i] for i in ids.tolist())
-
     def _highlights(self, terms: Sequence[_Term], pid: int) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
         passage = self._passage(pid)
         wanted = set().union(*(t.parts for t in terms), (t.term for t in terms))
-        return tuple(
-            (token.start, token.end)
-            for token in analyzer_for(passage.lang).tokens(passage.text)
-            if token.term in wanted
-        )
+        return tuple(analyzer_for(passage.lang).spans(passage.text, wanted))
+
+    def _ids_of(self, term: str, parts: frozenset[str]) -> tuple[int, npt.NDArray[np.int32]]:
+        """A question term's id (-1 if the corpus lacks it) and the ids of its parts."""
+        found = self._ids_cache.get(term)
+        if found is None:
+            vocabulary = self._stems.vocabulary
+            ids = sorted(vocabulary[w] for w in parts)
+            found = (vocabulary.get(term, -1), np.array(ids, dtype=np.int32))
+            if len(self._ids_cache) >= _TERMS_CACHE_SIZE:
+                self._ids_cache.clear()
+            self._ids_cache[term] = found
+        return found
+
+    def _coverage(self, terms: Sequence[_Term], pids: IntArray) -> FloatArray:
+        """Share of the question's weight that each passage's words match, read from the forward
+        index for all of them at once: a word itself counts fully, a compound part
+        (``_Term.parts``) counts ``PART_MATCH``."""
+        total = sum(t.weight for t in terms)
+        if total <= 0 or not len(pids):
+            return np.zeros(len(pids), dtype=np.float64)
+        forward = _forward(self._stems)
+        positions, owner = _gather(forward.indptr, pids)
+        present = forward.terms[positions]
+        matched = np.zeros(len(pids), dtype=np.float64)
+        table = scratch("clean", len(self._stems.vocabulary))
+        for term in terms:
+            full = np.zeros(len(pids), dtype=bool)
+            if term.tid >= 0:
+                full[owner[present == term.tid]] = True
+            part = np.zeros(len(pids), dtype=bool)
+            if len(term.part_ids):
+                table[term.part_ids] = 0
+                try:
+                    part[owner[table[present] == 0]] = True
+                finally:
+                    table[term.part_ids] = -1
+            matched += np.where(full, term.weight, np.where(part, PART_MATCH * term.weight, 0.0))
+        covered: FloatArray = matched / total
+        return covered
 
     def passage_text(self, pid: int) -> str:
         return self._passage(pid).text
@@ -534,20 +673,16 @@ def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
     return (config.passage_chars, config.max_sentences, config.default_lang)
 
 
-def _analyse(
-    doc: Document, analyzer: Analyzer, config: SearchConfig
-) -> list[tuple[int, int, int, list[str]]]:
-    """A document's passages (index, start, end, terms): the expensive part of a build."""
+def _analyse(doc: Document, analyzer: Analyzer, config: SearchConfig) -> list[Passage]:
+    """A document's passages, whose texts ``analyzer`` then reads (with the analysis of their
+    words, the expensive part of a build)."""
     title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
-    return [
-        (p.index, p.start, p.end, analyzer.terms(p.text))
-        for p in split_passages(
-            doc.text,
-            target_chars=config.passage_chars,
-            max_sentences=config.max_sentences,
-            title_lines=title_lines,
-        )
-    ]
+    return split_passages(
+        doc.text,
+        target_chars=config.passage_chars,
+        max_sentences=config.max_sentences,
+        title_lines=title_lines,
+    )
 
 
 def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:
@@ -566,21 +701,6 @@ def _context(documents: SparseScores, doc_of: npt.NDArray[np.int64]) -> FloatArr
     has very few documents (every idf negative); such a context says nothing, so it counts as
     zero."""
     return np.maximum(_lookup(documents, doc_of), 0.0)
-
-
-def _coverage(terms: Sequence[_Term], passage: frozenset[str]) -> float:
-    """Share of the question's weight that the passage's words match: a word itself counts
-    fully, a compound part (``_Term.parts``) counts ``PART_MATCH``."""
-    total = sum(t.weight for t in terms)
-    if total <= 0:
-        return 0.0
-    matched = 0.0
-    for term in terms:
-        if term.term in passage:
-            matched += term.weight
-        elif not passage.isdisjoint(term.parts):
-            matched += PART_MATCH * term.weight
-    return matched / total
 
 
 def guess_question_language(query: str, default: str) -> str:

@@ -132,3 +132,15 @@ def test_odd_input_never_raises() -> None:
 def test_fast_terms_equal_the_tokens_terms(text: str) -> None:
     for analyzer in (DE, EN):
         assert analyzer.terms(text) == [t.term for t in analyzer.tokens(text)]
+
+
+@given(st.text(alphabet=st.sampled_from(list("aäbcßdeoöuü -#@'’.,KLMNSZ\u200f🙂1")), max_size=80))
+def test_spans_are_the_matching_tokens(text: str) -> None:
+    for analyzer in (Analyzer("de"), Analyzer("en")):
+        tokens = analyzer.tokens(text)
+        wanted = {t.term for t in tokens[::2]}
+        expected = [(t.start, t.end) for t in tokens if t.term in wanted]
+        fresh = Analyzer(analyzer.lang)
+        fresh.terms(text)  # spans may take a word's term from what indexing found
+        assert fresh.spans(text, wanted) == expected
+        assert analyzer.spans(text, wanted) == expected

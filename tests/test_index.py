@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from bot.index import BM25Field, BM25Params, SparseScores, top_k
+from bot.index import (
+    Accumulator,
+    BM25Field,
+    BM25Params,
+    SparseScores,
+    top_k,
+    top_k_dense,
+    top_k_grouped,
+)
 
 
 def random_corpus(rng: random.Random, docs: int, vocab: int) -> list[list[str]]:
@@ -91,3 +99,65 @@ def test_lookup_equals_the_dense_scores() -> None:
     ids = np.array(sorted(rng.sample(range(200), 40)), dtype=np.int64)
     query = ["w0", "w5", "w5", "w33", "nope"]
     assert np.array_equal(field.lookup(query, ids), field.get_scores(query)[ids])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_dense_scores_equal_the_accumulated_ones(seed: int) -> None:
+    rng = random.Random(seed)
+    corpus = random_corpus(rng, rng.randint(1, 300), rng.randint(2, 100))
+    field = BM25Field(corpus)
+    query = [(f"w{rng.randrange(120)}", rng.choice([1.0, 0.5, 0.37])) for _ in range(8)]
+    accumulator = Accumulator.for_thread(len(field))
+    for term, scale in query:
+        field.accumulate((term,), accumulator, scale)
+    expected = accumulator.take()
+    found = field.dense(query)
+    if not len(expected.ids):
+        assert found is None
+        return
+    assert found is not None
+    dense, touched = found
+    if touched is None:
+        touched = dense > 0
+    assert np.flatnonzero(touched).tolist() == expected.ids.tolist()
+    assert np.array_equal(dense[expected.ids], expected.scores)  # bit for bit
+    assert not dense[~touched].any()
+
+
+def test_dense_marks_passages_whose_weights_cancel_out() -> None:
+    # One passage: every idf is negative (eps * mean), so a posting can sum to zero or less.
+    field = BM25Field([["a", "b"], ["a"]])
+    found = field.dense([("a", 1.0), ("b", 1.0)])
+    assert found is not None and found[1] is not None
+    assert found[1].tolist() == [True, True]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_top_k_dense_equals_top_k(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200_000))
+    scores = rng.integers(0, 30, n).astype(np.float64)  # many ties
+    touched = rng.random(n) < rng.choice([0.0001, 0.01, 0.5, 1.0])
+    scores[~touched] = 0.0
+    scores[touched] += 1.0
+    ids = np.flatnonzero(touched)
+    for k in (1, 10, 50, 500):
+        expected = top_k(SparseScores(ids, scores[ids]), k)
+        assert top_k_dense(scores, k) == expected
+        assert top_k_dense(scores, k, touched) == expected
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_top_k_grouped_equals_top_k_of_the_sums(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30_000))
+    group = np.sort(rng.integers(0, max(1, n // 4), n)).astype(np.int64)
+    context = rng.integers(0, 8, int(group.max()) + 3).astype(np.float64)  # ties, empty groups
+    scores = rng.integers(1, 30, n).astype(np.float64)
+    scores[rng.random(n) < rng.choice([0.0, 0.5, 0.999])] = 0.0
+    ids = np.flatnonzero(scores > 0)
+    totals = scores[ids] + context[group[ids]]
+    for k in (1, 10, 50):
+        for block in (1, 16, 1024):
+            got = top_k_grouped(scores, context, group, k, block)
+            assert got == top_k(SparseScores(ids, totals), k)

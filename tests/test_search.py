@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.analysis import analyzer_for
@@ -214,3 +215,19 @@ def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: En
         term = analyzer_for("de").terms(question)[0]
         expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) == PART_MATCH}
         assert seed._parts_of(term) == expected, question
+
+
+def test_both_ways_of_picking_candidates_agree() -> None:
+    rng = random.Random(3)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(3))) for i in range(400)]
+    engine = Engine.build(docs, SearchConfig())
+    de = analyzer_for("de")
+    for question in ("Armee Front", "Getreide Hafen Schiff", "Kreml", "Verhandlung Abkomen"):
+        terms = de.terms(question)
+        near = engine._near(terms)
+        dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near)
+        sparse = engine._candidates_sparse(terms, near)
+        assert dense is not None and sparse is not None
+        assert dense[0].tolist() == sparse[0].tolist()
+        docs_of = np.unique(engine._passages.document[dense[0]])
+        assert np.array_equal(dense[1](docs_of), sparse[1](docs_of))
