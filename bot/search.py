@@ -43,6 +43,7 @@ from bot.index import (
     BM25Field,
     ForwardIndex,
     SparseScores,
+    TermIds,
     TokenIds,
     top_k,
     top_k_dense,
@@ -224,51 +225,69 @@ class Engine:
         config = config or SearchConfig()
         started = time.perf_counter()
         p_doc: list[int] = []
-        p_index: list[int] = []
-        p_start: list[int] = []
-        p_end: list[int] = []
         p_lang: list[int] = []
+        # Where each passage comes from: >= 0 a passage of ``previous`` (reused whole, arrays
+        # only), < 0 the -(k + 1)-th passage analysed now.
+        source: list[int] = []
+        f_index: list[int] = []
+        f_start: list[int] = []
+        f_end: list[int] = []
         lang_codes: dict[str, int] = {}
         numbering = TokenIds()
-        # Terms that an engine analysed before are words whose term is themselves.
-        analysed_before = numbering.words("", lambda term: (term,))
         langs: dict[str, int] = {}
         reusable: dict[Document, int] = {}
+        bounds = np.zeros(1, dtype=np.int64)
         if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
             config
         ):
             reusable = {doc: no for no, doc in enumerate(previous.documents)}
+            bounds = previous._passages.groups(len(previous.documents))
         for doc_no, doc in enumerate(documents):
             analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
             code = lang_codes.setdefault(analyzer.lang, len(lang_codes))
+            before = len(source)
             old = reusable.get(doc)
-            if old is not None and previous is not None:
-                for index, start, end, terms in previous._analysed(old):
-                    numbering.add(analysed_before, terms)
-                    p_index.append(index)
-                    p_start.append(start)
-                    p_end.append(end)
+            if old is not None:
+                source.extend(range(int(bounds[old]), int(bounds[old + 1])))
             else:
                 words = numbering.words(analyzer.lang, analyzer.word_terms)
                 for passage in _analyse(doc, analyzer, config):
                     numbering.add(words, analyzer.words(passage.text))
-                    p_index.append(passage.index)
-                    p_start.append(passage.start)
-                    p_end.append(passage.end)
-            added = len(p_index) - len(p_doc)
+                    source.append(-len(f_index) - 1)
+                    f_index.append(passage.index)
+                    f_start.append(passage.start)
+                    f_end.append(passage.end)
+            added = len(source) - before
             p_doc.extend([doc_no] * added)
             p_lang.extend([code] * added)
+        origin = np.asarray(source, dtype=np.int64)
+        reused = origin >= 0
+        fresh = ~reused
+        fresh_rank = -origin[fresh] - 1
+
+        def column(
+            new: list[int], old_values: npt.NDArray[np.int64] | None
+        ) -> npt.NDArray[np.int64]:
+            out = np.empty(len(origin), dtype=np.int64)
+            out[fresh] = np.asarray(new, dtype=np.int64)[fresh_rank]
+            if old_values is not None:
+                out[reused] = old_values[origin[reused]]
+            return out
+
+        old_table = previous._passages if previous is not None and reusable else None
         passages = Passages(
             np.asarray(p_doc, dtype=np.int64),
-            np.asarray(p_index, dtype=np.int64),
-            np.asarray(p_start, dtype=np.int64),
-            np.asarray(p_end, dtype=np.int64),
+            column(f_index, old_table.index if old_table else None),
+            column(f_start, old_table.start if old_table else None),
+            column(f_end, old_table.end if old_table else None),
             np.asarray(p_lang, dtype=np.uint8),
             tuple(lang_codes),
         )
         numbered = numbering.finish()
-        del numbering, analysed_before
+        del numbering
+        if old_table is not None and previous is not None:
+            numbered = _merge_reused(numbered, previous, origin, np.flatnonzero(fresh))
         stems = BM25Field.from_ids(
             numbered.vocabulary, numbered.terms, numbered.units, len(passages)
         )
@@ -568,27 +587,6 @@ class Engine:
             out.append(_Term(token.term, weight, parts, *self._ids_of(token.term, parts)))
         return out
 
-    def _analysed(self, doc_no: int) -> list[tuple[int, int, int, list[str]]]:
-        """A document's passages (index, start, end, terms) as this engine analysed them; the
-        terms as a multiset, which is all BM25 needs of them."""
-        table = self._passages
-        first = int(np.searchsorted(table.document, doc_no, side="left"))
-        last = int(np.searchsorted(table.document, doc_no, side="right"))
-        forward = _forward(self._stems)
-        vocabulary = self._term_grams.vocabulary
-        out = []
-        for pid in range(first, last):
-            lo, hi = forward.indptr[pid], forward.indptr[pid + 1]
-            terms = [
-                vocabulary[term]
-                for term, tf in zip(
-                    forward.terms[lo:hi].tolist(), forward.tf[lo:hi].tolist(), strict=True
-                )
-                for _ in range(tf)
-            ]
-            out.append((int(table.index[pid]), int(table.start[pid]), int(table.end[pid]), terms))
-        return out
-
     def _passage(self, pid: int) -> _Passage:
         table = self._passages
         doc = int(table.document[pid])
@@ -666,6 +664,47 @@ def _forward(field: BM25Field) -> ForwardIndex:
     if field.forward is None:
         raise ValueError("the passage field has no forward index")
     return field.forward
+
+
+def _merge_reused(
+    fresh: TermIds,
+    previous: Engine,
+    origin: npt.NDArray[np.int64],
+    fresh_pids: npt.NDArray[np.int64],
+) -> TermIds:
+    """The tokens of every passage: those analysed now (``fresh``, numbered by their own
+    vocabulary, units counting fresh passages) and those of reused passages, read from the
+    previous engine's forward index without turning them back into strings. Terms keep the
+    previous engine's order, new ones follow; terms no passage uses any more are dropped, so
+    the vocabulary is exactly the corpus's."""
+    forward = _forward(previous._stems)
+    old_vocabulary = previous._term_grams.vocabulary
+    reused_pids = np.flatnonzero(origin >= 0)
+    old_pids = origin[reused_pids]
+    counts = forward.indptr[old_pids + 1] - forward.indptr[old_pids]
+    # Positions of the reused passages' entries in the forward arrays, range after range.
+    offsets = np.repeat(forward.indptr[old_pids] - np.cumsum(counts) + counts, counts)
+    positions = offsets + np.arange(int(counts.sum()), dtype=np.int64)
+    tf = forward.tf[positions].astype(np.int64)
+    old_terms = np.repeat(forward.terms[positions].astype(np.int64), tf)
+    old_units = np.repeat(np.repeat(reused_pids, counts), tf)
+
+    known = {term: tid for tid, term in enumerate(old_vocabulary)}
+    strings = list(old_vocabulary)
+    to_global = np.empty(len(fresh.vocabulary), dtype=np.int64)
+    for term, fid in fresh.vocabulary.items():
+        gid = known.get(term)
+        if gid is None:
+            gid = known[term] = len(strings)
+            strings.append(term)
+        to_global[fid] = gid
+    terms = np.concatenate([old_terms, to_global[fresh.terms]]) if len(to_global) else old_terms
+    units = np.concatenate([old_units, fresh_pids[fresh.units]])
+    used = np.unique(terms)
+    renumber = np.full(len(strings), -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used), dtype=np.int64)
+    vocabulary = {strings[g]: i for i, g in enumerate(used.tolist())}
+    return TermIds(vocabulary, renumber[terms], units)
 
 
 def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
