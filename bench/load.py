@@ -52,30 +52,42 @@ WARMUP_QUESTIONS = 5
 WEBHOOK_SECRET = "bench-s3cret"
 
 
-class _LoadStub(BotApiStub):
-    """The stand-in, plus a per-chat log of the bot's successful sendMessage calls."""
+Key = tuple[str, int | str]  # ("chat", chat_id) or ("inline", query_id)
+
+
+class RecordingStub(BotApiStub):
+    """The stand-in, plus the bot's successful answers per chat and per inline query."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.answers: dict[int, list[Call]] = defaultdict(list)
-        self._arrived: dict[int, asyncio.Event] = {}
+        self.replies: dict[Key, list[Call]] = defaultdict(list)
+        self.refused = 0  # answers Telegram would have refused (bad HTML, too long ...)
+        self._arrived: dict[Key, asyncio.Event] = {}
 
     def _record(self, call: Call) -> None:
         super()._record(call)
-        if call.method == "sendMessage" and call.ok and isinstance(call.result, dict):
-            chat_id = int(call.result["chat"]["id"])
-            self.answers[chat_id].append(call)
-            event = self._arrived.pop(chat_id, None)
-            if event is not None:
-                event.set()
+        key: Key | None = None
+        if call.method == "sendMessage":
+            key = ("chat", int(call.params.get("chat_id", 0)))
+        elif call.method == "answerInlineQuery":
+            key = ("inline", str(call.params.get("inline_query_id", "")))
+        if key is None:
+            return
+        if not call.ok:
+            self.refused += 1
+            return
+        self.replies[key].append(call)
+        event = self._arrived.pop(key, None)
+        if event is not None:
+            event.set()
 
-    async def wait_answers(self, chat_id: int, count: int, deadline: float) -> bool:
-        """Wait until the chat has ``count`` answers; False at ``deadline`` (monotonic)."""
-        while len(self.answers[chat_id]) < count:
+    async def wait_replies(self, key: Key, count: int, deadline: float) -> bool:
+        """Wait until ``key`` has ``count`` replies; False at ``deadline`` (monotonic)."""
+        while len(self.replies[key]) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            event = self._arrived.setdefault(chat_id, asyncio.Event())
+            event = self._arrived.setdefault(key, asyncio.Event())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
         return True
@@ -132,17 +144,17 @@ def _engine_times(engine: Engine, questions: list[str], k: int) -> dict[str, flo
 
 
 async def _ask(
-    stub: _LoadStub, user: TgUser, questions: list[str], deadline: float, out: list[_Asked]
+    stub: RecordingStub, user: TgUser, questions: list[str], deadline: float, out: list[_Asked]
 ) -> None:
     """One person: asks, waits for the answer, asks the next; gives up at ``deadline``."""
     for question in questions:
-        have = len(stub.answers[user.id])
+        have = len(stub.replies[("chat", user.id)])
         asked = _Asked(user.id, question, time.monotonic())
         stub.send_private(user, question)
         out.append(asked)
-        if not await stub.wait_answers(user.id, have + 1, deadline):
+        if not await stub.wait_replies(("chat", user.id), have + 1, deadline):
             return  # lost: a person would not ask on
-        asked.latency_ms = (stub.answers[user.id][have].time - asked.queued) * 1000
+        asked.latency_ms = (stub.replies[("chat", user.id)][have].time - asked.queued) * 1000
 
 
 def _summary(asked: list[_Asked], planned: int, wall_s: float, engine: dict[str, float]) -> Any:
@@ -195,7 +207,7 @@ async def run(
     errors = _ErrorCount()
     for name in ("bot", "telegram", "tests"):
         logging.getLogger(name).addHandler(errors)
-    stub = _LoadStub()
+    stub = RecordingStub()
     await stub.start()
     with tempfile.TemporaryDirectory(prefix="citebot-load-") as empty:
         try:
@@ -257,7 +269,7 @@ async def run(
 
 
 async def _drive(
-    stub: _LoadStub,
+    stub: RecordingStub,
     settings: Settings,
     loaded: LoadedCorpus,
     *,
@@ -325,10 +337,13 @@ async def _drive(
         asked_by: dict[int, int] = defaultdict(int)
         for a in asked:
             asked_by[a.user] += 1
-        extra = sum(max(0, len(stub.answers[p.id]) - asked_by[p.id]) for p in people)
+        extra = sum(max(0, len(stub.replies[("chat", p.id)]) - asked_by[p.id]) for p in people)
         flood = text("bot_flood", "de", limit=MAX_QUESTIONS_PER_MINUTE)[:40]
         throttled = sum(
-            1 for p in people for c in stub.answers[p.id] if flood in str(c.params.get("text"))
+            1
+            for p in people
+            for c in stub.replies[("chat", p.id)]
+            if flood in str(c.params.get("text"))
         )
         load_summary["duplicates"] = extra
         load_summary["throttled"] = throttled

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
@@ -41,58 +40,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import MAX_QUESTIONS_PER_MINUTE, WEBHOOK_SECRET, _ErrorCount, _free_port, _pct
+from bench.load import (
+    MAX_QUESTIONS_PER_MINUTE,
+    WEBHOOK_SECRET,
+    Key,
+    RecordingStub,
+    _ErrorCount,
+    _free_port,
+    _pct,
+)
 from bench.speed import make_corpus, make_questions
 from bot.app import build_application, load_corpus_for
 from bot.search import LoadedCorpus
 from bot.settings import Settings, load_settings
 from bot.texts import text
-from tests.botapi import BotApiStub, Call, TgUser
+from tests.botapi import TgUser
 
 KINDS = ("private", "group_ask", "group_mention", "inline")
 ADMIN_ID = 777
 DOCS_PER_FILE = 1000
 _RELOADED = re.compile(r"^Reloaded: (\d+) document\(s\), (\d+) passages in ([\d.]+) s\.")
-
-Key = tuple[str, int | str]  # ("chat", chat_id) or ("inline", query_id)
-
-
-class _SoakStub(BotApiStub):
-    """The stand-in, plus the bot's successful answers per chat and per inline query."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.replies: dict[Key, list[Call]] = defaultdict(list)
-        self.refused = 0  # answers Telegram would have refused (bad HTML, too long ...)
-        self._arrived: dict[Key, asyncio.Event] = {}
-
-    def _record(self, call: Call) -> None:
-        super()._record(call)
-        key: Key | None = None
-        if call.method == "sendMessage":
-            key = ("chat", int(call.params.get("chat_id", 0)))
-        elif call.method == "answerInlineQuery":
-            key = ("inline", str(call.params.get("inline_query_id", "")))
-        if key is None:
-            return
-        if not call.ok:
-            self.refused += 1
-            return
-        self.replies[key].append(call)
-        event = self._arrived.pop(key, None)
-        if event is not None:
-            event.set()
-
-    async def wait_replies(self, key: Key, count: int, deadline: float) -> bool:
-        """Wait until ``key`` has ``count`` replies; False at ``deadline`` (monotonic)."""
-        while len(self.replies[key]) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            event = self._arrived.setdefault(key, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
-        return True
 
 
 @dataclass
@@ -143,7 +110,7 @@ def _refusals(kind: str) -> tuple[str, ...]:
 
 
 async def _person(
-    stub: _SoakStub,
+    stub: RecordingStub,
     kind: str,
     asker: TgUser,
     chat_id: int,
@@ -185,7 +152,7 @@ async def _person(
 
 
 async def _admin(
-    stub: _SoakStub,
+    stub: RecordingStub,
     corpus_dir: Path,
     every: float,
     stop_at: float,
@@ -238,7 +205,7 @@ def _kind_summary(asked: list[_Asked], duplicates: int) -> dict[str, Any]:
     }
 
 
-def _duplicates(stub: _SoakStub, asked: list[_Asked]) -> dict[str, int]:
+def _duplicates(stub: RecordingStub, asked: list[_Asked]) -> dict[str, int]:
     """Per kind: answers beyond one per question (a chat's or a query's replies minus asks)."""
     asks: dict[Key, int] = defaultdict(int)
     kind_of: dict[Key, str] = {}
@@ -271,7 +238,7 @@ async def run(
     errors = _ErrorCount()
     for name in ("bot", "telegram", "tests"):
         logging.getLogger(name).addHandler(errors)
-    stub = _SoakStub()
+    stub = RecordingStub()
     await stub.start()
     try:
         with tempfile.TemporaryDirectory(prefix="citebot-soak-") as tmp:
@@ -337,7 +304,7 @@ async def run(
 
 
 async def _drive(
-    stub: _SoakStub,
+    stub: RecordingStub,
     settings: Settings,
     loaded: LoadedCorpus,
     *,
