@@ -206,7 +206,11 @@ class GramField:
         params: BM25Params | None = None,
         sample: int = SAMPLE_UNITS,
         groups: IntArray | None = None,
+        update: tuple[GramField, IntArray, IntArray] | None = None,
     ) -> None:
+        """``update``: (the same field of the engine being replaced, its units that are gone,
+        this field's units that are new); the n-gram document frequencies are then that
+        field's, less what is gone, plus what is new, instead of counted over every unit."""
         self.params = params or BM25Params()
         self.forward = forward
         self.term_grams = term_grams
@@ -223,7 +227,11 @@ class GramField:
             length = np.bincount(unit_of, weights=length, minlength=n).astype(np.float64)
         self.length = length
         self.avgdl = float(self.length.sum()) / n if n else 0.0
-        df = self._document_frequency(sample)
+        df = self._updated_frequency(*update, sample) if update is not None else None
+        if df is None:
+            df = self._document_frequency(sample)
+        #: Exact or sampled document frequencies (None when loaded from a snapshot).
+        self.df: FloatArray | None = df
         self.idf = self._idf(df)
 
     @classmethod
@@ -261,6 +269,7 @@ class GramField:
         self.corpus_size = n
         self.length = length
         self.avgdl = float(length.sum()) / n if n else 0.0
+        self.df = None
         self.idf = idf
         return self
 
@@ -280,7 +289,36 @@ class GramField:
         units = np.arange(n, dtype=np.int64)
         if n > sample:
             units = np.linspace(0, n - 1, sample).astype(np.int64)
+        counts = self._count_units(units)
+        if n > sample:
+            counts *= n / len(units)
+        return counts
+
+    def _updated_frequency(
+        self, previous: GramField, gone: IntArray, new: IntArray, sample: int
+    ) -> FloatArray | None:
+        """Document frequencies from ``previous``'s, when both are exact counts (no sample):
+        the units both fields share are the same, so only the gone and the new are counted."""
+        if previous.df is None or max(self.corpus_size, previous.corpus_size) > sample:
+            return None
+        kept = previous.df - previous._count_units(gone)
+        ids = self.term_grams.gram_ids
+        old_grams = previous.term_grams.gram_ids
+        to_new = np.fromiter((ids.get(g, -1) for g in old_grams), np.int64, len(old_grams))
+        known = to_new >= 0
+        if np.any(kept[~known] != 0):  # a gram no term has any more must be gone everywhere
+            return None
+        df = np.zeros(len(ids), dtype=np.float64)
+        df[to_new[known]] = kept[known]
+        df += self._count_units(new)
+        return df
+
+    def _count_units(self, units: IntArray) -> FloatArray:
+        """How many of ``units`` hold each n-gram (each unit counts a gram once)."""
+        n_grams = len(self.term_grams.gram_ids)
         counts = np.zeros(n_grams, dtype=np.float64)
+        if not len(units):
+            return counts
         # A unit counts a gram once however many of its terms bring it. The (unit, gram) cells
         # of a chunk of units are told apart through a table: every occurrence writes its own
         # number into its cell, and the one number each cell keeps picks the occurrence that
@@ -302,8 +340,6 @@ class GramField:
             numbered += len(cell)
             cells[cell] = number
             counts += np.bincount(grams[cells[cell] == number], minlength=n_grams)
-        if n > sample:
-            counts *= n / len(units)
         return counts
 
     def _idf(self, df: FloatArray) -> FloatArray:

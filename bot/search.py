@@ -236,6 +236,8 @@ class Engine:
         numbering = TokenIds()
         langs: dict[str, int] = {}
         reusable: dict[Document, int] = {}
+        kept_docs: list[int] = []  # the previous engine's numbers of the documents reused
+        new_docs: list[int] = []  # this engine's numbers of the documents analysed now
         bounds = np.zeros(1, dtype=np.int64)
         if previous is not None and _analysis_settings(previous.config) == _analysis_settings(
             config
@@ -250,7 +252,9 @@ class Engine:
             old = reusable.get(doc)
             if old is not None:
                 source.extend(range(int(bounds[old]), int(bounds[old + 1])))
+                kept_docs.append(old)
             else:
+                new_docs.append(doc_no)
                 words = numbering.words(analyzer.lang, analyzer.word_terms)
                 for passage in _analyse(doc, analyzer, config):
                     numbering.add(words, analyzer.words(passage.text))
@@ -301,6 +305,22 @@ class Engine:
         )
         del numbered
         term_grams = TermGrams(list(stems.vocabulary))
+        updates: tuple[Any, Any] = (None, None)
+        if old_table is not None and previous is not None:
+            # The n-gram statistics follow from the previous engine's: count only the passages
+            # and documents that are gone and those that are new.
+            gone_passages = np.setdiff1d(
+                np.arange(len(old_table), dtype=np.int64), origin[reused], assume_unique=True
+            )
+            gone_docs = np.setdiff1d(
+                np.arange(len(previous.documents), dtype=np.int64),
+                np.asarray(kept_docs, dtype=np.int64),
+                assume_unique=True,
+            )
+            updates = (
+                (previous._grams, gone_passages, np.flatnonzero(fresh)),
+                (previous._doc_grams, gone_docs, np.asarray(new_docs, dtype=np.int64)),
+            )
         stats = EngineStats(
             documents=len(documents),
             passages=len(passages),
@@ -314,8 +334,13 @@ class Engine:
             stems,
             documents_field,
             term_grams,
-            GramField(_forward(stems), term_grams),
-            GramField(_forward(stems), term_grams, groups=passages.groups(len(documents))),
+            GramField(_forward(stems), term_grams, update=updates[0]),
+            GramField(
+                _forward(stems),
+                term_grams,
+                groups=passages.groups(len(documents)),
+                update=updates[1],
+            ),
             stats,
         )
         object.__setattr__(

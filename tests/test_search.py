@@ -262,6 +262,13 @@ def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
             other = engine._stems.vocabulary[term]
             # Equal up to the last bit of rank_bm25's mean idf (summed in vocabulary order).
             assert engine._stems.idf[other] == pytest.approx(fresh._stems.idf[tid], rel=1e-12)
+        for name in ("_grams", "_doc_grams"):  # n-gram statistics carried over, not recounted
+            got_field, want_field = getattr(engine, name), getattr(fresh, name)
+            assert got_field.df is not None and want_field.df is not None
+            got_ids = engine._term_grams.gram_ids
+            for gram, gid in fresh._term_grams.gram_ids.items():
+                assert got_field.df[got_ids[gram]] == want_field.df[gid]
+                assert got_field.idf[got_ids[gram]] == pytest.approx(want_field.idf[gid], rel=1e-12)
         words = [w for d in docs[:20] for w in d.text.split()[:3]]
         for question in [*rng.sample(words, 15), f"Neuwort{step}", "Getreide Schwarzes Meer"]:
             got, want = engine.search(question, k=10), fresh.search(question, k=10)
