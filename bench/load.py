@@ -101,6 +101,40 @@ class _Asked:
     latency_ms: float | None = None
 
 
+async def start_bot(settings: Settings, loaded: LoadedCorpus, mode: str) -> Any:
+    """The real Application, started against the stand-in (polling, or a local webhook)."""
+    app = build_application(settings, loaded)
+    updater = app.updater
+    assert updater is not None
+    async with asyncio.timeout(30):
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        if mode == "polling":
+            await updater.start_polling(poll_interval=0, timeout=1)
+        else:
+            port = _free_port()
+            await updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="hook",
+                webhook_url=f"http://127.0.0.1:{port}/hook",
+                secret_token=WEBHOOK_SECRET,
+            )
+    return app
+
+
+async def stop_bot(app: Any, timeout: float = 30) -> None:
+    """Stop what :func:`start_bot` started, bounded in time."""
+    async with asyncio.timeout(timeout):
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
 def _free_port() -> int:
     import socket
 
@@ -285,25 +319,7 @@ async def _drive(
     load_engine: dict[str, float],
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
-    app = build_application(settings, loaded)
-    updater = app.updater
-    assert updater is not None
-    async with asyncio.timeout(30):
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        if mode == "polling":
-            await updater.start_polling(poll_interval=0, timeout=1)
-        else:
-            port = _free_port()
-            await updater.start_webhook(
-                listen="127.0.0.1",
-                port=port,
-                url_path="hook",
-                webhook_url=f"http://127.0.0.1:{port}/hook",
-                secret_token=WEBHOOK_SECRET,
-            )
+    app = await start_bot(settings, loaded, mode)
     try:
         # one person first: warm-up, then the pure update-to-reply path without queueing
         solo = stub.user(None, "Solo")
@@ -348,12 +364,7 @@ async def _drive(
         load_summary["duplicates"] = extra
         load_summary["throttled"] = throttled
     finally:
-        async with asyncio.timeout(20):
-            if updater.running:
-                await updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
+        await stop_bot(app, 20)
     return {
         "sequential": seq_summary,
         "load": load_summary,

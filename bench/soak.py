@@ -42,15 +42,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import (
     MAX_QUESTIONS_PER_MINUTE,
-    WEBHOOK_SECRET,
     Key,
     RecordingStub,
     _ErrorCount,
-    _free_port,
     _pct,
+    start_bot,
+    stop_bot,
 )
 from bench.speed import make_corpus, make_questions
-from bot.app import build_application, load_corpus_for
+from bot.app import load_corpus_for
 from bot.search import LoadedCorpus
 from bot.settings import Settings, load_settings
 from bot.texts import text
@@ -320,25 +320,7 @@ async def _drive(
     pause: float,
     grace: float,
 ) -> dict[str, Any]:
-    app = build_application(settings, loaded)
-    updater = app.updater
-    assert updater is not None
-    async with asyncio.timeout(30):
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        if mode == "polling":
-            await updater.start_polling(poll_interval=0, timeout=1)
-        else:
-            port = _free_port()
-            await updater.start_webhook(
-                listen="127.0.0.1",
-                port=port,
-                url_path="hook",
-                webhook_url=f"http://127.0.0.1:{port}/hook",
-                secret_token=WEBHOOK_SECRET,
-            )
+    app = await start_bot(settings, loaded, mode)
     try:
         cycle = itertools.cycle(questions)
         asked: list[_Asked] = []
@@ -368,12 +350,7 @@ async def _drive(
         extra = _duplicates(stub, asked)
         generation = app.bot_data["citebot"].holder.generation
     finally:
-        async with asyncio.timeout(30):
-            if updater.running:
-                await updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
+        await stop_bot(app)
     by_kind = {
         kind: _kind_summary([a for a in asked if a.kind == kind], extra[kind]) for kind in KINDS
     }
