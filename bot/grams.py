@@ -242,10 +242,12 @@ class GramField:
         *,
         length: FloatArray,
         idf: FloatArray,
+        df: FloatArray | None = None,
         params: BM25Params | None = None,
         groups: IntArray | None = None,
     ) -> GramField:
-        """Rebuilt from a built field's ``length`` and ``idf``; ValueError if they do not fit."""
+        """Rebuilt from a built field's ``length``, ``idf`` and ``df`` (which lets the next
+        rebuild carry the frequencies over); ValueError if they do not fit."""
         n = len(forward) if groups is None else len(groups) - 1
         if groups is not None and not (
             groups.dtype == np.int64
@@ -261,6 +263,13 @@ class GramField:
             and len(idf) == len(term_grams.gram_ids)
         ):
             raise ValueError("inconsistent n-gram field")
+        if df is not None and not (
+            df.dtype == np.float64
+            and df.shape == idf.shape
+            and bool(np.all(df >= 0))
+            and bool(np.all((df > 0) | (idf == 0)))
+        ):
+            raise ValueError("inconsistent n-gram frequencies")
         self = cls.__new__(cls)
         self.params = params or BM25Params()
         self.forward = forward
@@ -269,7 +278,7 @@ class GramField:
         self.corpus_size = n
         self.length = length
         self.avgdl = float(length.sum()) / n if n else 0.0
-        self.df = None
+        self.df = df
         self.idf = idf
         return self
 
@@ -302,6 +311,8 @@ class GramField:
         if previous.df is None or max(self.corpus_size, previous.corpus_size) > sample:
             return None
         kept = previous.df - previous._count_units(gone)
+        if np.any(kept < 0):  # frequencies that do not belong to that field: count anew
+            return None
         ids = self.term_grams.gram_ids
         old_grams = previous.term_grams.gram_ids
         to_new = np.fromiter((ids.get(g, -1) for g in old_grams), np.int64, len(old_grams))

@@ -357,7 +357,7 @@ class Engine:
         passages: Passages,
         fields: Mapping[str, BM25Field],
         term_grams: TermGrams,
-        gram_fields: Mapping[str, tuple[FloatArray, FloatArray]],
+        gram_fields: Mapping[str, tuple[FloatArray, FloatArray, FloatArray | None]],
         languages: tuple[tuple[str, int], ...],
         build_seconds: float = 0.0,
     ) -> Engine:
@@ -374,14 +374,15 @@ class Engine:
             term_grams.vocabulary
         ) != list(stems.vocabulary):
             raise ValueError("vocabularies differ")
-        length, idf = gram_fields["grams"]
-        grams = GramField.from_arrays(_forward(stems), term_grams, length=length, idf=idf)
-        length, idf = gram_fields["doc_grams"]
+        length, idf, df = gram_fields["grams"]
+        grams = GramField.from_arrays(_forward(stems), term_grams, length=length, idf=idf, df=df)
+        length, idf, df = gram_fields["doc_grams"]
         doc_grams = GramField.from_arrays(
             _forward(stems),
             term_grams,
             length=length,
             idf=idf,
+            df=df,
             groups=passages.groups(len(documents)),
         )
         stats = EngineStats(len(documents), n, languages, build_seconds)
@@ -404,8 +405,8 @@ class Engine:
             "fields": {"stems": self._stems, "doc_stems": self._doc_stems},
             "term_grams": self._term_grams,
             "gram_fields": {
-                "grams": (self._grams.length, self._grams.idf),
-                "doc_grams": (self._doc_grams.length, self._doc_grams.idf),
+                "grams": (self._grams.length, self._grams.idf, self._grams.df),
+                "doc_grams": (self._doc_grams.length, self._doc_grams.idf, self._doc_grams.df),
             },
             "languages": self.stats.languages,
         }

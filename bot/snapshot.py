@@ -49,7 +49,7 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 6
+SNAPSHOT_FORMAT = 7
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
@@ -81,7 +81,7 @@ _ENGINE_ARRAYS: dict[str, type[np.generic]] = {
     "term_grams.gram_blob": np.uint8,
     "term_grams.gram_offsets": np.int64,
     **{f"term_grams.{name}": np.int64 for name in _TERM_GRAM_ARRAYS},
-    **{f"{name}.{part}": np.float64 for name in _GRAM_FIELDS for part in ("length", "idf")},
+    **{f"{name}.{part}": np.float64 for name in _GRAM_FIELDS for part in ("length", "idf", "df")},
 }
 
 
@@ -225,8 +225,10 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
     arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"] = gram_blob, gram_offsets
     for name, array in term_grams.export().items():
         arrays[f"term_grams.{name}"] = array
-    for name, (length, idf) in parts["gram_fields"].items():
+    for name, (length, idf, df) in parts["gram_fields"].items():
         arrays[f"{name}.length"], arrays[f"{name}.idf"] = length, idf
+        # Empty: not known (the next rebuild counts them in full).
+        arrays[f"{name}.df"] = df if df is not None else np.zeros(0, dtype=np.float64)
     meta = {"fields": fields, "langs": langs, "languages": [list(x) for x in parts["languages"]]}
     return arrays, meta
 
@@ -398,7 +400,14 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         _unpack_strings(arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"]),
         {name: arrays[f"term_grams.{name}"] for name in _TERM_GRAM_ARRAYS},
     )
-    gram_fields = {name: (arrays[f"{name}.length"], arrays[f"{name}.idf"]) for name in _GRAM_FIELDS}
+    gram_fields = {
+        name: (
+            arrays[f"{name}.length"],
+            arrays[f"{name}.idf"],
+            arrays[f"{name}.df"] if len(arrays[f"{name}.df"]) else None,
+        )
+        for name in _GRAM_FIELDS
+    }
     langs = tuple(analyzer_for(str(x)).lang for x in manifest["langs"])
     languages = tuple((str(lang), int(n)) for lang, n in manifest["languages"])
     passages = Passages(

@@ -127,6 +127,10 @@ def test_the_update_writes_a_snapshot_a_restart_loads(corpus: Path, tmp_path: Pa
     assert updated.snapshot == "written"
     restarted = load_engine(corpus, CONFIG, cache_dir=cache)
     assert restarted.snapshot == "loaded"
+    # The n-gram frequencies come back too, so the next post need not count them in full.
+    for name in ("_grams", "_doc_grams"):
+        got, want = getattr(restarted.engine, name).df, getattr(updated.engine, name).df
+        assert got is not None and want is not None and got.tolist() == want.tolist()
     assert restarted.engine.search("Luftalarm Charkiw").hits[0].document == (
         "telegram/frontnews/9.md"
     )
