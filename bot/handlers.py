@@ -490,7 +490,11 @@ async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except UploadError as exc:
         await _reply(message, escape(text(exc.code, lang, **exc.details)))
         return
-    staged = await asyncio.to_thread(staging_path, root, name)
+    try:
+        staged = await asyncio.to_thread(staging_path, root, name)
+    except UploadError as exc:
+        await _reply(message, escape(text(exc.code, lang, **exc.details)))
+        return
     try:
         try:
             tg_file = await send_with_retry(document.get_file, idempotent=True)

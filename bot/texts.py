@@ -202,6 +202,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "{name} konnte nicht heruntergeladen werden. Bitte schicke die Datei noch einmal.",
         "en": "{name} could not be downloaded. Please send the file again.",
     },
+    "upload_not_writable": {
+        "de": "{name} wurde nicht aufgenommen: CORPUS_DIR ist nicht beschreibbar ({reason}).",
+        "en": "{name} was not added: CORPUS_DIR is not writable ({reason}).",
+    },
     "upload_unusable": {
         "de": "{name} wurde nicht aufgenommen: {reason}",
         "en": "{name} was not added: {reason}",

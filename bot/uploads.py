@@ -108,7 +108,10 @@ def staging_path(corpus_dir: Path, name: str) -> Path:
     """A fresh file in the corpus's hidden staging directory (same file system as the corpus,
     so accepting is one atomic rename)."""
     staging = corpus_dir / _STAGING_DIR
-    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a read-only Docker volume
+        raise UploadError("upload_not_writable", name=name, reason=exc.strerror or exc) from None
     return staging / f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}"
 
 
@@ -140,10 +143,15 @@ def accept_upload(
         target = corpus_dir / UPLOAD_DIR / name
         if not _inside(target.parent, corpus_dir) or target.is_symlink():
             raise UploadError("upload_unusable", name=name, reason="unsafe target path")
-        target.parent.mkdir(parents=True, exist_ok=True)
         replaced = target.exists()
-        os.chmod(staged, 0o644)
-        os.replace(staged, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(staged, 0o644)
+            os.replace(staged, target)
+        except OSError as exc:
+            raise UploadError(
+                "upload_not_writable", name=name, reason=exc.strerror or exc
+            ) from None
         return UploadResult(name=name, paths=(target,), documents=len(docs), replaced=replaced)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -292,3 +292,26 @@ def test_a_post_seen_live_and_then_imported_is_the_same_file(tmp_path: Path) -> 
     export = export_factory.write(tmp_path / "result.json", export_factory.channel_export())
     report = import_export(export, tmp_path, channel="lageticker")
     assert path.read_bytes() == before and report.unchanged >= 1
+
+
+async def test_an_unwritable_corpus_is_named_in_the_reply(
+    botapi: BotApiStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only corpus volume (root ignores chmod, so the mkdir is made to fail)."""
+    corpus = copy_corpus(tmp_path)
+    admin = botapi.user(ADMIN_ID, "Olga", language_code="en")
+    real_mkdir = Path.mkdir
+
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(corpus):
+            raise PermissionError(30, "Read-only file system")
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    async with running_bot(botapi, make_settings(botapi, corpus)):
+        botapi.send_document(admin, "n.txt", b"Titel\nText.\nhttps://example.org/n")
+        reply = await botapi.next_message(admin, timeout=10)
+    assert (
+        reply["text"] == "n.txt was not added: CORPUS_DIR is not writable (Read-only file system)."
+    )
+    assert botapi.calls_of("getFile") == []
