@@ -247,8 +247,10 @@ def _decode(raw: bytes, base_offset: int) -> str:
 
 
 def _normalize(text: str) -> str:
+    """NFC, one kind of line break, no NUL: a NUL past the binary sniff would reach a quote
+    (and a Telegram message) otherwise."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text.replace("\x00", ""))
 
 
 # --------------------------------------------------------------------------- field helpers

@@ -848,3 +848,16 @@ def test_empty_directory_raises(tmp_path: Path) -> None:
     write(tmp_path, "ignored.pdf", b"%PDF")
     with pytest.raises(CorpusError, match=r"no usable document in .* \(0 files skipped"):
         load_corpus(tmp_path)
+
+
+def test_a_nul_past_the_binary_sniff_never_reaches_a_quote(tmp_path: Path) -> None:
+    (tmp_path / "spaet.txt").write_bytes(
+        b"Titel\n" + b"Ein Satz. " * 1000 + b"Mit\x00Null.\nhttps://example.org/n\n"
+    )
+    (tmp_path / "zeilen.jsonl").write_text(
+        '{"text": "Vor\\u0000her", "url": "https://example.org/j"}\n', encoding="utf-8"
+    )
+    docs = load_corpus(tmp_path).documents
+    assert [d.id for d in docs] == ["spaet.txt", "zeilen.jsonl#L1"]
+    assert all("\x00" not in d.text for d in docs)
+    assert docs[0].text.endswith("MitNull.") and docs[1].text == "Vorher"
