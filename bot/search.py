@@ -23,6 +23,8 @@ and if it scores at least ``min_relative_score`` of the best answer.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
 import math
 import time
@@ -343,6 +345,7 @@ class Engine:
             ),
             stats,
         )
+        _release_freed_memory()
         object.__setattr__(
             engine, "stats", replace(stats, build_seconds=time.perf_counter() - started)
         )
@@ -731,6 +734,22 @@ def _merge_reused(
     renumber[used] = np.arange(len(used), dtype=np.int64)
     vocabulary = {strings[g]: i for i, g in enumerate(used.tolist())}
     return TermIds(vocabulary, renumber[terms], units)
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap the build's temporary tables freed back to the system (glibc keeps it
+    otherwise: at 100k passages a quarter of the retained memory). Elsewhere, nothing."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
 
 
 def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
