@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import SUPPORTED_SUFFIXES, load_file
-from bot.errors import CitebotError
+from bot.errors import CitebotError, ExportError
+from bot.tgexport import import_export
 
 __all__ = [
     "EXPORT_SUFFIX",
@@ -159,9 +160,6 @@ def accept_upload(
 
 
 def _import_export(staged: Path, name: str, corpus_dir: Path, channel: str | None) -> UploadResult:
-    from bot.errors import ExportError
-    from bot.tgexport import import_export
-
     try:
         report = import_export(staged, corpus_dir, channel)
     except ExportError as exc:

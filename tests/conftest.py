@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -28,3 +29,14 @@ def _cache_dir(
     """Index snapshots go to a temporary directory, never to the user's ~/.cache."""
     monkeypatch.setenv("CACHE_DIR", str(tmp_path_factory.getbasetemp() / "citebot-cache"))
     yield
+
+
+@pytest.fixture
+def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The test also checks that nothing the bot logged was an error (no update reached the
+    error handler; every fault became a reason or a reply). Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("no_handler_errors")``."""
+    caplog.set_level(logging.INFO, logger="bot")
+    yield
+    errors = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]

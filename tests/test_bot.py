@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +21,7 @@ from tests.botapi import BotApiStub
 URL_PREFIX = "https://www.understandingwar.org/backgrounder/"
 
 
-@pytest.fixture(autouse=True)
-def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Every test also checks that no update ever reached the error handler."""
-    caplog.set_level(logging.INFO, logger="bot")
-    yield
-    errors = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
-    assert errors == [], [r.getMessage() for r in errors]
+pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
 def buttons(message: dict[str, object]) -> list[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,7 @@ REPORT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.INFO, logger="bot")
-    yield
-    errors = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
-    assert errors == [], [r.getMessage() for r in errors]
+pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
 def _holder(app: Any) -> CorpusHolder:

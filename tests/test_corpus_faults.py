@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +41,7 @@ ELOOP = os.strerror(errno.ELOOP)
 EACCES = os.strerror(errno.EACCES)
 
 
-@pytest.fixture(autouse=True)
-def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """No fault may reach the bot's error handler: each one is a reason, not an exception."""
-    caplog.set_level(logging.INFO, logger="bot")
-    yield
-    errors = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
-    assert errors == [], [r.getMessage() for r in errors]
+pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
 def deny(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
