@@ -68,10 +68,16 @@ _NEXT_WORD_RE = re.compile(r"\s*(\S+)")
 _INTERESTING_RE = re.compile(r"[.!?…„«‹‚»”›’“\"\n]")
 _LOOK_BEHIND = 100
 _SENTENCE_END = ".!?…:;”“\"»)]'’"
+_AFTER_END = _CLOSING_QUOTES + '“")]'  # marks that belong to the sentence a period ends
+_DOTTED_RE = re.compile(r"(?:\w\.)+\w")
 _MAX_QUOTE = 600  # a quotation longer than this is treated as a stray quote mark
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
+    # Every URL the pattern finds holds "://" or a "www." in some case: a text with neither
+    # (most of them) skips the slower case-insensitive scan.
+    if "://" not in text and "www." not in text.lower():
+        return []
     return [m.span() for m in _URL_RE.finditer(text)]
 
 
@@ -85,15 +91,16 @@ def _is_abbreviation(word: str) -> bool:
     # Initials ("R." in "Joe R. Biden") and dotted abbreviations ("z.B", "u.a").
     if len(bare) == 1 and bare.isalpha():
         return True
-    return bool(re.fullmatch(r"(?:\w\.)+\w", bare))
+    return "." in bare and _DOTTED_RE.fullmatch(bare) is not None
 
 
 def _ordinal_continues(word: str, next_word: str, prev_word: str) -> bool:
     """ "am 2. Dezember", "der 3. Weltkrieg": a number with a period that is an ordinal."""
-    if not re.fullmatch(r"\d{1,3}", word):
+    # str.isdecimal is exactly the regex class \d (Unicode category Nd), without a regex call.
+    if not (0 < len(word) <= 3 and word.isdecimal()):
         return False
     nxt = next_word.lower().strip(",.;:")
-    if nxt in MONTHS or re.fullmatch(r"\d{1,4}", nxt):
+    if nxt in MONTHS or (0 < len(nxt) <= 4 and nxt.isdecimal()):
         return True
     # An ordinal is usually preceded by an article or preposition ("am", "vom", "der", "zum").
     if prev_word.lower() in _CONTINUES or prev_word.lower() in {"seit", "ab", "jeden", "jede"}:
@@ -162,7 +169,7 @@ def split_sentences(text: str) -> list[Sentence]:
         assert m is not None
         end = m.end()
         if depth == 0:
-            while end < n and text[end] in _CLOSING_QUOTES + '“")]':
+            while end < n and text[end] in _AFTER_END:
                 end += 1
             if _ends_sentence(text, i, end, protected):
                 boundaries.add(end)
@@ -187,7 +194,7 @@ def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int
     n = len(text)
     if end < n and not text[end].isspace():
         return False  # "3.5", "z.B.", "Kap.3", a URL
-    if any(s <= dot < e for s, e in protected):
+    if protected and any(s <= dot < e for s, e in protected):
         return False
     if text[dot] != ".":
         return True
@@ -196,17 +203,19 @@ def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int
     # Look only at the words around the period: slicing or searching from the start of the
     # text here would make splitting quadratic in the document's length.
     window = text[max(0, dot - _LOOK_BEHIND) : dot]
-    before = window.split()
-    word = before.pop() if before and not window[-1].isspace() else ""
-    prev_word = before[-1] if before else ""
+    before = window.rsplit(None, 1) if window and not window[-1].isspace() else []
+    word = before[-1] if before else ""
     following = _NEXT_WORD_RE.match(text, end)
     next_word = following.group(1) if following else ""
     if not next_word:
         return True
     if _is_abbreviation(word):
         return False
-    if _ordinal_continues(word, next_word, prev_word):
-        return False
+    if word.isdecimal():  # only an ordinal needs the word before it
+        words = window.split()
+        prev_word = words[-2] if len(words) >= 2 else ""
+        if _ordinal_continues(word, next_word, prev_word):
+            return False
     # A new sentence starts with an upper-case letter, a digit, a quote or a bracket.
     first = next_word[0]
     return not first.islower()
