@@ -27,7 +27,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from bot.analysis import gram_set, grams_of_term
+from bot.analysis import gram_set, grams_of_vocabulary
 from bot.index import BM25Params, ForwardIndex, unique_counts
 
 __all__ = [
@@ -68,8 +68,8 @@ class TermGrams:
         ids = self.gram_ids
         flat: list[int] = []
         indptr = [0]
-        for term in vocabulary:
-            for gram in grams_of_term(term):  # with repeats: a gram's tf counts them
+        for grams in grams_of_vocabulary(vocabulary):
+            for gram in grams:  # with repeats: a gram's tf counts them
                 gid = ids.get(gram)
                 if gid is None:
                     gid = ids[gram] = len(ids)
@@ -86,7 +86,8 @@ class TermGrams:
         self.terms_by_gram = pairs % n
         self.gram_indptr = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(np.bincount(by_gram, minlength=len(ids)), out=self.gram_indptr[1:])
-        self.distinct = np.array([len(gram_set(t)) for t in vocabulary], dtype=np.int64)
+        # Each (gram, term) pair once: a term's number of pairs is its number of distinct grams.
+        self.distinct = np.bincount(self.terms_by_gram, minlength=len(vocabulary)).astype(np.int64)
         self.vocabulary = vocabulary
 
     def export(self) -> dict[str, IntArray]:
