@@ -179,6 +179,10 @@ class TokenIds:
         return len(self._lengths)
 
     def finish(self) -> TermIds:
+        """The numbered corpus. The word tables, which point back at this object, are dropped
+        here: left to the cycle collector, a corpus's worth of words outlived the build's
+        memory release."""
+        self._words.clear()
         tokens = (
             np.frombuffer(self._tokens, dtype=np.int32) if self._tokens else np.zeros(0, np.int32)
         )

@@ -224,8 +224,20 @@ class Engine:
         """Analyse and index ``documents``. With ``previous`` (the engine being replaced), a
         document it already holds unchanged is not analysed again: its passages and terms are
         taken from there, so a reload costs the analysis of the changed documents only."""
-        config = config or SearchConfig()
         started = time.perf_counter()
+        engine = cls._build(documents, config or SearchConfig(), previous)
+        # The build's temporary lists (a Python int per passage, several times) die with its
+        # frame: hand the heap they leave back to the system only after that.
+        _release_freed_memory()
+        object.__setattr__(
+            engine, "stats", replace(engine.stats, build_seconds=time.perf_counter() - started)
+        )
+        return engine
+
+    @classmethod
+    def _build(
+        cls, documents: Sequence[Document], config: SearchConfig, previous: Engine | None
+    ) -> Engine:
         p_doc: list[int] = []
         p_lang: list[int] = []
         # Where each passage comes from: >= 0 a passage of ``previous`` (reused whole, arrays
@@ -329,7 +341,7 @@ class Engine:
             languages=tuple(sorted(langs.items())),
             build_seconds=0.0,
         )
-        engine = cls(
+        return cls(
             tuple(documents),
             config,
             passages,
@@ -345,11 +357,6 @@ class Engine:
             ),
             stats,
         )
-        _release_freed_memory()
-        object.__setattr__(
-            engine, "stats", replace(stats, build_seconds=time.perf_counter() - started)
-        )
-        return engine
 
     @classmethod
     def from_arrays(
