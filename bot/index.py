@@ -13,6 +13,7 @@ numbered tokens; the n-gram fields are scored from the passages' forward index
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from array import array
@@ -25,6 +26,7 @@ import numpy.typing as npt
 
 __all__ = [
     "Accumulator",
+    "AnyIds",
     "BM25Field",
     "BM25Params",
     "ForwardIndex",
@@ -42,6 +44,9 @@ IntArray = npt.NDArray[np.int64]
 # arrays (a corpus stays far below 2**31 passages and terms).
 Id32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
+AnyIds = npt.NDArray[np.int32] | npt.NDArray[np.int64]
+# Tokens per slice of units when counting term frequencies (bounds the build's sort memory).
+_ENTRY_CHUNK = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +116,8 @@ class TermIds:
     each token its term and its unit."""
 
     vocabulary: dict[str, int]
-    terms: IntArray
-    units: IntArray
+    terms: AnyIds
+    units: AnyIds
 
     @classmethod
     def of(cls, corpus: Sequence[Sequence[str]]) -> TermIds:
@@ -189,24 +194,26 @@ class TokenIds:
         lengths = (
             np.frombuffer(self._lengths, dtype=np.int64) if self._lengths else np.zeros(0, np.int64)
         )
-        sizes = np.fromiter((len(e) for e in self.expansions), np.int64, len(self.expansions))
-        first = np.fromiter(
-            (e[0] if e else -1 for e in self.expansions), np.int64, len(self.expansions)
-        )
+        count = len(self.expansions)
+        sizes = np.fromiter(map(len, self.expansions), np.int32, count)
+        first = np.fromiter((e[0] if e else -1 for e in self.expansions), np.int32, count)
+        size = sizes[tokens]  # 0 for a stop word, more than 1 for a hyphenated word or a tag
         unit_of = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-        size = sizes[tokens]
-        one = size == 1
-        terms = [first[tokens[one]]]
-        units = [unit_of[one]]
         several = np.flatnonzero(size > 1)
-        if len(several):
-            # Hyphenated words and hashtags: a word of several terms (rare).
-            expanded = [self.expansions[w] for w in tokens[several].tolist()]
-            terms.append(np.fromiter((t for e in expanded for t in e), np.int64))
-            units.append(np.repeat(unit_of[several], [len(e) for e in expanded]))
-        order_terms = np.concatenate(terms)
-        order_units = np.concatenate(units).astype(np.int64)
-        return TermIds(self.vocabulary, order_terms, order_units)
+        if not len(several):
+            keep = size == 1
+            return TermIds(self.vocabulary, first[tokens[keep]], unit_of[keep])
+        # Each word's terms in its place, so the units stay in order.
+        terms = np.repeat(first[tokens], size)
+        units = np.repeat(unit_of, size)
+        del unit_of
+        lens = size[several]
+        starts = np.cumsum(size, dtype=np.int64)[several] - lens
+        expanded = [self.expansions[w] for w in tokens[several].tolist()]
+        flat = np.fromiter((t for e in expanded for t in e), np.int32, int(lens.sum()))
+        offsets = np.cumsum(lens, dtype=np.int64) - lens
+        terms[np.repeat(starts - offsets, lens) + np.arange(len(flat), dtype=np.int64)] = flat
+        return TermIds(self.vocabulary, terms, units)
 
 
 class BM25Field:
@@ -220,8 +227,8 @@ class BM25Field:
     def from_ids(
         cls,
         vocabulary: dict[str, int],
-        terms: IntArray,
-        units: IntArray,
+        terms: AnyIds,
+        units: AnyIds,
         size: int,
         params: BM25Params | None = None,
         *,
@@ -238,8 +245,8 @@ class BM25Field:
     def _index(
         self,
         vocabulary: dict[str, int],
-        terms: IntArray,
-        units: IntArray,
+        terms: AnyIds,
+        units: AnyIds,
         size: int,
         params: BM25Params | None,
         forward: bool = True,
@@ -316,28 +323,31 @@ class BM25Field:
         field.forward = forward
         return field
 
-    def _build_postings(self, term_ids: IntArray, doc_ids: IntArray, forward: bool) -> None:
+    def _build_postings(self, term_ids: AnyIds, unit_ids: AnyIds, forward: bool) -> None:
         n_terms = len(self.vocabulary)
-        n = max(self.corpus_size, 1)
-        # One (term, passage) pair per occurrence; counting unique pairs gives the term frequency.
-        pairs, tf = unique_counts(term_ids * n + doc_ids)
-        post_terms = pairs // n
-        self.doc_ids: Id32Array = (pairs % n).astype(np.int32)
-        df = np.bincount(post_terms, minlength=n_terms).astype(np.float64)
+        # Each unit's distinct terms (ascending) with their frequency: the forward index. Then
+        # the same entries ordered by term (a stable sort keeps the units ascending within a
+        # term): the postings.
+        entry_units, entry_terms, entry_tf = _unit_entries(
+            term_ids, unit_ids, n_terms, self.corpus_size
+        )
+        df = np.bincount(entry_terms, minlength=n_terms)
         self.indptr: IntArray = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df.astype(np.int64), out=self.indptr[1:])
-        self.idf = self._idf(df)
-        self.weights: FloatArray = self._weights(post_terms, tf.astype(np.float64))
+        np.cumsum(df, out=self.indptr[1:])
+        self.idf = self._idf(df.astype(np.float64))
+        order = np.argsort(entry_terms, kind="stable")
+        self.doc_ids: Id32Array = entry_units[order]
+        post_terms, post_tf = entry_terms[order], entry_tf[order]
+        del order
         self.forward: ForwardIndex | None = None
         if not forward:
-            return
-        # The same pairs ordered by passage: each passage's terms, ascending.
-        order = np.argsort(self.doc_ids, kind="stable")
-        forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.doc_ids, minlength=self.corpus_size), out=forward_indptr[1:])
-        self.forward = ForwardIndex(
-            forward_indptr, post_terms[order].astype(np.int32), tf[order].astype(np.int32)
-        )
+            del entry_units, entry_terms, entry_tf
+        self.weights: FloatArray = self._weights(post_terms, post_tf)
+        del post_terms, post_tf
+        if forward:
+            forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)
+            np.cumsum(np.bincount(entry_units, minlength=self.corpus_size), out=forward_indptr[1:])
+            self.forward = ForwardIndex(forward_indptr, entry_terms, entry_tf)
 
     def _idf(self, df: FloatArray) -> FloatArray:
         """rank_bm25's idf: log((N - df + 0.5) / (df + 0.5)); negative ones become eps * mean."""
@@ -351,14 +361,17 @@ class BM25Field:
         idf[idf < 0] = self.params.epsilon * average
         return idf.astype(np.float64)
 
-    def _weights(self, post_terms: IntArray, tf: FloatArray) -> FloatArray:
+    def _weights(self, post_terms: AnyIds, tf: AnyIds) -> FloatArray:
         k1, b = self.params.k1, self.params.b
-        if not len(tf):
-            return np.zeros(0, dtype=np.float64)
-        dl = self.doc_len[self.doc_ids]
-        # Same expression, same order of operations as rank_bm25.BM25Okapi.get_scores.
-        saturation = tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / self.avgdl))
-        weights: FloatArray = self.idf[post_terms] * saturation
+        weights = np.empty(len(tf), dtype=np.float64)
+        # A slice at a time: the expression's temporaries stay small at any corpus size.
+        for lo in range(0, len(tf), _ENTRY_CHUNK):
+            part = slice(lo, lo + _ENTRY_CHUNK)
+            dl = self.doc_len[self.doc_ids[part]]
+            freq = tf[part].astype(np.float64)
+            # Same expression, same order of operations as rank_bm25.BM25Okapi.get_scores.
+            saturation = freq * (k1 + 1) / (freq + k1 * (1 - b + b * dl / self.avgdl))
+            weights[part] = self.idf[post_terms[part]] * saturation
         return weights
 
     def __len__(self) -> int:
@@ -613,6 +626,39 @@ def top_k_grouped(
     totals = scores[ids] + context[group[ids]]
     keep = totals >= threshold
     return top_k(SparseScores(ids[keep], totals[keep]), k)
+
+
+def _unit_entries(
+    terms: AnyIds, units: AnyIds, n_terms: int, size: int
+) -> tuple[Id32Array, Id32Array, Id32Array]:
+    """(unit, term, frequency) of each distinct term of each unit, ordered by unit, then term.
+
+    Counted a slice of units at a time, so the 64-bit keys and their sort never span the
+    whole corpus (at a million passages that sort alone held about 0.8 GB)."""
+    if len(units) > 1 and np.any(units[1:] < units[:-1]):
+        order = np.argsort(units, kind="stable")  # a rebuild appends reused passages' tokens
+        terms, units = terms[order], units[order]
+        del order
+    step = max(1, size * _ENTRY_CHUNK // max(len(units), 1))
+    bounds = np.searchsorted(units, np.arange(0, size + step, step)).tolist()
+    parts: tuple[list[Id32Array], list[Id32Array], list[Id32Array]] = ([], [], [])
+    span = max(n_terms, 1)
+    for lo, hi in itertools.pairwise(bounds):
+        if lo == hi:
+            continue
+        first = int(units[lo])
+        keys, tf = unique_counts((units[lo:hi].astype(np.int64) - first) * span + terms[lo:hi])
+        parts[0].append((keys // span + first).astype(np.int32))
+        parts[1].append((keys % span).astype(np.int32))
+        parts[2].append(tf.astype(np.int32))
+    if not parts[0]:
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty.copy(), empty.copy()
+    joined: list[Id32Array] = []
+    for pieces in parts:  # one column at a time, its pieces freed as soon as it is whole
+        joined.append(np.concatenate(pieces))
+        pieces.clear()
+    return joined[0], joined[1], joined[2]
 
 
 def _block_units(starts: IntArray, ends: IntArray) -> IntArray:

@@ -313,7 +313,7 @@ class Engine:
         documents_field = BM25Field.from_ids(
             numbered.vocabulary,
             numbered.terms,
-            passages.document[numbered.units],
+            passages.document.astype(np.int32)[numbered.units],
             len(documents),
             forward=False,
         )
