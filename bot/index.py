@@ -33,10 +33,12 @@ __all__ = [
     "SparseScores",
     "TermIds",
     "TokenIds",
+    "UnitEntries",
     "top_k",
     "top_k_dense",
     "top_k_grouped",
     "unique_counts",
+    "unit_entries",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -221,7 +223,9 @@ class BM25Field:
 
     def __init__(self, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> None:
         numbered = TermIds.of(corpus)
-        self._index(numbered.vocabulary, numbered.terms, numbered.units, len(corpus), params)
+        n_terms = len(numbered.vocabulary)
+        entries = unit_entries(numbered.terms, numbered.units, n_terms, len(corpus))
+        self._index(numbered.vocabulary, entries, len(corpus), params)
 
     @classmethod
     def from_ids(
@@ -235,18 +239,31 @@ class BM25Field:
         forward: bool = True,
     ) -> BM25Field:
         """A field over ``size`` units whose tokens are already numbered: token i is term
-        ``terms[i]`` in unit ``units[i]``. Lets the document field reuse the passages' numbering
-        instead of reading every token again. ``forward=False`` skips the forward index (the
+        ``terms[i]`` in unit ``units[i]``. ``forward=False`` skips the forward index (the
         documents' n-grams are read from their passages')."""
+        entries = unit_entries(terms, units, len(vocabulary), size)
+        return cls.from_entries(vocabulary, entries, size, params, forward=forward)
+
+    @classmethod
+    def from_entries(
+        cls,
+        vocabulary: dict[str, int],
+        entries: UnitEntries,
+        size: int,
+        params: BM25Params | None = None,
+        *,
+        forward: bool = True,
+    ) -> BM25Field:
+        """A field over ``size`` units from their terms and frequencies: lets the document field
+        add up its passages' entries instead of reading every token again."""
         field = cls.__new__(cls)
-        field._index(vocabulary, terms, units, size, params, forward)
+        field._index(vocabulary, entries, size, params, forward)
         return field
 
     def _index(
         self,
         vocabulary: dict[str, int],
-        terms: AnyIds,
-        units: AnyIds,
+        entries: UnitEntries,
         size: int,
         params: BM25Params | None,
         forward: bool = True,
@@ -254,10 +271,23 @@ class BM25Field:
         self.params = params or BM25Params()
         self.corpus_size = size
         self.vocabulary = vocabulary
-        self.doc_len = np.bincount(units, minlength=size).astype(np.float64)
+        # Token counts as floats (exact below 2**53), as rank_bm25's document lengths.
+        self.doc_len = cast(
+            FloatArray, np.bincount(entries.units, weights=entries.tf, minlength=size)
+        )
         total = float(self.doc_len.sum())
         self.avgdl = total / size if size else 0.0
-        self._build_postings(terms, units, forward)
+        n_terms = len(vocabulary)
+        df = np.bincount(entries.terms, minlength=n_terms)
+        self.indptr: IntArray = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=self.indptr[1:])
+        self.idf = self._idf(df.astype(np.float64))
+        self.doc_ids, self.weights = self._postings(entries)
+        self.forward: ForwardIndex | None = None
+        if forward:
+            forward_indptr = np.zeros(size + 1, dtype=np.int64)
+            np.cumsum(np.bincount(entries.units, minlength=size), out=forward_indptr[1:])
+            self.forward = ForwardIndex(forward_indptr, entries.terms, entries.tf)
 
     @classmethod
     def from_arrays(
@@ -323,32 +353,6 @@ class BM25Field:
         field.forward = forward
         return field
 
-    def _build_postings(self, term_ids: AnyIds, unit_ids: AnyIds, forward: bool) -> None:
-        n_terms = len(self.vocabulary)
-        # Each unit's distinct terms (ascending) with their frequency: the forward index. Then
-        # the same entries ordered by term (a stable sort keeps the units ascending within a
-        # term): the postings.
-        entry_units, entry_terms, entry_tf = _unit_entries(
-            term_ids, unit_ids, n_terms, self.corpus_size
-        )
-        df = np.bincount(entry_terms, minlength=n_terms)
-        self.indptr: IntArray = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=self.indptr[1:])
-        self.idf = self._idf(df.astype(np.float64))
-        order = np.argsort(entry_terms, kind="stable")
-        self.doc_ids: Id32Array = entry_units[order]
-        post_terms, post_tf = entry_terms[order], entry_tf[order]
-        del order
-        self.forward: ForwardIndex | None = None
-        if not forward:
-            del entry_units, entry_terms, entry_tf
-        self.weights: FloatArray = self._weights(post_terms, post_tf)
-        del post_terms, post_tf
-        if forward:
-            forward_indptr = np.zeros(self.corpus_size + 1, dtype=np.int64)
-            np.cumsum(np.bincount(entry_units, minlength=self.corpus_size), out=forward_indptr[1:])
-            self.forward = ForwardIndex(forward_indptr, entry_terms, entry_tf)
-
     def _idf(self, df: FloatArray) -> FloatArray:
         """rank_bm25's idf: log((N - df + 0.5) / (df + 0.5)); negative ones become eps * mean."""
         n = self.corpus_size
@@ -361,18 +365,30 @@ class BM25Field:
         idf[idf < 0] = self.params.epsilon * average
         return idf.astype(np.float64)
 
-    def _weights(self, post_terms: AnyIds, tf: AnyIds) -> FloatArray:
+    def _postings(self, entries: UnitEntries) -> tuple[Id32Array, FloatArray]:
+        """Each term's units (ascending) and BM25 weights, the entries put in their place a
+        slice at a time (a counting sort: no corpus-sized order array, no big temporaries)."""
         k1, b = self.params.k1, self.params.b
-        weights = np.empty(len(tf), dtype=np.float64)
-        # A slice at a time: the expression's temporaries stay small at any corpus size.
-        for lo in range(0, len(tf), _ENTRY_CHUNK):
+        total = len(entries.terms)
+        doc_ids = np.empty(total, dtype=np.int32)
+        weights = np.empty(total, dtype=np.float64)
+        fill = self.indptr[:-1].copy()  # the next free place of each term
+        for lo in range(0, total, _ENTRY_CHUNK):
             part = slice(lo, lo + _ENTRY_CHUNK)
-            dl = self.doc_len[self.doc_ids[part]]
-            freq = tf[part].astype(np.float64)
+            order = np.argsort(entries.terms[part], kind="stable")  # units stay ascending
+            terms = entries.terms[part][order]
+            units = entries.units[part][order]
+            freq = entries.tf[part][order].astype(np.float64)
+            first = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+            sizes = np.diff(np.append(first, len(terms)))
+            place = fill[terms] + np.arange(len(terms)) - np.repeat(first, sizes)
+            fill[terms[first]] += sizes
+            doc_ids[place] = units
+            dl = self.doc_len[units]
             # Same expression, same order of operations as rank_bm25.BM25Okapi.get_scores.
             saturation = freq * (k1 + 1) / (freq + k1 * (1 - b + b * dl / self.avgdl))
-            weights[part] = self.idf[post_terms[part]] * saturation
-        return weights
+            weights[place] = self.idf[terms] * saturation
+        return doc_ids, weights
 
     def __len__(self) -> int:
         return self.corpus_size
@@ -628,16 +644,28 @@ def top_k_grouped(
     return top_k(SparseScores(ids[keep], totals[keep]), k)
 
 
-def _unit_entries(
-    terms: AnyIds, units: AnyIds, n_terms: int, size: int
-) -> tuple[Id32Array, Id32Array, Id32Array]:
-    """(unit, term, frequency) of each distinct term of each unit, ordered by unit, then term.
+@dataclass(frozen=True, slots=True)
+class UnitEntries:
+    """Each unit's distinct terms with their frequencies, ordered by unit, then term."""
+
+    units: Id32Array
+    terms: Id32Array
+    tf: Id32Array
+
+
+def unit_entries(
+    terms: AnyIds, units: AnyIds, n_terms: int, size: int, tf: AnyIds | None = None
+) -> UnitEntries:
+    """The entries of tokens (token i is term ``terms[i]`` in unit ``units[i]``, counting
+    ``tf[i]`` times, once without ``tf``).
 
     Counted a slice of units at a time, so the 64-bit keys and their sort never span the
     whole corpus (at a million passages that sort alone held about 0.8 GB)."""
     if len(units) > 1 and np.any(units[1:] < units[:-1]):
         order = np.argsort(units, kind="stable")  # a rebuild appends reused passages' tokens
         terms, units = terms[order], units[order]
+        if tf is not None:
+            tf = tf[order]
         del order
     step = max(1, size * _ENTRY_CHUNK // max(len(units), 1))
     bounds = np.searchsorted(units, np.arange(0, size + step, step)).tolist()
@@ -647,18 +675,26 @@ def _unit_entries(
         if lo == hi:
             continue
         first = int(units[lo])
-        keys, tf = unique_counts((units[lo:hi].astype(np.int64) - first) * span + terms[lo:hi])
+        keys = (units[lo:hi].astype(np.int64) - first) * span + terms[lo:hi]
+        if tf is None:
+            keys, counts = unique_counts(keys)
+        else:
+            order = np.argsort(keys)
+            keys = keys[order]
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            counts = np.add.reduceat(tf[lo:hi][order], starts, dtype=np.int64)
+            keys = keys[starts]
         parts[0].append((keys // span + first).astype(np.int32))
         parts[1].append((keys % span).astype(np.int32))
-        parts[2].append(tf.astype(np.int32))
+        parts[2].append(counts.astype(np.int32))
     if not parts[0]:
         empty = np.zeros(0, dtype=np.int32)
-        return empty, empty.copy(), empty.copy()
+        return UnitEntries(empty, empty.copy(), empty.copy())
     joined: list[Id32Array] = []
     for pieces in parts:  # one column at a time, its pieces freed as soon as it is whole
         joined.append(np.concatenate(pieces))
         pieces.clear()
-    return joined[0], joined[1], joined[2]
+    return UnitEntries(joined[0], joined[1], joined[2])
 
 
 def _block_units(starts: IntArray, ends: IntArray) -> IntArray:

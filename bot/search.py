@@ -51,6 +51,7 @@ from bot.index import (
     top_k,
     top_k_dense,
     top_k_grouped,
+    unit_entries,
 )
 from bot.passages import Passage, passage_text, split_passages
 
@@ -310,18 +311,21 @@ class Engine:
         del numbering
         if old_table is not None and previous is not None:
             numbered = _merge_reused(numbered, previous, origin, np.flatnonzero(fresh))
-        stems = BM25Field.from_ids(
-            numbered.vocabulary, numbered.terms, numbered.units, len(passages)
+        vocabulary = numbered.vocabulary
+        stems = BM25Field.from_ids(vocabulary, numbered.terms, numbered.units, len(passages))
+        del numbered
+        # A document's terms are its passages' terms: add up the passages' entries.
+        forward = _forward(stems)
+        owner = np.repeat(
+            passages.document.astype(np.int32), np.diff(forward.indptr).astype(np.int64)
         )
-        # A document's tokens are its passages' tokens: same numbering, other units.
-        documents_field = BM25Field.from_ids(
-            numbered.vocabulary,
-            numbered.terms,
-            passages.document.astype(np.int32)[numbered.units],
+        documents_field = BM25Field.from_entries(
+            vocabulary,
+            unit_entries(forward.terms, owner, len(vocabulary), len(documents), tf=forward.tf),
             len(documents),
             forward=False,
         )
-        del numbered
+        del owner
         term_grams = TermGrams(list(stems.vocabulary))
         updates: tuple[Any, Any] = (None, None)
         if old_table is not None and previous is not None:
