@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from array import array
 from collections.abc import Sequence
 from typing import cast
 
@@ -45,6 +46,7 @@ FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
 # Cells of the table that counts each unit's distinct n-grams (units x grams, a chunk at a time).
 _CELLS = 1 << 21
+_ROW_CHUNK = 500_000  # forward-index entries per slice when adding up row lengths
 
 
 def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
@@ -66,17 +68,21 @@ class TermGrams:
     def __init__(self, vocabulary: Sequence[str]) -> None:
         self.gram_ids: dict[str, int] = {}
         ids = self.gram_ids
-        flat: list[int] = []
-        indptr = [0]
+        # Machine integers as they come: lists would hold a Python int per gram of the
+        # vocabulary until the arrays are made.
+        flat = array("q")
+        sizes = array("q")
         for grams in grams_of_vocabulary(vocabulary):
             for gram in grams:  # with repeats: a gram's tf counts them
                 gid = ids.get(gram)
                 if gid is None:
                     gid = ids[gram] = len(ids)
                 flat.append(gid)
-            indptr.append(len(flat))
-        self.indptr = np.asarray(indptr, dtype=np.int64)
-        self.grams = np.asarray(flat, dtype=np.int64)
+            sizes.append(len(grams))
+        self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(sizes, dtype=np.int64), out=self.indptr[1:])
+        self.grams = np.array(flat, dtype=np.int64)
+        del flat, sizes
         self.lengths = np.diff(self.indptr)
         # gram -> terms containing it (each term once), for finding neighbours.
         term_of = np.repeat(np.arange(len(vocabulary), dtype=np.int64), self.lengths)
@@ -218,11 +224,7 @@ class GramField:
         self.groups = groups
         n = len(forward) if groups is None else len(groups) - 1
         self.corpus_size = n
-        # A unit's n-gram length: each term occurrence brings all of its n-grams.
-        rows = len(forward)
-        per_entry = forward.tf * term_grams.lengths[forward.terms]
-        row_of = np.repeat(np.arange(rows, dtype=np.int64), np.diff(forward.indptr))
-        length = np.bincount(row_of, weights=per_entry, minlength=rows).astype(np.float64)
+        length = _row_lengths(forward, term_grams.lengths)
         if groups is not None:
             unit_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(groups))
             length = np.bincount(unit_of, weights=length, minlength=n).astype(np.float64)
@@ -400,6 +402,24 @@ class GramField:
 
 
 _local = threading.local()
+
+
+def _row_lengths(forward: ForwardIndex, gram_lengths: IntArray) -> FloatArray:
+    """Each row's n-gram length: every term occurrence brings all of its n-grams. Added up a
+    slice of rows at a time (the same sums: each row's in entry order), without arrays as long
+    as the whole forward index."""
+    rows = len(forward)
+    length = np.zeros(rows, dtype=np.float64)
+    step = max(1, rows * _ROW_CHUNK // max(len(forward.terms), 1))
+    for first in range(0, rows, step):
+        last = min(first + step, rows)
+        lo, hi = int(forward.indptr[first]), int(forward.indptr[last])
+        per_entry = forward.tf[lo:hi] * gram_lengths[forward.terms[lo:hi]]
+        row_of = np.repeat(
+            np.arange(last - first, dtype=np.int64), np.diff(forward.indptr[first : last + 1])
+        )
+        length[first:last] = np.bincount(row_of, weights=per_entry, minlength=last - first)
+    return length
 
 
 def scratch(kind: str, size: int) -> npt.NDArray[np.int32]:

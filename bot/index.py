@@ -210,7 +210,8 @@ class TokenIds:
         units = np.repeat(unit_of, size)
         del unit_of
         lens = size[several]
-        starts = np.cumsum(size, dtype=np.int64)[several] - lens
+        # Where each such word's terms start (32 bits: a corpus has fewer than 2**31 tokens).
+        starts = np.cumsum(size, dtype=np.int32)[several].astype(np.int64) - lens
         expanded = [self.expansions[w] for w in tokens[several].tolist()]
         flat = np.fromiter((t for e in expanded for t in e), np.int32, int(lens.sum()))
         offsets = np.cumsum(lens, dtype=np.int64) - lens
