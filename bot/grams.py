@@ -23,13 +23,13 @@ import math
 import threading
 from array import array
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.analysis import gram_set, grams_of_vocabulary
-from bot.index import BM25Params, ForwardIndex, unique_counts
+from bot.index import AnyIds, BM25Params, ForwardIndex, Id32Array, unique_counts
 
 __all__ = [
     "SAMPLE_UNITS",
@@ -65,6 +65,16 @@ def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[I
 class TermGrams:
     """The n-grams of every vocabulary term, both ways round."""
 
+    #: The type of each exported array: 32-bit ids (the vocabulary and its grams stay far
+    #: below 2**31), 64-bit offsets.
+    ARRAY_TYPES: ClassVar[dict[str, type[np.integer[Any]]]] = {
+        "indptr": np.int64,
+        "grams": np.int32,
+        "terms_by_gram": np.int32,
+        "gram_indptr": np.int64,
+        "distinct": np.int64,
+    }
+
     def __init__(self, vocabulary: Sequence[str]) -> None:
         self.gram_ids: dict[str, int] = {}
         ids = self.gram_ids
@@ -81,22 +91,22 @@ class TermGrams:
             sizes.append(len(grams))
         self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(sizes, dtype=np.int64), out=self.indptr[1:])
-        self.grams = np.array(flat, dtype=np.int64)
+        self.grams: Id32Array = np.array(flat, dtype=np.int32)
         del flat, sizes
         self.lengths = np.diff(self.indptr)
         # gram -> terms containing it (each term once), for finding neighbours.
         term_of = np.repeat(np.arange(len(vocabulary), dtype=np.int64), self.lengths)
-        pairs, _ = unique_counts(self.grams * max(len(vocabulary), 1) + term_of)
+        pairs, _ = unique_counts(self.grams.astype(np.int64) * max(len(vocabulary), 1) + term_of)
         n = max(len(vocabulary), 1)
         by_gram = pairs // n
-        self.terms_by_gram = pairs % n
+        self.terms_by_gram: Id32Array = (pairs % n).astype(np.int32)
         self.gram_indptr = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(np.bincount(by_gram, minlength=len(ids)), out=self.gram_indptr[1:])
         # Each (gram, term) pair once: a term's number of pairs is its number of distinct grams.
         self.distinct = np.bincount(self.terms_by_gram, minlength=len(vocabulary)).astype(np.int64)
         self.vocabulary = vocabulary
 
-    def export(self) -> dict[str, IntArray]:
+    def export(self) -> dict[str, AnyIds]:
         """The arrays :meth:`from_arrays` needs (besides the vocabulary and the gram strings)."""
         return {
             "indptr": self.indptr,
@@ -108,21 +118,25 @@ class TermGrams:
 
     @classmethod
     def from_arrays(
-        cls, vocabulary: Sequence[str], gram_strings: Sequence[str], arrays: dict[str, IntArray]
+        cls, vocabulary: Sequence[str], gram_strings: Sequence[str], arrays: dict[str, AnyIds]
     ) -> TermGrams:
         """Rebuilt from :meth:`export`; ValueError if the parts do not fit together."""
         self = cls.__new__(cls)
         self.vocabulary = vocabulary
         self.gram_ids = {g: i for i, g in enumerate(gram_strings)}
-        self.indptr = arrays["indptr"]
-        self.grams = arrays["grams"]
-        self.terms_by_gram = arrays["terms_by_gram"]
-        self.gram_indptr = arrays["gram_indptr"]
-        self.distinct = arrays["distinct"]
+        if set(arrays) != set(cls.ARRAY_TYPES) or any(
+            a.dtype != np.dtype(cls.ARRAY_TYPES[name]) for name, a in arrays.items()
+        ):
+            raise ValueError("n-gram arrays of the wrong type")
+        self.indptr = cast(IntArray, arrays["indptr"])
+        self.grams = cast(Id32Array, arrays["grams"])
+        self.terms_by_gram = cast(Id32Array, arrays["terms_by_gram"])
+        self.gram_indptr = cast(IntArray, arrays["gram_indptr"])
+        self.distinct = cast(IntArray, arrays["distinct"])
         n_terms, n_grams = len(vocabulary), len(gram_strings)
         ok = (
             len(self.gram_ids) == n_grams
-            and all(a.dtype == np.int64 and a.ndim == 1 for a in arrays.values())
+            and all(a.ndim == 1 for a in arrays.values())
             and len(self.indptr) == n_terms + 1
             and int(self.indptr[0]) == 0
             and int(self.indptr[-1]) == len(self.grams)

@@ -30,6 +30,7 @@ __all__ = [
     "BM25Field",
     "BM25Params",
     "ForwardIndex",
+    "Id32Array",
     "SparseScores",
     "TermIds",
     "TokenIds",

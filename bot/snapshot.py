@@ -49,7 +49,7 @@ __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot",
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
-SNAPSHOT_FORMAT = 7
+SNAPSHOT_FORMAT = 8
 MANIFEST = "manifest.json"
 #: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
 MAX_SNAPSHOTS = 4
@@ -70,7 +70,6 @@ _FORWARD_ARRAYS: dict[str, type[np.generic]] = {
     "stems.fwd_terms": np.int32,
     "stems.fwd_tf": np.int32,
 }
-_TERM_GRAM_ARRAYS = ("indptr", "grams", "terms_by_gram", "gram_indptr", "distinct")
 _GRAM_FIELDS = ("grams", "doc_grams")
 _ENGINE_ARRAYS: dict[str, type[np.generic]] = {
     "passage_doc": np.int64,
@@ -80,7 +79,7 @@ _ENGINE_ARRAYS: dict[str, type[np.generic]] = {
     "passage_end": np.int64,
     "term_grams.gram_blob": np.uint8,
     "term_grams.gram_offsets": np.int64,
-    **{f"term_grams.{name}": np.int64 for name in _TERM_GRAM_ARRAYS},
+    **{f"term_grams.{name}": dtype for name, dtype in TermGrams.ARRAY_TYPES.items()},
     **{f"{name}.{part}": np.float64 for name in _GRAM_FIELDS for part in ("length", "idf", "df")},
 }
 
@@ -398,7 +397,7 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     term_grams = TermGrams.from_arrays(
         list(fields["stems"].vocabulary),
         _unpack_strings(arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"]),
-        {name: arrays[f"term_grams.{name}"] for name in _TERM_GRAM_ARRAYS},
+        {name: arrays[f"term_grams.{name}"] for name in TermGrams.ARRAY_TYPES},
     )
     gram_fields = {
         name: (

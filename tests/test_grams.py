@@ -115,3 +115,19 @@ def test_documents_read_their_grams_from_their_passages() -> None:
         query = Analyzer.grams_of(de.terms(question))
         expected = reference.get_scores(query)
         assert np.allclose(grouped.scores(query, units), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_term_grams_round_trip_and_refuse_other_types() -> None:
+    vocabulary = ["krieg", "kriegs", "frieden", "lawrow"]
+    grams = TermGrams(vocabulary)
+    exported = grams.export()
+    assert exported["grams"].dtype == np.int32 and exported["indptr"].dtype == np.int64
+    again = TermGrams.from_arrays(vocabulary, list(grams.gram_ids), exported)
+    assert again.neighbours("krieg", 3, 0.3) == grams.neighbours("krieg", 3, 0.3)
+    assert list(again.distinct) == [len(set(Analyzer.grams_of([t]))) for t in vocabulary]
+    widened = {**exported, "grams": exported["grams"].astype(np.int64)}
+    with pytest.raises(ValueError):
+        TermGrams.from_arrays(vocabulary, list(grams.gram_ids), widened)
+    missing = {k: v for k, v in exported.items() if k != "distinct"}
+    with pytest.raises(ValueError):
+        TermGrams.from_arrays(vocabulary, list(grams.gram_ids), missing)
