@@ -295,7 +295,7 @@ class BM25Field:
     def from_arrays(
         cls,
         *,
-        vocabulary: Sequence[str],
+        vocabulary: Sequence[str] | dict[str, int],
         doc_len: FloatArray,
         doc_ids: Id32Array,
         indptr: IntArray,
@@ -305,7 +305,8 @@ class BM25Field:
         forward: ForwardIndex | None,
         params: BM25Params | None = None,
     ) -> BM25Field:
-        """A field from the arrays of a built one (``vocabulary`` in term-id order).
+        """A field from the arrays of a built one (``vocabulary`` in term-id order, or the
+        term -> id table of another field with the same vocabulary, shared rather than copied).
 
         Checks that the arrays fit each other (ValueError if not), so a foreign or damaged set
         can never index out of bounds or double-count a passage."""
@@ -341,7 +342,10 @@ class BM25Field:
         field = cls.__new__(cls)
         field.params = params or BM25Params()
         field.corpus_size = size
-        field.vocabulary = {term: tid for tid, term in enumerate(vocabulary)}
+        if isinstance(vocabulary, dict):
+            field.vocabulary = vocabulary
+        else:
+            field.vocabulary = {term: tid for tid, term in enumerate(vocabulary)}
         if len(field.vocabulary) != n_terms:
             raise ValueError("inconsistent BM25 arrays: repeated term")
         field.doc_len = doc_len

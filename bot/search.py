@@ -27,6 +27,7 @@ import ctypes
 import ctypes.util
 import itertools
 import math
+import operator
 import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -72,6 +73,7 @@ __all__ = [
 
 
 _TERMS_CACHE_SIZE = 50_000
+_TEXT = operator.attrgetter("text")
 # Blocks of passages whose best possible stage-1 score is bounded before any is added up.
 _BLOCKS = 1024
 
@@ -175,7 +177,7 @@ class Passages:
             raise ValueError("passage of a document that is not there")
         if int(self.lang.max()) >= len(self.langs):
             raise ValueError("passage language out of range")
-        lengths = np.fromiter((len(d.text) for d in documents), np.int64, len(documents))
+        lengths = np.fromiter(map(len, map(_TEXT, documents)), np.int64, len(documents))
         if np.any(self.start < 0) or np.any(self.end < self.start):
             raise ValueError("passage span out of order")
         if np.any(self.end > lengths[self.document]):

@@ -368,19 +368,39 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     expected.update(_FORWARD_ARRAYS)
     if set(described) != set(expected):
         raise SnapshotError("unexpected set of arrays")
-    # Hashing dominates; hashlib and file reads release the GIL, so check files in parallel.
+    # Reading and CRC-32 dominate, and both release the GIL: the files load in parallel while
+    # this thread makes the (small, first-loaded) string tables into Python objects.
+    order = sorted(expected, key=lambda name: not name.endswith(("_blob", "_offsets")))
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        loaded = pool.map(
-            lambda item: _load_array(path, described[item[0]], item[1]), expected.items()
+        futures = {
+            name: pool.submit(_load_array, path, described[name], expected[name]) for name in order
+        }
+        vocabularies: dict[str, dict[str, int]] = {}
+        for name in _FIELDS:
+            first = _FIELDS[0]
+            if vocabularies and all(
+                np.array_equal(futures[f"{first}.{p}"].result(), futures[f"{name}.{p}"].result())
+                for p in ("vocab_blob", "vocab_offsets")
+            ):
+                # The document field has the passages' vocabulary: share its table.
+                vocabularies[name] = vocabularies[first]
+                continue
+            terms = _unpack_strings(
+                futures[f"{name}.vocab_blob"].result(), futures[f"{name}.vocab_offsets"].result()
+            )
+            vocabularies[name] = {term: tid for tid, term in enumerate(terms)}
+            if len(vocabularies[name]) != len(terms):
+                raise SnapshotError(f"{name}: a term is there twice")
+        gram_strings = _unpack_strings(
+            futures["term_grams.gram_blob"].result(), futures["term_grams.gram_offsets"].result()
         )
-        arrays = dict(zip(expected, loaded, strict=True))
+        arrays = {name: future.result() for name, future in futures.items()}
 
     fields: dict[str, BM25Field] = {}
     for name in _FIELDS:
         meta = manifest["fields"][name]
-        vocabulary = _unpack_strings(arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"])
         fields[name] = BM25Field.from_arrays(
-            vocabulary=vocabulary,
+            vocabulary=vocabularies[name],
             doc_len=arrays[f"{name}.doc_len"],
             doc_ids=arrays[f"{name}.doc_ids"],
             indptr=arrays[f"{name}.indptr"],
@@ -396,7 +416,7 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         )
     term_grams = TermGrams.from_arrays(
         list(fields["stems"].vocabulary),
-        _unpack_strings(arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"]),
+        gram_strings,
         {name: arrays[f"term_grams.{name}"] for name in TermGrams.ARRAY_TYPES},
     )
     gram_fields = {
