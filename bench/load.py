@@ -7,7 +7,9 @@ moment the update is queued at the stand-in to the moment the stand-in receives 
 sendMessage. The engine's own search time for the same questions is measured separately
 (``engine.search`` called directly), so the difference of the two medians is the bot's
 update-to-reply overhead. A single user asking ~50 questions in sequence gives that overhead
-without any queueing.
+without any queueing. The engine the bot holds also times each search made inside the bot's
+request, so each answer's latency less its own search is that answer's overhead, free of the
+noise between separately timed runs (``overhead_in_run_p50_ms``).
 
 The engine is built before the measurement (not timed). QUESTIONS_PER_MINUTE is set to its
 maximum so the flood limit never throttles the benchmark; answers that are flood-limit notices
@@ -30,9 +32,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -99,6 +101,27 @@ class _Asked:
     question: str
     queued: float
     latency_ms: float | None = None
+
+
+class _TimedEngine:
+    """The engine as the bot holds it, timing each search inside the bot's own request: each
+    answer's latency then pairs with the search made for it, in the same run, and their
+    difference is the bot's overhead for that answer (separately timed searches add the noise
+    of a shared machine to it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.search_ms: dict[str, list[float]] = defaultdict(list)
+
+    def search(self, query: str, k: int = 3, offset: int = 0) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return self._engine.search(query, k, offset)
+        finally:
+            self.search_ms[query].append((time.perf_counter() - t0) * 1000)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
 
 
 async def start_bot(settings: Settings, loaded: LoadedCorpus, mode: str) -> Any:
@@ -191,11 +214,24 @@ async def _ask(
         asked.latency_ms = (stub.replies[("chat", user.id)][have].time - asked.queued) * 1000
 
 
-def _summary(asked: list[_Asked], planned: int, wall_s: float, engine: dict[str, float]) -> Any:
+def _summary(
+    asked: list[_Asked],
+    planned: int,
+    wall_s: float,
+    engine: dict[str, float],
+    in_bot: dict[str, list[float]],
+) -> Any:
     latencies = [a.latency_ms for a in asked if a.latency_ms is not None]
     p50 = _pct(latencies, 50)
     engine_p50 = _median(list(engine.values()))
     paired = [a.latency_ms - engine[a.question] for a in asked if a.latency_ms is not None]
+    # A question asked twice pairs with its searches in order.
+    searches = {question: list(times) for question, times in in_bot.items()}
+    own = [
+        a.latency_ms - searches[a.question].pop(0)
+        for a in asked
+        if a.latency_ms is not None and searches.get(a.question)
+    ]
     return {
         "planned": planned,
         "asked": len(asked),
@@ -212,6 +248,8 @@ def _summary(asked: list[_Asked], planned: int, wall_s: float, engine: dict[str,
         ),
         "engine_p50_ms": engine_p50,
         "overhead_paired_p50_ms": _median(paired),
+        "overhead_in_run_p50_ms": _median(own),
+        "overhead_in_run_p95_ms": _pct(own, 95),
     }
 
 
@@ -319,15 +357,20 @@ async def _drive(
     load_engine: dict[str, float],
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
-    app = await start_bot(settings, loaded, mode)
+    timed = _TimedEngine(loaded.engine)
+    app = await start_bot(settings, replace(loaded, engine=cast(Engine, timed)), mode)
     try:
         # one person first: warm-up, then the pure update-to-reply path without queueing
         solo = stub.user(None, "Solo")
         await _ask(stub, solo, warmup, deadline, [])
+        timed.search_ms.clear()
         seq: list[_Asked] = []
         t0 = time.monotonic()
         await _ask(stub, solo, seq_questions, deadline, seq)
-        seq_summary = _summary(seq, len(seq_questions), time.monotonic() - t0, seq_engine)
+        seq_summary = _summary(
+            seq, len(seq_questions), time.monotonic() - t0, seq_engine, timed.search_ms
+        )
+        timed.search_ms.clear()
 
         people = [stub.user(None, f"User{i}") for i in range(users)]
         asked: list[_Asked] = []
@@ -348,7 +391,9 @@ async def _drive(
             (a.queued + a.latency_ms / 1000 for a in asked if a.latency_ms is not None),
             default=t0,
         )
-        load_summary = _summary(asked, users * questions_per_user, wall - t0, load_engine)
+        load_summary = _summary(
+            asked, users * questions_per_user, wall - t0, load_engine, timed.search_ms
+        )
         await asyncio.sleep(grace)  # late or doubled answers still arrive
         asked_by: dict[int, int] = defaultdict(int)
         for a in asked:
@@ -396,6 +441,8 @@ def _report(r: dict[str, Any]) -> str:
         f"p95 {ms(s['p95_ms'])}; engine p50 {ms(s['engine_p50_ms'])}; overhead p50 "
         f"{ms(s['overhead_p50_ms'])} (paired per question {ms(s['overhead_paired_p50_ms'])}); "
         f"lost {s['lost']}",
+        f"  overhead against the search made for each answer: p50 "
+        f"{ms(s['overhead_in_run_p50_ms'])}, p95 {ms(s['overhead_in_run_p95_ms'])}",
         f"{r['users']} users x {r['questions_per_user']} questions at once: asked "
         f"{load['asked']}/{load['planned']}, answered {load['answered']}, lost {load['lost']}, "
         f"duplicates {load['duplicates']}, throttled {load['throttled']}",
