@@ -37,6 +37,7 @@ __all__ = [
     "grams_of_term",
     "grams_of_vocabulary",
     "guess_language",
+    "raw_words",
     "variant_key",
 ]
 
@@ -51,6 +52,7 @@ _CACHE_LIMIT = 1_000_000
 # A word: letters/digits, optionally joined by hyphens or apostrophes ("US-Präsident", "Scholz’").
 # A leading # or @ marks hashtags and mentions.
 _TOKEN_RE = re.compile(r"[#@]?[^\W_]+(?:[-‐‑'’][^\W_]+)*")
+_FINDALL = _TOKEN_RE.findall
 _PART_RE = re.compile(r"[^\W_]+")
 _CAMEL_RE = re.compile(r"[A-ZÄÖÜ]?[a-zäöüß]+|[A-ZÄÖÜ]+(?![a-zäöüß])|\d+")
 
@@ -85,6 +87,22 @@ def guess_language(text: str, default: str) -> str:
     if en >= 1.5 * de:
         return "en"
     return default
+
+
+def raw_words(text: str) -> list[str]:
+    r"""``_TOKEN_RE.findall(text)``, found about twice as fast.
+
+    No word holds whitespace, so the words of a text are those of its whitespace-separated
+    pieces, in order; and a piece that is all letters and digits is one word ([^\W_] is exactly
+    ``str.isalnum``), so only the other pieces (punctuation, hyphens, tags) need the regex."""
+    out: list[str] = []
+    add = out.append
+    for piece in text.split():
+        if piece.isalnum():
+            add(piece)
+        else:
+            out.extend(_FINDALL(piece))
+    return out
 
 
 def _strip_accents(text: str) -> str:
@@ -237,7 +255,7 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """The raw words of ``text`` (regex matches) whose :meth:`word_terms` make its terms."""
-        return _TOKEN_RE.findall(text)
+        return raw_words(text)
 
     def word_terms(self, raw: str) -> tuple[str, ...]:
         """The terms of one raw word of :meth:`words`, as :meth:`terms` finds them."""
@@ -254,7 +272,7 @@ class Analyzer:
         for indexing, one cache lookup per word."""
         out: list[str] = []
         cache = self._match_cache
-        for raw in _TOKEN_RE.findall(text):
+        for raw in raw_words(text):
             terms = cache.get(raw)
             if terms is None:
                 terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot import handlers
-from bot.analysis import Analyzer, analyzer_for, guess_language
+from bot.analysis import _TOKEN_RE, Analyzer, analyzer_for, guess_language, raw_words
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus, load_file
 from bot.errors import CorpusError
 from bot.formatting import fit_html, hit_html, render_answer_html, utf16_len
@@ -164,6 +164,17 @@ def test_analyzer_spans_index_the_text(lang: str, text: str) -> None:
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_analyzer_on_100k_characters(lang: str, text: str) -> None:
     check_tokens(analyzer_for(lang), text)
+
+
+WHITESPACE = st.sampled_from([" ", "\n", "\t", "\u00a0", "\u2009", "\u3000", "\x1c", "\x85"])
+
+
+@fuzz(400)
+@given(text=st.lists(st.one_of(piece, WHITESPACE), max_size=60).map("".join))
+@example(text="x#tag @user_name US-Präsident\u00a0Scholz’ ‐‑ __init__ ٣٤ Ⅻ ²")
+def test_raw_words_are_the_token_regex_matches(text: str) -> None:
+    # The build's fast word finder must find exactly what the token regex finds.
+    assert raw_words(text) == _TOKEN_RE.findall(text)
 
 
 # --------------------------------------------------------------------------- passages
