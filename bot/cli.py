@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def search_config(settings: Settings) -> SearchConfig:
     return SearchConfig(
-        passage_chars=settings.passage_chars, default_lang=settings.default_language
+        passage_chars=settings.passage_chars,
+        default_lang=settings.default_language,
+        build_workers=settings.build_workers,
     )
 
 

@@ -183,6 +183,11 @@ class TokenIds:
         self._tokens.extend(map(table.__getitem__, words))
         self._lengths.append(len(self._tokens) - before)
 
+    def add_ids(self, ids: Id32Array, lengths: IntArray) -> None:
+        """Units whose words are numbered already (``ids``, ``lengths[i]`` of them per unit)."""
+        self._tokens.frombytes(ids.astype(np.int32, copy=False).tobytes())
+        self._lengths.frombytes(lengths.astype(np.int64, copy=False).tobytes())
+
     def __len__(self) -> int:
         return len(self._lengths)
 

@@ -30,7 +30,7 @@ import math
 import operator
 import time
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from bot.index import (
     unit_entries,
 )
 from bot.passages import Passage, passage_text, split_passages
+from bot.workers import DocumentPassages, analysed_documents, worker_count
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -94,6 +95,10 @@ class SearchConfig:
     neighbours: int = 5
     neighbour_dice: float = 0.4
     neighbour_weight: float = 0.5
+    #: Processes that analyse documents in a build (0: one per CPU; 1: none besides this one),
+    #: used once there are ``parallel_chars`` characters to analyse. The index is the same.
+    build_workers: int = 0
+    parallel_chars: int = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +269,9 @@ class Engine:
         ):
             reusable = {doc: no for no, doc in enumerate(previous.documents)}
             bounds = previous._passages.groups(len(previous.documents))
+        analysed = _in_workers([doc for doc in documents if doc not in reusable], numbering, config)
         for doc_no, doc in enumerate(documents):
-            analyzer = analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
+            analyzer = _analyzer_of(doc, config)
             langs[analyzer.lang] = langs.get(analyzer.lang, 0) + 1
             code = lang_codes.setdefault(analyzer.lang, len(lang_codes))
             before = len(source)
@@ -273,6 +279,13 @@ class Engine:
             if old is not None:
                 source.extend(range(int(bounds[old]), int(bounds[old + 1])))
                 kept_docs.append(old)
+            elif analysed is not None:
+                new_docs.append(doc_no)
+                found = next(analysed)
+                source.extend(range(-len(f_index) - 1, -len(f_index) - len(found.index) - 1, -1))
+                f_index.extend(found.index)
+                f_start.extend(found.start)
+                f_end.extend(found.end)
             else:
                 new_docs.append(doc_no)
                 words = numbering.words(analyzer.lang, analyzer.word_terms)
@@ -285,6 +298,8 @@ class Engine:
             added = len(source) - before
             p_doc.extend(itertools.repeat(doc_no, added))
             p_lang.extend(itertools.repeat(code, added))
+        if analysed is not None:
+            analysed.close()  # every batch is in: stop the worker processes
         origin = np.array(source, dtype=np.int64)
         del source
         reused = origin >= 0
@@ -774,16 +789,35 @@ def _analysis_settings(config: SearchConfig) -> tuple[int, int, str]:
     return (config.passage_chars, config.max_sentences, config.default_lang)
 
 
+def _analyzer_of(doc: Document, config: SearchConfig) -> Analyzer:
+    return analyzer_for(doc.lang if doc.lang in ("de", "en") else config.default_lang)
+
+
+def _title_lines(doc: Document) -> int:
+    """1 if the text starts with the title line (a passage of its own), else 0."""
+    return 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
+
+
 def _analyse(doc: Document, analyzer: Analyzer, config: SearchConfig) -> list[Passage]:
     """A document's passages, whose texts ``analyzer`` then reads (with the analysis of their
     words, the expensive part of a build)."""
-    title_lines = 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
     return split_passages(
         doc.text,
         target_chars=config.passage_chars,
         max_sentences=config.max_sentences,
-        title_lines=title_lines,
+        title_lines=_title_lines(doc),
     )
+
+
+def _in_workers(
+    documents: Sequence[Document], numbering: TokenIds, config: SearchConfig
+) -> Generator[DocumentPassages, None, None] | None:
+    """The documents analysed by worker processes, in order, if there are enough of them."""
+    workers = worker_count(config.build_workers)
+    if workers <= 1 or sum(len(doc.text) for doc in documents) < config.parallel_chars:
+        return None
+    jobs = [(doc.text, _title_lines(doc), _analyzer_of(doc, config).lang) for doc in documents]
+    return analysed_documents(jobs, numbering, config.passage_chars, config.max_sentences, workers)
 
 
 def _lookup(scores: SparseScores, ids: npt.NDArray[np.int64]) -> FloatArray:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Index snapshots (bot/snapshot.py); None (set it empty) disables them.
     cache_dir: Path | None = Field(default_factory=default_cache_dir)
+    # Processes analysing documents in big builds (bot/workers.py): 0 = one per CPU, 1 = none.
+    build_workers: int = Field(default=0, ge=0, le=8)
 
     # Telegram bot (`citebot run`)
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
