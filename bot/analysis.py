@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,11 +112,14 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=100_000)
-def fold(word: str) -> str:
-    """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop words use."""
+def _fold(word: str) -> str:
     word = _strip_accents(unicodedata.normalize("NFKC", word).casefold())
     return word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+
+
+fold = lru_cache(maxsize=100_000)(_fold)
+fold.__doc__ = """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop
+words use."""
 
 
 # Transliteration folding, applied in order to a stem. General spelling rules of Russian and
@@ -143,9 +146,7 @@ _VARIANT_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = tuple
 )
 
 
-@lru_cache(maxsize=200_000)
-def variant_key(stem: str) -> str:
-    """A spelling-insensitive key: Lawrow/Lavrov, Selenskyj/Zelensky and Kiew/Kyjiw agree."""
+def _variant_key(stem: str) -> str:
     key = stem
     for needs, pattern, replacement in _VARIANT_RULES:
         for letters in needs:
@@ -153,6 +154,11 @@ def variant_key(stem: str) -> str:
                 key = pattern.sub(replacement, key)
                 break
     return key
+
+
+variant_key = lru_cache(maxsize=200_000)(_variant_key)
+variant_key.__doc__ = """A spelling-insensitive key: Lawrow/Lavrov, Selenskyj/Zelensky and
+Kiew/Kyjiw agree."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +199,14 @@ class Analyzer:
                 self._term_cache.clear()
             self._term_cache[word] = term
         return term
+
+    def _term_uncached(self, word: str) -> str:
+        """:meth:`_term` without its caches (the build's, for words it sees once)."""
+        if _fold(word) in self._stop or (len(word) == 1 and word.isalpha()):
+            return ""
+        folded = unicodedata.normalize("NFKC", word).casefold()
+        stem = _strip_accents(self._stemmer.stemWord(folded))
+        return _variant_key(stem) if stem else ""
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in self._stop
@@ -238,19 +252,21 @@ class Analyzer:
                     out.append((offset + start, offset + end))
         return out
 
-    def _parts(self, raw: str, start: int) -> list[tuple[str, int, int]]:
+    def _parts(
+        self, raw: str, start: int, term_of: Callable[[str], str] | None = None
+    ) -> list[tuple[str, int, int]]:
         """(term, start, end) of each word in one regex match ("" terms are stop words)."""
+        term = term_of or self._term
         if raw.isalnum():  # one plain word ([^\W_] is exactly isalnum): no regex
-            return [(self._term(raw), start, start + len(raw))]
+            return [(term(raw), start, start + len(raw))]
         if raw[0] in "#@":
             raw, start = raw[1:], start + 1
             parts = [(m.group(), start + m.start()) for m in _CAMEL_RE.finditer(raw)]
             if len(parts) > 1:
-                whole = (self._term(raw.replace("-", "")), start, start + len(raw))
-                return [whole] + [(self._term(w), s, s + len(w)) for w, s in parts]
+                whole = (term(raw.replace("-", "")), start, start + len(raw))
+                return [whole] + [(term(w), s, s + len(w)) for w, s in parts]
         return [
-            (self._term(m.group()), start + m.start(), start + m.end())
-            for m in _PART_RE.finditer(raw)
+            (term(m.group()), start + m.start(), start + m.end()) for m in _PART_RE.finditer(raw)
         ]
 
     def words(self, text: str) -> list[str]:
@@ -266,6 +282,12 @@ class Analyzer:
                 self._match_cache.clear()
             self._match_cache[raw] = terms
         return terms
+
+    def index_terms(self, raw: str) -> tuple[str, ...]:
+        """:meth:`word_terms` for a build, which meets each distinct word once (its word table
+        numbers it): through no cache, so the build leaves no corpus-sized caches behind, nor
+        its words scattered over the heap."""
+        return tuple(term for term, _, _ in self._parts(raw, 0, self._term_uncached) if term)
 
     def terms(self, text: str) -> list[str]:
         """The terms of ``text``, as ``tokens`` finds them but without spans: the fast path

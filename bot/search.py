@@ -288,7 +288,7 @@ class Engine:
                 f_end.extend(found.end)
             else:
                 new_docs.append(doc_no)
-                words = numbering.words(analyzer.lang, analyzer.word_terms)
+                words = numbering.words(analyzer.lang, analyzer.index_terms)
                 for passage in _analyse(doc, analyzer, config):
                     numbering.add(words, analyzer.words(passage.text))
                     source.append(-len(f_index) - 1)
@@ -299,7 +299,8 @@ class Engine:
             p_doc.extend(itertools.repeat(doc_no, added))
             p_lang.extend(itertools.repeat(code, added))
         if analysed is not None:
-            analysed.close()  # every batch is in: stop the worker processes
+            for _ in analysed:  # every document is in: let it stop the worker processes
+                raise AssertionError("a document was analysed twice")
         origin = np.array(source, dtype=np.int64)
         del source
         reused = origin >= 0
