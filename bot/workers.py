@@ -6,21 +6,30 @@ passages, and its words as ids local to the batch. The building process then num
 batch after batch, in document order, so the vocabulary and its term ids are exactly those of a
 build in one process (each word is still analysed once, there).
 
-Workers are started with "spawn": forking a process that runs threads (the bot's event loop,
-its HTTP client) can deadlock the child. Anything going wrong with the pool (it cannot start, a
-worker dies) only costs time: the batches it did not deliver are analysed in this process.
+A worker is ``python -m bot.workers``: a fresh interpreter that reads batches from its stdin and
+writes results to its stdout (length-prefixed pickles, only ever between this process and its
+own children). Not ``multiprocessing``: its "spawn" runs the parent's main script again in each
+child (a script without a ``__main__`` guard would build its index there too), and forking a
+process that runs threads (the bot's) can deadlock the child. Each worker has one batch at a
+time, so neither side ever blocks the other, and a parent that dies closes the pipes: its workers
+end with it. Anything going wrong with a worker only costs time: what the workers did not deliver
+is analysed in this process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import time
 from array import array
-from collections import deque
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -43,6 +52,7 @@ logger = logging.getLogger(__name__)
 # that the workers stay busy to the end and a batch's results stay small.
 BATCH_CHARS = 2_000_000
 MAX_WORKERS = 8
+_STOP_SECONDS = 5.0  # how long stopped workers may take to end before they are killed
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,34 +168,109 @@ def analysed_documents(
     workers: int,
 ) -> Generator[DocumentPassages, None, None]:
     """Each of ``documents`` (text, title lines, language) analysed and its tokens numbered
-    into ``numbering``, in order: the batches go to ``workers`` processes and come back in
-    order. The caller takes the documents one by one (and may number others in between)."""
+    into ``numbering``, in order: batch i goes to worker i mod ``workers``, and the results
+    are read back in order. The caller takes the documents one by one (and may number others
+    in between)."""
     batches = list(_batches(documents, passage_chars, max_sentences))
-    pool = _start_pool(workers, len(batches))
-    # A few batches in flight per worker, not all: an exit (SIGTERM during a reload) waits for
-    # the pool's pending batches, and those are seconds of work, not minutes.
-    in_flight: deque[tuple[Batch, Future[Analysed] | None]] = deque()
-    queued = iter(batches)
-
-    def submit() -> None:
-        batch = next(queued, None)
-        if batch is not None:
-            in_flight.append((batch, pool.submit(analyse_batch, batch) if pool else None))
-
-    finished = False
+    pool = _start_workers(min(workers, len(batches)) if len(batches) > 1 else 0)
     try:
-        for _ in range(2 * workers):
-            submit()
-        while in_flight:
-            batch, future = in_flight.popleft()
-            submit()
-            yield from _merge(_result(batch, future), numbering)
-        finished = True
+        try:
+            for i, batch in enumerate(batches[: len(pool)]):
+                pool[i].send(batch)
+        except Exception as exc:
+            pool = _give_up(pool, exc)
+        for i, batch in enumerate(batches):
+            analysed = None
+            if pool:
+                worker = pool[i % len(pool)]
+                try:
+                    analysed = worker.receive()
+                    if i + len(pool) < len(batches):
+                        worker.send(batches[i + len(pool)])
+                except Exception as exc:  # whatever a worker did, this process can do it
+                    pool = _give_up(pool, exc)
+            yield from _merge(analysed or analyse_batch(batch), numbering)
     finally:
-        if pool is not None:
-            # Done: the idle workers exit at once, and with them the buffers of the pool's
-            # queues. Abandoned (an error, a shutdown): do not wait for their batches.
-            pool.shutdown(wait=finished, cancel_futures=not finished)
+        _stop(pool)
+
+
+def _give_up(pool: list[_Worker], exc: Exception) -> list[_Worker]:
+    logger.warning("analysing in this process: a worker failed (%s)", exc)
+    _stop(pool)
+    return []
+
+
+class _Worker:
+    """One ``python -m bot.workers`` process and its pipes."""
+
+    def __init__(self) -> None:
+        # The child finds this copy of the package even when it is not installed.
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.workers"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def send(self, batch: Batch) -> None:
+        assert self.process.stdin is not None
+        _write(self.process.stdin, batch)
+
+    def receive(self) -> Analysed:
+        assert self.process.stdout is not None
+        analysed = _read(self.process.stdout)
+        if not isinstance(analysed, Analysed):
+            raise ValueError("a worker answered something else than a batch's analysis")
+        return analysed
+
+
+def _start_workers(count: int) -> list[_Worker]:
+    pool: list[_Worker] = []
+    try:
+        for _ in range(count if count > 1 else 0):
+            pool.append(_Worker())
+    except OSError as exc:
+        logger.warning("analysing in this process: no worker processes (%s)", exc)
+        _stop(pool)
+        return []
+    return pool
+
+
+def _stop(pool: list[_Worker]) -> None:
+    """Close the workers' input (they end at its end); kill those that do not end soon."""
+    for worker in pool:
+        for pipe in (worker.process.stdin, worker.process.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
+    deadline = time.monotonic() + _STOP_SECONDS
+    for worker in pool:
+        try:
+            worker.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+
+
+def _write(pipe: IO[bytes], value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    pipe.write(len(data).to_bytes(8, "little"))
+    pipe.write(data)
+    pipe.flush()
+
+
+def _read(pipe: IO[bytes]) -> object:
+    head = pipe.read(8)
+    if len(head) < 8:
+        raise EOFError("the worker ended")
+    size = int.from_bytes(head, "little")
+    data = pipe.read(size)
+    if len(data) < size:
+        raise EOFError("the worker ended mid-answer")
+    return pickle.loads(data)
 
 
 def _batches(
@@ -204,27 +289,6 @@ def _batches(
                 max_sentences,
             )
             first, size = i + 1, 0
-
-
-def _start_pool(workers: int, batches: int) -> ProcessPoolExecutor | None:
-    if workers <= 1 or batches <= 1:
-        return None
-    try:
-        return ProcessPoolExecutor(
-            max_workers=min(workers, batches), mp_context=multiprocessing.get_context("spawn")
-        )
-    except (OSError, ValueError) as exc:
-        logger.warning("analysing in this process: no worker processes (%s)", exc)
-        return None
-
-
-def _result(batch: Batch, future: Future[Analysed] | None) -> Analysed:
-    if future is not None:
-        try:
-            return future.result()
-        except Exception as exc:  # a broken pool or worker: do the batch here
-            logger.warning("analysing a batch in this process: its worker failed (%s)", exc)
-    return analyse_batch(batch)
 
 
 def _merge(analysed: Analysed, numbering: TokenIds) -> Iterator[DocumentPassages]:
@@ -248,3 +312,23 @@ def _merge(analysed: Analysed, numbering: TokenIds) -> Iterator[DocumentPassages
     for count in counts:
         yield DocumentPassages(*(column[at : at + count] for column in columns))
         at += count
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """A worker's life: analyse each batch that comes in, until the input ends."""
+    while True:
+        try:
+            batch = _read(stdin)
+        except EOFError:
+            return
+        if not isinstance(batch, Batch):
+            raise ValueError("a worker was sent something else than a batch")
+        _write(stdout, analyse_batch(batch))
+
+
+if __name__ == "__main__":
+    # Through the imported module: the classes pickled are bot.workers', not __main__'s.
+    from bot import workers
+
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the builder is gone
+        workers._serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
@@ -118,14 +116,48 @@ def test_a_rebuild_sends_only_the_changed_documents_to_the_workers(
     _assert_same_index(rebuilt, Engine.build(changed, SERIAL, previous=engine))
 
 
-def test_a_failing_worker_costs_time_not_the_build(caplog: pytest.LogCaptureFixture) -> None:
-    docs = _corpus(4, 10)
-    batch = next(workers._batches([(d.text, 0, "de") for d in docs], 500, 3))
-    failed: Future[workers.Analysed] = Future()
-    failed.set_exception(BrokenProcessPool("a worker died"))
+def test_the_workers_do_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With workers, this process only numbers what they found (they run their own copy)."""
+
+    def not_here(batch: workers.Batch) -> workers.Analysed:
+        raise AssertionError("analysed in the building process")
+
+    monkeypatch.setattr(workers, "BATCH_CHARS", 500)
+    docs = _corpus(7)
+    serial = Engine.build(docs, SERIAL)
+    monkeypatch.setattr(workers, "analyse_batch", not_here)
+    _assert_same_index(Engine.build(docs, PARALLEL), serial)
+
+
+@pytest.mark.parametrize("how", ["dies", "garbles", "hangs up"])
+def test_a_failing_worker_costs_time_not_the_build(
+    how: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    receive = workers._Worker.receive
+    calls = 0
+
+    def failing(worker: Any) -> workers.Analysed:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            return receive(worker)
+        if how == "dies":
+            worker.process.kill()
+            worker.process.wait()
+            return receive(worker)  # EOF
+        if how == "garbles":
+            raise ValueError("a worker answered something else than a batch's analysis")
+        assert worker.process.stdout is not None
+        worker.process.stdout.close()
+        return receive(worker)
+
+    monkeypatch.setattr(workers._Worker, "receive", failing)
+    monkeypatch.setattr(workers, "BATCH_CHARS", 500)
+    docs = _corpus(8)
     with caplog.at_level(logging.WARNING, logger="bot.workers"):
-        assert workers._result(batch, failed) == workers.analyse_batch(batch)
-    assert "its worker failed (a worker died)" in caplog.text
+        parallel = Engine.build(docs, PARALLEL)
+    assert "analysing in this process: a worker failed" in caplog.text
+    _assert_same_index(parallel, Engine.build(docs, SERIAL))
 
 
 def test_no_worker_processes_means_this_process_does_it(
@@ -134,7 +166,7 @@ def test_no_worker_processes_means_this_process_does_it(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise OSError("no more processes")
 
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(workers.subprocess, "Popen", refuse)
     monkeypatch.setattr(workers, "BATCH_CHARS", 500)
     docs = _corpus(5)
     with caplog.at_level(logging.WARNING, logger="bot.workers"):
@@ -144,12 +176,21 @@ def test_no_worker_processes_means_this_process_does_it(
 
 def test_small_builds_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("no pool for a small build")
+        raise AssertionError("no worker for a small build")
 
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(workers, "_Worker", refuse)
     docs = _corpus(6)
     Engine.build(docs, SearchConfig(build_workers=4))  # far below parallel_chars
     Engine.build(docs, SearchConfig(build_workers=1, parallel_chars=0))
+
+
+def test_a_worker_ends_with_its_input() -> None:
+    worker = workers._Worker()
+    batch = next(workers._batches([("Der Krieg. Die Front.", 0, "de")], 500, 3))
+    worker.send(batch)
+    assert worker.receive() == workers.analyse_batch(batch)
+    workers._stop([worker])
+    assert worker.process.returncode == 0
 
 
 def test_worker_count() -> None:
