@@ -48,6 +48,7 @@ MIN_PART = 4  # shortest term that may be found inside a compound
 # A part of a compound is weaker evidence than the word itself ("Kapital" is not "Kapitulation").
 PART_MATCH = 0.5
 _CACHE_LIMIT = 1_000_000
+_PREFILL = 100_000  # words a build leaves in the highlighting cache (about 15 MB)
 
 # A word: letters/digits, optionally joined by hyphens or apostrophes ("US-Präsident", "Scholz’").
 # A leading # or @ marks hashtags and mentions.
@@ -286,8 +287,13 @@ class Analyzer:
     def index_terms(self, raw: str) -> tuple[str, ...]:
         """:meth:`word_terms` for a build, which meets each distinct word once (its word table
         numbers it): through no cache, so the build leaves no corpus-sized caches behind, nor
-        its words scattered over the heap."""
-        return tuple(term for term, _, _ in self._parts(raw, 0, self._term_uncached) if term)
+        its words scattered over the heap. Only the first ``_PREFILL`` words a build meets (the
+        frequent ones, in a Zipf-shaped vocabulary) go into the cache that highlighting reads,
+        so the first answers need not analyse their passages' common words again."""
+        terms = tuple(term for term, _, _ in self._parts(raw, 0, self._term_uncached) if term)
+        if len(self._match_cache) < _PREFILL:
+            self._match_cache[raw] = terms
+        return terms
 
     def terms(self, text: str) -> list[str]:
         """The terms of ``text``, as ``tokens`` finds them but without spans: the fast path
