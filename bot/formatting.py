@@ -96,7 +96,8 @@ def escape(value: object) -> str:
 
 def utf16_len(value: str) -> int:
     """Length in UTF-16 code units, the unit Telegram measures message length in."""
-    return len(value) + sum(1 for ch in value if ord(ch) > 0xFFFF)
+    # Two bytes per unit; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(value.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def shorten(value: str, limit: int) -> str:

@@ -165,7 +165,8 @@ _INT_RE: Final = re.compile(r"-?\d+")
 
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, the unit Telegram measures texts and offsets in."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    # Two bytes per unit; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _now() -> int:
