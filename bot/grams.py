@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 import numpy as np
@@ -75,25 +75,48 @@ class TermGrams:
         "distinct": np.int64,
     }
 
-    def __init__(self, vocabulary: Sequence[str]) -> None:
-        self.gram_ids: dict[str, int] = {}
+    def __init__(
+        self,
+        vocabulary: Sequence[str],
+        previous: TermGrams | None = None,
+        previous_ids: Mapping[str, int] | None = None,
+    ) -> None:
+        """``previous`` (with ``previous_ids``, term -> its row there): the term n-grams of the
+        engine being replaced. Its terms keep their rows' gram ids, copied as arrays; only new
+        terms are cut into grams. Its gram numbering goes on (grams no term has any more stay
+        numbered, with no terms)."""
+        self.gram_ids: dict[str, int] = {} if previous is None else dict(previous.gram_ids)
         ids = self.gram_ids
+        n = len(vocabulary)
+        old = np.full(n, -1, dtype=np.int64)
+        if previous is not None and previous_ids is not None:
+            old = np.fromiter((previous_ids.get(t, -1) for t in vocabulary), np.int64, n)
+        fresh = np.flatnonzero(old < 0)
+        kept = np.flatnonzero(old >= 0)
+        sizes = np.zeros(n, dtype=np.int64)
         # Machine integers as they come: lists would hold a Python int per gram of the
         # vocabulary until the arrays are made.
         flat = array("q")
-        sizes = array("q")
-        for grams in grams_of_vocabulary(vocabulary):
+        for row, grams in zip(
+            fresh.tolist(), grams_of_vocabulary(vocabulary[i] for i in fresh.tolist()), strict=True
+        ):
             for gram in grams:  # with repeats: a gram's tf counts them
                 gid = ids.get(gram)
                 if gid is None:
                     gid = ids[gram] = len(ids)
                 flat.append(gid)
-            sizes.append(len(grams))
-        self.indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
-        np.cumsum(np.frombuffer(sizes, dtype=np.int64), out=self.indptr[1:])
-        self.grams: Id32Array = np.array(flat, dtype=np.int32)
+            sizes[row] = len(grams)
+        if previous is not None and len(kept):
+            sizes[kept] = previous.lengths[old[kept]]
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self.indptr[1:])
+        self.grams: Id32Array = np.empty(int(self.indptr[-1]), dtype=np.int32)
+        self.grams[_gather(self.indptr, fresh)[0]] = np.frombuffer(flat, dtype=np.int64)
+        if previous is not None and len(kept):
+            source, _ = _gather(previous.indptr, old[kept])
+            self.grams[_gather(self.indptr, kept)[0]] = previous.grams[source]
         del flat, sizes
-        self.lengths = np.diff(self.indptr)
+        self.lengths: IntArray = np.diff(self.indptr)
         # gram -> terms containing it (each term once), for finding neighbours.
         term_of = np.repeat(np.arange(len(vocabulary), dtype=np.int64), self.lengths)
         pairs, _ = unique_counts(self.grams.astype(np.int64) * max(len(vocabulary), 1) + term_of)

@@ -344,7 +344,11 @@ class Engine:
             forward=False,
         )
         del owner
-        term_grams = TermGrams(list(stems.vocabulary))
+        term_grams = (
+            TermGrams(list(stems.vocabulary), previous._term_grams, previous._stems.vocabulary)
+            if old_table is not None and previous is not None
+            else TermGrams(list(stems.vocabulary))
+        )
         updates: tuple[Any, Any] = (None, None)
         if old_table is not None and previous is not None:
             # The n-gram statistics follow from the previous engine's: count only the passages

@@ -131,3 +131,31 @@ def test_term_grams_round_trip_and_refuse_other_types() -> None:
     missing = {k: v for k, v in exported.items() if k != "distinct"}
     with pytest.raises(ValueError):
         TermGrams.from_arrays(vocabulary, list(grams.gram_ids), missing)
+
+
+def test_term_grams_carried_over_equal_fresh_ones() -> None:
+    """A rebuild copies surviving terms' gram ids from the engine it replaces: every term must
+    still have exactly its grams, and neighbours and compound parts come out the same."""
+    before = ["krieg", "kriegs", "frieden", "lawrow", "kiew", "waffenstillstand"]
+    after = ["krieg", "frieden", "lawrov", "kiew", "kyjiw", "waffenruh", "waffenstillstand"]
+    old = TermGrams(before)
+    carried = TermGrams(after, old, {t: i for i, t in enumerate(before)})
+    fresh = TermGrams(after)
+
+    def grams_of(table: TermGrams, row: int) -> list[str]:
+        names = list(table.gram_ids)
+        lo, hi = int(table.indptr[row]), int(table.indptr[row + 1])
+        return sorted(names[g] for g in table.grams[lo:hi].tolist())
+
+    for row in range(len(after)):
+        assert grams_of(carried, row) == grams_of(fresh, row)
+    assert list(carried.distinct) == list(fresh.distinct)
+    for term in ("krieg", "lawrow", "kiev", "waffen"):
+        assert carried.neighbours(term, 5, 0.3) == fresh.neighbours(term, 5, 0.3)
+        assert sorted(carried.containing(term)) == sorted(fresh.containing(term))
+    # Grams of terms that are gone stay numbered, with no terms: the field counts them zero.
+    gone = set(old.gram_ids) - set(fresh.gram_ids)
+    assert gone and gone <= set(carried.gram_ids)
+    for gram in gone:
+        gid = carried.gram_ids[gram]
+        assert carried.gram_indptr[gid + 1] == carried.gram_indptr[gid]
