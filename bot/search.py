@@ -28,6 +28,7 @@ import ctypes.util
 import itertools
 import math
 import operator
+import re
 import time
 from array import array
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
@@ -477,8 +478,7 @@ class Engine:
         ]
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
-            self._hit(offset + i + 1, pid, score, self._highlights(terms, pid))
-            for i, (pid, score) in enumerate(page)
+            self._hit(offset + i + 1, pid, score, terms) for i, (pid, score) in enumerate(page)
         )
         return Answer(query, hits, len(accepted), offset, lang)
 
@@ -659,9 +659,10 @@ class Engine:
         text = passage_text(self.documents[doc].text, int(table.start[pid]), int(table.end[pid]))
         return _Passage(doc, int(table.index[pid]), text, table.langs[int(table.lang[pid])])
 
-    def _hit(self, rank: int, pid: int, score: float, spans: tuple[tuple[int, int], ...]) -> Hit:
+    def _hit(self, rank: int, pid: int, score: float, terms: Sequence[_Term]) -> Hit:
         passage = self._passage(pid)
         doc = self.documents[passage.document]
+        spans = self._highlights(terms, passage)
         return Hit(
             rank=rank,
             score=round(score, 6),
@@ -676,9 +677,8 @@ class Engine:
             post_url=doc.post_url,
         )
 
-    def _highlights(self, terms: Sequence[_Term], pid: int) -> tuple[tuple[int, int], ...]:
+    def _highlights(self, terms: Sequence[_Term], passage: _Passage) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
-        passage = self._passage(pid)
         wanted = set().union(*(t.parts for t in terms), (t.term for t in terms))
         return tuple(analyzer_for(passage.lang).spans(passage.text, wanted))
 
@@ -877,7 +877,12 @@ def quote_link(url: str, text: str) -> str:
 
 def _fragment_part(text: str) -> str:
     # '-', ',' and '&' have a meaning inside a text directive and must be percent-encoded.
+    if _PLAIN_FRAGMENT.fullmatch(text):  # what quote() leaves alone, and spaces
+        return text.replace(" ", "%20")
     return quote(text, safe="").replace("-", "%2D")
+
+
+_PLAIN_FRAGMENT = re.compile(r"[A-Za-z0-9_.~ ]*")
 
 
 @dataclass(frozen=True, slots=True)
