@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,13 +75,21 @@ or at
 
 def guess_language(text: str, default: str) -> str:
     """Guess "de" or "en" from function words; ``default`` when the text is too short to tell."""
-    de = en = 0
-    for match in _WORD_RE.finditer(text[:20_000]):
-        word = match.group().lower()
-        if word in _DE_MARKERS:
-            de += 1
-        elif word in _EN_MARKERS:
-            en += 1
+    head = text[:20_000]
+    if "\u0130" in head:  # "İ" lowers to two characters: go word by word
+        words = Counter(match.group().lower() for match in _WORD_RE.finditer(head))
+    else:
+        # Lowering keeps letters letters (but for "İ"), so the words of the lowered text are
+        # the lowered words. A whitespace-separated piece of letters only is one word; the
+        # regex splits only the other pieces. All counted in C, not word by word in Python (a
+        # corpus load guesses every document: that took ~0.2 ms a post).
+        words = Counter(head.lower().split())
+        for piece, count in list(words.items()):
+            if not piece.isalpha():
+                for word in _WORD_RE.findall(piece):
+                    words[word] += count
+    de = sum(words[w] for w in _DE_MARKERS)
+    en = sum(words[w] for w in _EN_MARKERS)
     if de + en < 3:
         return default
     if de >= 1.5 * en:
