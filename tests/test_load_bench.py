@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bench.load import run
 from tests.bot_helpers import REPO_CORPUS
@@ -51,3 +52,14 @@ async def test_load_bench_polling_loses_nothing() -> None:
     # Every answer paired with the search made for it: the overhead is what is left of its
     # latency, so it is positive and below the latency itself.
     assert 0 < seq["overhead_in_run_p50_ms"] < seq["p50_ms"]
+
+
+def test_write_corpus_writes_files_the_loader_reads(tmp_path: Path) -> None:
+    from bench.write_corpus import write_corpus
+    from bot.corpus import load_corpus
+
+    count = write_corpus(100, tmp_path)
+    loaded = load_corpus(tmp_path)
+    assert count == len(loaded.documents) == 20 and not loaded.skipped
+    doc = loaded.documents[0]
+    assert doc.title == "Lagebericht 0" and doc.url == "https://example.org/report/0"
