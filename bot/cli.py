@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -157,6 +158,7 @@ def _run(settings: Settings) -> int:
     import asyncio
 
     from bot.app import serve  # the only command that needs python-telegram-bot
+    from bot.service import builds_running
     from bot.settings import require_token
 
     token = require_token(settings)
@@ -185,6 +187,15 @@ def _run(settings: Settings) -> int:
         asyncio.run(serve(settings, loaded))
     except CitebotError as exc:
         raise CitebotError(str(exc).replace(token, "[token]")) from None
+    if builds_running():
+        # A build abandoned at shutdown still runs in its daemon thread. Finalizing the
+        # interpreter under it can abort the process: numpy's C++ sorts cannot unwind the
+        # thread's forced exit ("terminate called without an active exception", SIGABRT). Its
+        # work is thrown away anyway, and every file it read is whole on disk.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

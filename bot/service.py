@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import weakref
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,9 @@ async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], T]) -> T:
         with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
             loop.call_soon_threadsafe(deliver, value, error)
 
-    threading.Thread(target=run, name="citebot-index", daemon=True).start()
+    thread = threading.Thread(target=run, name="citebot-index", daemon=True)
+    _BUILD_THREADS.add(thread)
+    thread.start()
     closed = asyncio.ensure_future(closing.wait())
     try:
         waiting: set[asyncio.Future[Any]] = {future, closed}
@@ -77,6 +80,14 @@ async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], T]) -> T:
         return future.result()
     future.cancel()
     raise _Closing
+
+
+_BUILD_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def builds_running() -> bool:
+    """Whether an index build (abandoned at shutdown, perhaps) is still running in its thread."""
+    return any(thread.is_alive() for thread in list(_BUILD_THREADS))
 
 
 class _Closing(Exception):

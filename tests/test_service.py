@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,25 @@ async def test_reloaded_engine_answers_like_a_fresh_one(question: str) -> None:
     fresh = load_engine(CORPUS).engine
     reloaded = await holder.search(question, k=5)
     assert reloaded.hits == fresh.search(question, k=5).hits
+
+
+async def test_an_abandoned_build_is_known_to_be_running() -> None:
+    """`citebot run` ends the process without finalizing the interpreter under a build that
+    still runs (numpy's C++ code can abort then): it must be able to tell."""
+    import threading
+
+    from bot.service import _BUILD_THREADS, _Closing, _in_daemon_thread, builds_running
+
+    release = threading.Event()
+    closing = asyncio.Event()
+    waiting = asyncio.ensure_future(_in_daemon_thread(closing, lambda: release.wait(30)))
+    await asyncio.sleep(0)
+    assert builds_running()
+    closing.set()
+    with pytest.raises(_Closing):
+        await waiting
+    assert builds_running()  # abandoned, not finished
+    release.set()
+    for thread in list(_BUILD_THREADS):  # it ends as soon as its work returns
+        await asyncio.to_thread(thread.join, 10)
+    assert not builds_running()
