@@ -199,12 +199,7 @@ class Analyzer:
         """The term of one word, or "" for a stop word."""
         term = self._term_cache.get(word)
         if term is None:
-            if fold(word) in self._stop or (len(word) == 1 and word.isalpha()):
-                term = ""  # a stop word, or a lone letter (an initial, "b" of a typed tag)
-            else:
-                folded = unicodedata.normalize("NFKC", word).casefold()
-                stem = _strip_accents(self._stemmer.stemWord(folded))
-                term = variant_key(stem) if stem else ""
+            term = self._term_of(word, fold, variant_key)
             if len(self._term_cache) >= _CACHE_LIMIT:
                 self._term_cache.clear()
             self._term_cache[word] = term
@@ -212,11 +207,16 @@ class Analyzer:
 
     def _term_uncached(self, word: str) -> str:
         """:meth:`_term` without its caches (the build's, for words it sees once)."""
-        if _fold(word) in self._stop or (len(word) == 1 and word.isalpha()):
-            return ""
+        return self._term_of(word, _fold, _variant_key)
+
+    def _term_of(
+        self, word: str, fold_word: Callable[[str], str], key: Callable[[str], str]
+    ) -> str:
+        if fold_word(word) in self._stop or (len(word) == 1 and word.isalpha()):
+            return ""  # a stop word, or a lone letter (an initial, "b" of a typed tag)
         folded = unicodedata.normalize("NFKC", word).casefold()
         stem = _strip_accents(self._stemmer.stemWord(folded))
-        return _variant_key(stem) if stem else ""
+        return key(stem) if stem else ""
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in self._stop

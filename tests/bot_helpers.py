@@ -22,6 +22,15 @@ from tests.botapi import BotApiStub
 REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 BOT = "citebot_test_bot"
 ADMIN_ID = 4242
+# A document the shipped corpus does not have, for adding and reloading.
+POTATO_MD = """---
+title: Bericht über Kartoffeln
+url: https://example.org/kartoffeln
+lang: de
+---
+Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus. Die Bauern
+melden Rekordmengen bei frühen Sorten.
+"""
 
 
 def copy_corpus(tmp_path: Path) -> Path:

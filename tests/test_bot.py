@@ -10,6 +10,7 @@ from bot.app import load_corpus_for
 from tests.bot_helpers import (
     ADMIN_ID,
     BOT,
+    POTATO_MD,
     copy_corpus,
     expected,
     free_port,
@@ -204,16 +205,6 @@ async def test_inline_mode(botapi: BotApiStub, tmp_path: Path) -> None:
         assert none["results"][0]["title"] == "Keine passende Stelle gefunden"
 
 
-NEW_DOC = """---
-title: Bericht über Kartoffeln
-url: https://example.org/kartoffeln
-lang: de
----
-Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus. Die Bauern
-melden Rekordmengen bei frühen Sorten.
-"""
-
-
 async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -> None:
     admin = botapi.user(ADMIN_ID, "Admin", username="boss", language_code="de")
     mallory = botapi.user(1007, "Mallory", username="boss", language_code="en")
@@ -226,7 +217,7 @@ async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -
         botapi.send_private(mallory, "/stats")
         assert (await botapi.next_message(mallory))["text"].startswith("Only the operators")
 
-        (corpus / "kartoffeln.md").write_text(NEW_DOC, encoding="utf-8")
+        (corpus / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
         (corpus / "kaputt.txt").write_bytes(b"\xff\xfe kaputt")
         botapi.send_private(admin, "/reload")
         reloaded = await botapi.next_message(admin)

@@ -22,17 +22,9 @@ from bot import corpus
 from bot.corpus import Skipped, load_corpus
 from bot.search import Engine, LoadedCorpus, load_engine
 from bot.service import CorpusHolder
-from tests.bot_helpers import ADMIN_ID, copy_corpus, make_settings, running_bot
+from tests.bot_helpers import ADMIN_ID, POTATO_MD, copy_corpus, make_settings, running_bot
 from tests.botapi import BotApiStub
 
-GOOD_MD = """---
-title: Bericht über Kartoffeln
-url: https://example.org/kartoffeln
-lang: de
----
-Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus. Die Bauern
-melden Rekordmengen bei frühen Sorten.
-"""
 QUESTION = "Wie war die Kartoffelernte?"
 TRUNCATED_LINE = '{"text": "Rüben wachsen gut.", "url": "https://e.'
 ODD_NAME = 'böse <b>&amp; "x" \u202e🇩🇪.txt'
@@ -125,7 +117,7 @@ def add_faults(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def test_every_fault_is_a_named_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = copy_corpus(tmp_path)
-    (root / "kartoffeln.md").write_text(GOOD_MD, encoding="utf-8")
+    (root / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
     expected = add_faults(root, monkeypatch)
     forbid_open(monkeypatch, "riesig.txt")  # on top of deny(): chained patches
     started = time.perf_counter()
@@ -185,7 +177,7 @@ async def test_holder_keeps_the_last_good_engine(tmp_path: Path) -> None:
     holder still answers from the engine it had, and says why."""
     root = tmp_path / "c"
     root.mkdir()
-    (root / "kartoffeln.md").write_text(GOOD_MD, encoding="utf-8")
+    (root / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
 
     def loader(previous: Engine) -> LoadedCorpus:
         return load_engine(root, previous=previous)
@@ -229,7 +221,7 @@ async def test_admin_reload_names_each_fault_and_old_index_serves(
     anna = botapi.user(2001, "Anna", language_code="de")
     root = copy_corpus(tmp_path)
     async with running_bot(botapi, make_settings(botapi, root)):
-        (root / "kartoffeln.md").write_text(GOOD_MD, encoding="utf-8")
+        (root / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
         expected = add_faults(root, monkeypatch)
         forbid_open(monkeypatch, "riesig.txt")
         text = await reload(botapi, admin)
@@ -281,7 +273,7 @@ async def test_reloads_while_files_are_rewritten(botapi: BotApiStub, tmp_path: P
     admin = botapi.user(ADMIN_ID, "Admin", language_code="de")
     anna = botapi.user(2002, "Anna", language_code="de")
     root = copy_corpus(tmp_path)
-    (root / "kartoffeln.md").write_text(GOOD_MD, encoding="utf-8")
+    (root / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
     stop = threading.Event()
     rounds = 0
 
@@ -303,7 +295,7 @@ async def test_reloads_while_files_are_rewritten(botapi: BotApiStub, tmp_path: P
             )
             (root / "zeilen.jsonl").write_text(lines, encoding="utf-8")
             (root / "flüchtig.md").unlink(missing_ok=True)
-            (root / "flüchtig.md").write_text(GOOD_MD.replace("Kartoffel", "Rüben"), "utf-8")
+            (root / "flüchtig.md").write_text(POTATO_MD.replace("Kartoffel", "Rüben"), "utf-8")
             rounds = n
 
     thread = threading.Thread(target=writer, daemon=True)
