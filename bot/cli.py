@@ -102,6 +102,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         print(text("skipped_header", count=len(loaded.corpus.skipped)))
         for skipped in loaded.corpus.skipped:
             print(f"  {skipped.path}: {skipped.reason}")
+    if settings.cache_dir:
+        read = loaded.corpus.files - loaded.cached_files
+        print(text("files_cached", read=read, cached=loaded.cached_files))
     print(text(f"snapshot_{loaded.snapshot}", path=settings.cache_dir))
     return 0
 
@@ -180,7 +183,13 @@ def _run(settings: Settings) -> int:
         loaded.load_seconds,
         stats.build_seconds,
     )
-    log.info("index snapshot: %s (%s)", loaded.snapshot, settings.cache_dir)
+    log.info(
+        "index snapshot: %s (%s); corpus files from the cache: %d of %d",
+        loaded.snapshot,
+        settings.cache_dir,
+        loaded.cached_files,
+        loaded.corpus.files,
+    )
     for skipped in loaded.corpus.skipped:
         log.warning("skipped %s: %s", skipped.path, skipped.reason)
     try:

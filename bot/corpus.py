@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +27,9 @@ from bot.errors import CorpusError
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
+#: Bump whenever a file would be read into different documents or skip reasons: the corpus
+#: file cache (:mod:`bot.filecache`) keeps what files were read into under this version.
+READER_VERSION = 1
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 
 _SNIFF_BYTES = 8192
@@ -69,6 +72,11 @@ class CorpusLoad:
     files: int
 
 
+#: Reads one file into documents and skipped entries; called with the file's full path and
+#: its path relative to the corpus root (the one documents name it by).
+FileLoader = Callable[[str, str], tuple[list[Document], list[Skipped]]]
+
+
 class _Skip(Exception):
     """Internal: aborts parsing one file (or line) with a human reason."""
 
@@ -85,20 +93,30 @@ def load_corpus(
     *,
     default_lang: str = "de",
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    loader: FileLoader | None = None,
 ) -> CorpusLoad:
-    """Load every supported file under ``root``; raise only when nothing usable is there."""
+    """Load every supported file under ``root``; raise only when nothing usable is there.
+
+    ``loader`` reads each file instead of :func:`load_file` (:mod:`bot.filecache` answers from
+    what it remembers of files that did not change)."""
     root_path = Path(root)
     if not root_path.is_dir():
         what = "not a directory" if root_path.exists() else "does not exist"
         raise CorpusError(f"corpus directory not found: {root_path} ({what})")
     lang = _check_default_lang(default_lang)
+    if loader is None:
+
+        def loader(path: str, rel: str) -> tuple[list[Document], list[Skipped]]:
+            return load_file(
+                Path(path), root_path, default_lang=lang, max_file_bytes=max_file_bytes
+            )
 
     documents: list[Document] = []
     skipped: list[Skipped] = []
     files = 0
-    for path in _walk(root_path, skipped):
+    for path, rel in _walk(root_path, skipped):
         files += 1
-        docs, skips = load_file(path, root_path, default_lang=lang, max_file_bytes=max_file_bytes)
+        docs, skips = loader(path, rel)
         documents.extend(docs)
         skipped.extend(skips)
 
@@ -159,8 +177,10 @@ def load_file(
 # --------------------------------------------------------------------------- files
 
 
-def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
-    """Yield supported files in a stable order; never follows directory symlinks (no loops)."""
+def _walk(root: Path, skipped: list[Skipped]) -> Iterator[tuple[str, str]]:
+    """Yield supported files (full and relative path) in a stable order; never follows
+    directory symlinks (no loops). Plain strings: a Path per file cost more than a cached
+    file's whole load."""
 
     def on_error(exc: OSError) -> None:
         where = _relative(Path(exc.filename), root) if exc.filename else "."
@@ -168,11 +188,13 @@ def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        where = Path(os.path.relpath(dirpath, root)).as_posix()
+        prefix = "" if where == "." else where + "/"
+        base = os.path.join(dirpath, "")
         for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            if os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES:
-                yield Path(dirpath) / name
+            dot = name.rfind(".")  # os.path.splitext's suffix, for names not starting with "."
+            if dot > 0 and name[0] != "." and name[dot:].lower() in SUPPORTED_SUFFIXES:
+                yield base + name, prefix + name
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.analysis import MIN_PART, PART_MATCH, Analyzer, Token, analyzer_for, fold
-from bot.corpus import CorpusLoad, Document, load_corpus
+from bot.corpus import DEFAULT_MAX_FILE_BYTES, CorpusLoad, Document, load_corpus
 from bot.grams import GramField, TermGrams, _gather, gram_counts, group_counts, scratch
 from bot.index import (
     Accumulator,
@@ -896,6 +896,8 @@ class LoadedCorpus:
     corpus: CorpusLoad
     load_seconds: float
     snapshot: str = "off"
+    #: Corpus files whose documents came from the corpus file cache (not opened).
+    cached_files: int = 0
 
 
 def load_engine(
@@ -914,17 +916,24 @@ def load_engine(
     documents are not analysed again."""
     config = config or SearchConfig()
     started = time.perf_counter()
-    kwargs = {} if max_file_bytes is None else {"max_file_bytes": max_file_bytes}
-    corpus = load_corpus(corpus_dir, default_lang=config.default_lang, **kwargs)
-    load_seconds = time.perf_counter() - started
+    max_bytes = DEFAULT_MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
     if cache_dir is None or str(cache_dir) == "":
+        corpus = load_corpus(corpus_dir, default_lang=config.default_lang, max_file_bytes=max_bytes)
+        load_seconds = time.perf_counter() - started
         return LoadedCorpus(Engine.build(corpus.documents, config, previous), corpus, load_seconds)
-    from bot import snapshot
+    from bot import filecache, snapshot
 
-    key = snapshot.snapshot_key(corpus.documents, config)
+    # Unchanged files come from the file cache: a restart opens only what changed.
+    cached = filecache.load_corpus_cached(
+        corpus_dir, cache_dir, default_lang=config.default_lang, max_file_bytes=max_bytes
+    )
+    corpus = cached.corpus
+    load_seconds = time.perf_counter() - started
+    key = snapshot.snapshot_key(corpus.documents, config, cached.digest)
     engine = snapshot.load_snapshot(corpus.documents, config, cache_dir, corpus_dir, key)
     if engine is not None:
-        return LoadedCorpus(engine, corpus, load_seconds, "loaded")
+        return LoadedCorpus(engine, corpus, load_seconds, "loaded", cached.reused)
     engine = Engine.build(corpus.documents, config, previous)
     saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
-    return LoadedCorpus(engine, corpus, load_seconds, "written" if saved else "unsaved")
+    state = "written" if saved else "unsaved"
+    return LoadedCorpus(engine, corpus, load_seconds, state, cached.reused)

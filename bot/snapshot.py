@@ -18,15 +18,11 @@ other) is logged at WARNING, the snapshot is deleted and the caller builds the e
 from __future__ import annotations
 
 import hashlib
-import io
-import itertools
 import json
 import logging
 import os
 import shutil
-import tempfile
 import time
-import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -34,9 +30,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.analysis import ANALYZER_VERSION, analyzer_for
+from bot.arrayfiles import (
+    CacheError,
+    fsync_dir,
+    load_array,
+    pack_strings,
+    read_manifest,
+    unpack_strings,
+    write_store,
+)
 from bot.corpus import Document
 from bot.grams import TermGrams
 from bot.index import BM25Field, BM25Params, ForwardIndex
@@ -84,8 +88,8 @@ _ENGINE_ARRAYS: dict[str, type[np.generic]] = {
 }
 
 
-class SnapshotError(Exception):
-    """A snapshot that must not be used (the message says why)."""
+#: A snapshot that must not be used (the message says why).
+SnapshotError = CacheError
 
 
 # --------------------------------------------------------------------------- key
@@ -125,68 +129,31 @@ def corpus_hash(documents: Sequence[Document]) -> str:
     return digest.hexdigest()
 
 
-def snapshot_key(documents: Sequence[Document], config: SearchConfig) -> str:
-    """Changes with the corpus content, the analyzer, the index config and the format."""
+def snapshot_key(
+    documents: Sequence[Document], config: SearchConfig, digest: str | None = None
+) -> str:
+    """Changes with the corpus content, the analyzer, the index config and the format.
+
+    ``digest``: :func:`corpus_hash` of ``documents`` when the caller knows it already."""
     head = json.dumps(
         [SNAPSHOT_FORMAT, ANALYZER_VERSION, _index_config(config)], sort_keys=True
     ).encode()
-    digest = hashlib.blake2b(head, digest_size=20)
-    digest.update(corpus_hash(documents).encode())
-    return digest.hexdigest()
+    key = hashlib.blake2b(head, digest_size=20)
+    key.update((digest or corpus_hash(documents)).encode())
+    return key.hexdigest()
 
 
-def _corpus_tag(corpus_dir: str | Path) -> str:
+def corpus_tag(corpus_dir: str | Path) -> str:
+    """A short name for a corpus directory, so several corpora can share one cache directory."""
     resolved = str(Path(corpus_dir).resolve())
     return hashlib.blake2b(resolved.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 def snapshot_path(cache_dir: str | Path, corpus_dir: str | Path, key: str) -> Path:
-    return Path(cache_dir) / f"{_corpus_tag(corpus_dir)}-{key}"
+    return Path(cache_dir) / f"{corpus_tag(corpus_dir)}-{key}"
 
 
 # --------------------------------------------------------------------------- strings
-
-
-def _pack_strings(strings: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """UTF-8 bytes of the joined strings and the character offsets of each one."""
-    joined = "".join(strings)
-    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings)), out=offsets[1:])
-    blob = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    return blob, offsets
-
-
-def _unpack_strings(blob: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> list[str]:
-    try:
-        joined = blob.tobytes().decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as exc:
-        raise SnapshotError(f"string blob is not UTF-8: {exc}") from None
-    if len(offsets) == 0 or offsets[0] != 0 or offsets[-1] != len(joined):
-        raise SnapshotError("string offsets do not cover the blob")
-    if np.any(np.diff(offsets) < 0):
-        raise SnapshotError("string offsets decrease")
-    bounds = offsets.tolist()
-    return [joined[a:b] for a, b in itertools.pairwise(bounds)]
-
-
-# --------------------------------------------------------------------------- save
-
-
-class _HashingWriter:
-    """A write-only file object that checksums what passes through (np.save writes in chunks).
-
-    CRC-32 finds the damage a cache file suffers (truncation, flipped bytes) at ~4x the speed
-    of blake2b, which matters when a restart reads half a gigabyte; which corpus a snapshot
-    belongs to is the key's job, and that is a cryptographic hash."""
-
-    def __init__(self, file: Any) -> None:
-        self._file = file
-        self.crc = 0
-
-    def write(self, data: bytes) -> int:
-        self.crc = zlib.crc32(data, self.crc)
-        self._file.write(data)
-        return len(data)
 
 
 def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
@@ -200,7 +167,7 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
         arrays[f"{name}.indptr"] = bm25.indptr
         arrays[f"{name}.idf"] = bm25.idf
         arrays[f"{name}.weights"] = bm25.weights
-        blob, offsets = _pack_strings(list(bm25.vocabulary))
+        blob, offsets = pack_strings(list(bm25.vocabulary))
         arrays[f"{name}.vocab_blob"], arrays[f"{name}.vocab_offsets"] = blob, offsets
         if bm25.forward is not None:
             arrays[f"{name}.fwd_indptr"] = bm25.forward.indptr
@@ -220,7 +187,7 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
     arrays["passage_start"] = passages.start
     arrays["passage_end"] = passages.end
     term_grams = parts["term_grams"]
-    gram_blob, gram_offsets = _pack_strings(list(term_grams.gram_ids))
+    gram_blob, gram_offsets = pack_strings(list(term_grams.gram_ids))
     arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"] = gram_blob, gram_offsets
     for name, array in term_grams.export().items():
         arrays[f"term_grams.{name}"] = array
@@ -240,23 +207,7 @@ def save_snapshot(
     final = snapshot_path(cache_dir, corpus_dir, key)
     tmp: Path | None = None
     try:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
         arrays, meta = _arrays_of(engine)
-        described: dict[str, Any] = {}
-        for number, (name, array) in enumerate(arrays.items()):
-            file_name = f"{number:02d}.npy"
-            with open(tmp / file_name, "wb") as raw:
-                writer = _HashingWriter(raw)
-                np.save(writer, np.ascontiguousarray(array), allow_pickle=False)
-                raw.flush()
-                os.fsync(raw.fileno())
-            described[name] = {
-                "file": file_name,
-                "dtype": np.dtype(array.dtype).str,
-                "shape": list(array.shape),
-                "crc32": writer.crc,
-            }
         manifest = {
             "format": SNAPSHOT_FORMAT,
             "analyzer": ANALYZER_VERSION,
@@ -265,14 +216,9 @@ def save_snapshot(
             "config": asdict(engine.config),
             "counts": {"documents": len(engine.documents), "passages": engine.stats.passages},
             "created": time.time(),
-            "arrays": described,
             **meta,
         }
-        with open(tmp / MANIFEST, "w", encoding="utf-8") as out:
-            json.dump(manifest, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        _fsync_dir(tmp)
+        tmp = write_store(Path(cache_dir), arrays, manifest, MANIFEST)
         try:
             os.rename(tmp, final)
         except OSError:
@@ -280,7 +226,7 @@ def save_snapshot(
                 raise
             shutil.rmtree(tmp, ignore_errors=True)  # another process wrote it meanwhile
         tmp = None
-        _fsync_dir(Path(cache_dir))
+        fsync_dir(Path(cache_dir))
         _prune(Path(cache_dir), final)
         return final
     except (OSError, ValueError) as exc:
@@ -289,19 +235,6 @@ def save_snapshot(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:
@@ -349,12 +282,7 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     from bot.search import Engine, Passages
 
     started = time.perf_counter()
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(f"manifest unreadable: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise SnapshotError("manifest is not an object")
+    manifest = read_manifest(path / MANIFEST)
     if manifest.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f"format {manifest.get('format')!r}, expected {SNAPSHOT_FORMAT}")
     if manifest.get("analyzer") != ANALYZER_VERSION or manifest.get("key") != key:
@@ -373,7 +301,7 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
     order = sorted(expected, key=lambda name: not name.endswith(("_blob", "_offsets")))
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         futures = {
-            name: pool.submit(_load_array, path, described[name], expected[name]) for name in order
+            name: pool.submit(load_array, path, described[name], expected[name]) for name in order
         }
         vocabularies: dict[str, dict[str, int]] = {}
         for name in _FIELDS:
@@ -385,13 +313,13 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
                 # The document field has the passages' vocabulary: share its table.
                 vocabularies[name] = vocabularies[first]
                 continue
-            terms = _unpack_strings(
+            terms = unpack_strings(
                 futures[f"{name}.vocab_blob"].result(), futures[f"{name}.vocab_offsets"].result()
             )
             vocabularies[name] = {term: tid for tid, term in enumerate(terms)}
             if len(vocabularies[name]) != len(terms):
                 raise SnapshotError(f"{name}: a term is there twice")
-        gram_strings = _unpack_strings(
+        gram_strings = unpack_strings(
             futures["term_grams.gram_blob"].result(), futures["term_grams.gram_offsets"].result()
         )
         arrays = {name: future.result() for name, future in futures.items()}
@@ -447,44 +375,3 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         languages=languages,
         build_seconds=time.perf_counter() - started,
     )
-
-
-def _array_from_npy(data: bytes, file_name: str) -> np.ndarray[Any, Any]:
-    """The array in the bytes of an .npy file, without copying them (read-only). Only plain
-    1-D arrays of numbers: an object dtype (which would need pickle) is refused."""
-    header = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(header)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(header)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(header)
-        else:
-            raise ValueError(f"format version {version}")
-    except ValueError as exc:
-        raise SnapshotError(f"{file_name}: not an .npy file ({exc})") from None
-    if dtype.hasobject or fortran or len(shape) != 1:
-        raise SnapshotError(f"{file_name}: not a plain 1-D array")
-    count = int(shape[0])
-    offset = header.tell()
-    if len(data) - offset != count * dtype.itemsize:
-        raise SnapshotError(f"{file_name}: truncated")
-    return np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-
-
-def _load_array(path: Path, described: Mapping[str, Any], dtype: type) -> np.ndarray[Any, Any]:
-    file_name = str(described["file"])
-    if "/" in file_name or "\\" in file_name or file_name.startswith("."):
-        raise SnapshotError(f"bad file name {file_name!r}")
-    if np.dtype(described["dtype"]) != np.dtype(dtype):
-        raise SnapshotError(f"{file_name}: dtype {described['dtype']} in the manifest")
-    with open(path / file_name, "rb") as file:
-        data = file.read()  # read once: checksum it, then use the bytes as the array
-    if zlib.crc32(data) != described["crc32"]:
-        raise SnapshotError(f"{file_name}: checksum mismatch")
-    array = _array_from_npy(data, file_name)
-    if not isinstance(array, np.ndarray) or array.dtype != np.dtype(dtype):
-        raise SnapshotError(f"{file_name}: wrong dtype")
-    if list(array.shape) != list(described["shape"]) or array.ndim != 1:
-        raise SnapshotError(f"{file_name}: wrong shape")
-    return array

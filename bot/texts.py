@@ -31,6 +31,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Index gebaut (Snapshots aus: CACHE_DIR ist leer)",
         "en": "index built (snapshots off: CACHE_DIR is empty)",
     },
+    "files_cached": {
+        "de": "{read} Dateien gelesen, {cached} unverändert aus dem Cache",
+        "en": "{read} files read, {cached} unchanged from the cache",
+    },
     "index_summary": {
         "de": "{documents} Dokumente, {passages} Passagen ({languages}); geladen in {load_s:.2f} s,"
         " indexiert in {build_s:.2f} s",

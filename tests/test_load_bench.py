@@ -63,3 +63,15 @@ def test_write_corpus_writes_files_the_loader_reads(tmp_path: Path) -> None:
     assert count == len(loaded.documents) == 20 and not loaded.skipped
     doc = loaded.documents[0]
     assert doc.title == "Lagebericht 0" and doc.url == "https://example.org/report/0"
+
+
+def test_restart_bench_times_a_real_restart_and_its_baseline(tmp_path: Path) -> None:
+    """bench/restart.py: cold start, restarts and baselines as processes, all the same answer."""
+    from bench.restart import run as restart
+
+    result = restart(100, 1)
+    assert result["files"] == 20 and result["same_answers"] is True
+    assert len(result["restart_runs_s"]) == len(result["baseline_runs_s"]) == 1
+    assert result["cold_s"] > 0 and result["restart_p50_s"] > 0 and result["baseline_p50_s"] > 0
+    ratio = result["baseline_p50_s"] / result["restart_p50_s"]  # of rounded medians: near
+    assert abs(result["speedup_p50"] - ratio) <= 0.02 * ratio + 0.01
