@@ -69,8 +69,12 @@ RACY_NS = 2_000_000_000
 REWRITE_SHARE = 0.01
 MANIFEST = "files.json"
 
-_STRING_FIELDS = ("id", "title", "url", "lang", "path")
-_OPTIONAL_FIELDS = ("date", "post_url")
+# How each document field is stored: every string made at a restart costs time.
+_PLAIN_FIELDS = ("title", "url")
+#: Usually the file's own path (all but ``.jsonl`` lines): stored only where not.
+_PATH_FIELDS = ("id", "path")
+#: Few distinct values, or None: a table of the values and a code per document.
+_TABLE_FIELDS = ("lang", "date", "post_url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +272,28 @@ def _write(
         )
         arrays["file.documents"] = _offsets([len(entry.documents) for entry in files])
         arrays["file.skipped"] = _offsets([len(entry.skipped) for entry in files])
-        for field in _STRING_FIELDS:
+        for field in _PLAIN_FIELDS:
             blob, offsets = pack_strings([getattr(doc, field) for doc in documents])
             arrays[f"doc.{field}"], arrays[f"doc.{field}_offsets"] = blob, offsets
-        for field in _OPTIONAL_FIELDS:
+        file_of = [rel for rel, entry in zip(rels, files, strict=True) for _ in entry.documents]
+        for field in _PATH_FIELDS:
             values = [getattr(doc, field) for doc in documents]
-            blob, offsets = pack_strings([value or "" for value in values])
-            arrays[f"doc.{field}"], arrays[f"doc.{field}_offsets"] = blob, offsets
-            arrays[f"doc.{field}_set"] = np.fromiter(
-                (value is not None for value in values), np.uint8, len(values)
+            same = [value == rel for value, rel in zip(values, file_of, strict=True)]
+            others = [value for value, is_rel in zip(values, same, strict=True) if not is_rel]
+            arrays[f"doc.{field}"], arrays[f"doc.{field}_offsets"] = pack_strings(others)
+            arrays[f"doc.{field}_is_file"] = np.fromiter(same, np.uint8, len(same))
+        for field in _TABLE_FIELDS:
+            table: dict[str, int] = {}
+            codes = np.fromiter(
+                (
+                    -1 if value is None else table.setdefault(value, len(table))
+                    for value in (getattr(doc, field) for doc in documents)
+                ),
+                np.int32,
+                len(documents),
             )
+            arrays[f"doc.{field}"], arrays[f"doc.{field}_offsets"] = pack_strings(list(table))
+            arrays[f"doc.{field}_codes"] = codes
         arrays["doc.text"], arrays["doc.text_offsets"] = _pack_texts([d.text for d in documents])
         for field in ("path", "reason"):
             blob, offsets = pack_strings([getattr(skip, field) for skip in skipped])
@@ -329,10 +345,12 @@ def _expected() -> dict[str, type[np.generic]]:
     for name in ("size", "mtime", "ctime", "ino", "documents", "skipped"):
         names[f"file.{name}"] = np.int64
     names["file.trusted"] = np.uint8
-    for field in (*_STRING_FIELDS, *_OPTIONAL_FIELDS, "text"):
+    for field in (*_PLAIN_FIELDS, *_PATH_FIELDS, *_TABLE_FIELDS, "text"):
         names[f"doc.{field}"], names[f"doc.{field}_offsets"] = np.uint8, np.int64
-    for field in _OPTIONAL_FIELDS:
-        names[f"doc.{field}_set"] = np.uint8
+    for field in _PATH_FIELDS:
+        names[f"doc.{field}_is_file"] = np.uint8
+    for field in _TABLE_FIELDS:
+        names[f"doc.{field}_codes"] = np.int32
     for field in ("path", "reason"):
         names[f"skip.{field}"], names[f"skip.{field}_offsets"] = np.uint8, np.int64
     return names
@@ -381,14 +399,27 @@ def _read_store(store: Path, settings: dict[str, Any]) -> _Cache:
     files, documents = int(manifest["files"]), int(manifest["documents"])
     rels = strings("file.path", files)
     doc_bounds = _bounds(arrays["file.documents"], files, documents, "file.documents")
-    columns = {field: strings(f"doc.{field}", documents) for field in _STRING_FIELDS}
-    optional: dict[str, list[str | None]] = {}
-    for field in _OPTIONAL_FIELDS:
-        values = strings(f"doc.{field}", documents)
-        present = arrays[f"doc.{field}_set"]
-        if len(present) != documents:
-            raise CacheError(f"doc.{field}_set: wrong length")
-        optional[field] = [v if p else None for v, p in zip(values, present.tolist(), strict=True)]
+    columns: dict[str, list[Any]] = {
+        field: strings(f"doc.{field}", documents) for field in _PLAIN_FIELDS
+    }
+    file_of = np.repeat(np.arange(files), np.diff(arrays["file.documents"])).tolist()
+    for field in _PATH_FIELDS:
+        is_file = arrays[f"doc.{field}_is_file"]
+        if len(is_file) != documents:
+            raise CacheError(f"doc.{field}_is_file: wrong length")
+        others = iter(strings(f"doc.{field}", documents - int(np.count_nonzero(is_file))))
+        columns[field] = [
+            rels[i] if same else next(others)
+            for i, same in zip(file_of, is_file.tolist(), strict=True)
+        ]
+    for field in _TABLE_FIELDS:
+        lookup: list[str | None] = [*unpack_strings(*_blob(arrays, f"doc.{field}")), None]
+        codes = arrays[f"doc.{field}_codes"]
+        if len(codes) != documents:
+            raise CacheError(f"doc.{field}_codes: wrong length")
+        if documents and (codes.min() < -1 or codes.max() >= len(lookup) - 1):
+            raise CacheError(f"doc.{field}_codes: out of range")
+        columns[field] = [lookup[code] for code in codes.tolist()]  # -1: the None at the end
     texts = _unpack_texts(arrays["doc.text"], arrays["doc.text_offsets"], documents)
     docs = [
         Document(
@@ -406,10 +437,10 @@ def _read_store(store: Path, settings: dict[str, Any]) -> _Cache:
             columns["title"],
             columns["url"],
             columns["lang"],
-            optional["date"],
+            columns["date"],
             texts,
             columns["path"],
-            optional["post_url"],
+            columns["post_url"],
             strict=True,
         )
     ]
@@ -440,6 +471,12 @@ def _read_store(store: Path, settings: dict[str, Any]) -> _Cache:
         skip_bounds,
         str(manifest["digest"]),
     )
+
+
+def _blob(
+    arrays: dict[str, np.ndarray[Any, Any]], name: str
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    return arrays[name], arrays[f"{name}_offsets"]
 
 
 def _bounds(offsets: npt.NDArray[np.int64], files: int, total: int, name: str) -> list[int]:

@@ -17,6 +17,8 @@ from bot.errors import CorpusError
 from bot.filecache import CachedCorpus, load_corpus_cached
 from bot.search import Engine, load_engine
 from bot.snapshot import corpus_hash
+from tests.bot_helpers import ADMIN_ID, POTATO_MD, copy_corpus, make_settings, running_bot
+from tests.botapi import BotApiStub
 
 SOURCE = "https://example.org/"
 
@@ -332,3 +334,41 @@ def test_a_restart_reads_no_file_and_builds_nothing(
     assert again.corpus == first.corpus
     for question in ("Ernte Dezember", "Weizen", "barley", "Roggen Getreide"):
         assert again.engine.search(question, k=3) == first.engine.search(question, k=3)
+
+
+@pytest.mark.usefixtures("no_handler_errors")
+async def test_admin_reload_with_the_file_cache_sees_every_change(
+    botapi: BotApiStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the real bot: with every stamp trusted, /reload opens only what changed, and a
+    rewrite that keeps size and mtime still reaches the answers."""
+    _trust_new_files(monkeypatch)
+    admin = botapi.user(ADMIN_ID, "Admin", language_code="de")
+    corpus = copy_corpus(tmp_path)
+    potato = corpus / "kartoffeln.md"
+    potato.write_text(POTATO_MD, encoding="utf-8")
+    settings = make_settings(botapi, corpus, cache_dir=tmp_path / "cache")
+    opened: list[Path] = []
+    from bot.corpus import load_file as real
+
+    def spy(path: Path, *args: object, **kwargs: object) -> object:
+        opened.append(path)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    async with running_bot(botapi, settings):
+        monkeypatch.setattr(filecache, "load_file", spy)
+        old = os.stat(potato)
+        _wait_for_a_new_clock_tick(potato)
+        changed = POTATO_MD.replace("Kartoffel", "Pastinake")
+        assert len(changed.encode()) == old.st_size
+        potato.write_text(changed, encoding="utf-8")
+        os.utime(potato, ns=(old.st_atime_ns, old.st_mtime_ns))
+        botapi.send_private(admin, "/reload")
+        reloaded = await botapi.next_message(admin)
+        assert reloaded["text"].startswith("Neu geladen: 2 Dokument(e),")
+        assert opened == [potato]
+
+        botapi.send_private(admin, "Pastinakeernte")
+        found = await botapi.next_message(admin)
+        assert "https://example.org/kartoffeln" in found["raw_text"]
+        assert "Die Pastinakeernte in Brandenburg" in found["text"]
