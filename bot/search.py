@@ -766,7 +766,11 @@ def _merge_reused(
         to_global[fid] = gid
     terms = np.concatenate([old_terms, to_global[fresh.terms]]) if len(to_global) else old_terms
     units = np.concatenate([old_units, fresh_pids[fresh.units]])
-    used = np.unique(terms)
+    # Which terms occur: a scatter into a table of flags. np.unique would sort or hash every
+    # token (4.4 s of a one-post update at a million passages).
+    present = np.zeros(len(strings), dtype=bool)
+    present[terms] = True
+    used = np.flatnonzero(present)
     renumber = np.full(len(strings), -1, dtype=np.int64)
     renumber[used] = np.arange(len(used), dtype=np.int64)
     vocabulary = {strings[g]: i for i, g in enumerate(used.tolist())}
