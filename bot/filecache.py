@@ -68,6 +68,9 @@ RACY_NS = 2_000_000_000
 #: posts cost a few reads at the next start, a rewrite costs seconds at a million passages.
 REWRITE_SHARE = 0.01
 MANIFEST = "files.json"
+#: File caches kept in one cache directory, one per corpus directory (the least recently
+#: written go first), as for index snapshots.
+MAX_CORPORA = 4
 
 # How each document field is stored: every string made at a restart costs time.
 _PLAIN_FIELDS = ("title", "url")
@@ -214,6 +217,7 @@ def load_corpus_cached(
         written = _write(cache, prefix, settings, entries, digest) is not None
         for store in stores:
             shutil.rmtree(store, ignore_errors=True)
+        _prune_other_corpora(cache, prefix)
     logger.info(
         "corpus files: %d read, %d unchanged (cache %s)",
         counts["read"],
@@ -234,6 +238,24 @@ def _stores(cache: Path, prefix: str) -> list[Path]:
     except OSError:
         return []
     return sorted(found, key=lambda p: int(p.name[len(prefix) :], 16) if _is_hex(p, prefix) else -1)
+
+
+def _prune_other_corpora(cache: Path, keep_prefix: str) -> None:
+    """Drop the caches of all but the ``MAX_CORPORA`` most recently written corpus directories
+    (``citebot ask --corpus`` on many directories must not fill the disk)."""
+    try:
+        others = [
+            entry
+            for entry in cache.iterdir()
+            if entry.name.startswith("files-")
+            and not entry.name.startswith(keep_prefix)
+            and (entry / MANIFEST).is_file()
+        ]
+        others.sort(key=lambda p: (p / MANIFEST).stat().st_mtime_ns, reverse=True)
+    except OSError:
+        return
+    for old in others[MAX_CORPORA - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _is_hex(path: Path, prefix: str) -> bool:

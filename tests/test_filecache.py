@@ -16,7 +16,7 @@ from bot.corpus import load_corpus
 from bot.errors import CorpusError
 from bot.filecache import CachedCorpus, load_corpus_cached
 from bot.search import Engine, load_engine
-from bot.snapshot import corpus_hash
+from bot.snapshot import corpus_hash, corpus_tag
 from tests.bot_helpers import ADMIN_ID, POTATO_MD, copy_corpus, make_settings, running_bot
 from tests.botapi import BotApiStub
 
@@ -372,3 +372,15 @@ async def test_admin_reload_with_the_file_cache_sees_every_change(
         found = await botapi.next_message(admin)
         assert "https://example.org/kartoffeln" in found["raw_text"]
         assert "Die Pastinakeernte in Brandenburg" in found["text"]
+
+
+def test_caches_of_many_corpus_directories_are_bounded(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    roots = []
+    for number in range(filecache.MAX_CORPORA + 2):
+        root = tmp_path / f"corpus{number}"
+        _write(root / "a.txt", f"Titel {number}\nText {number}.\n{SOURCE}{number}\n")
+        roots.append(root)
+        assert _load(root, cache).written
+    kept = {store.name.split("-")[1] for store in _stores(cache)}
+    assert kept == {corpus_tag(root) for root in roots[-filecache.MAX_CORPORA :]}
