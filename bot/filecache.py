@@ -237,7 +237,7 @@ def _stores(cache: Path, prefix: str) -> list[Path]:
         ]
     except OSError:
         return []
-    return sorted(found, key=lambda p: int(p.name[len(prefix) :], 16) if _is_hex(p, prefix) else -1)
+    return sorted(found, key=_written_ns)
 
 
 def _prune_other_corpora(cache: Path, keep_prefix: str) -> None:
@@ -251,16 +251,20 @@ def _prune_other_corpora(cache: Path, keep_prefix: str) -> None:
             and not entry.name.startswith(keep_prefix)
             and (entry / MANIFEST).is_file()
         ]
-        others.sort(key=lambda p: (p / MANIFEST).stat().st_mtime_ns, reverse=True)
     except OSError:
         return
+    others.sort(key=_written_ns, reverse=True)
     for old in others[MAX_CORPORA - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _is_hex(path: Path, prefix: str) -> bool:
-    suffix = path.name[len(prefix) :]
-    return bool(suffix) and all(c in "0123456789abcdef" for c in suffix)
+def _written_ns(store: Path) -> int:
+    """When a cache was written: the time its name ends with (file times may tie)."""
+    suffix = store.name.rsplit("-", 1)[-1]
+    try:
+        return int(suffix, 16)
+    except ValueError:
+        return -1
 
 
 # --------------------------------------------------------------------------- write
