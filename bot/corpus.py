@@ -38,6 +38,8 @@ _BOM = b"\xef\xbb\xbf"
 _MIB = 1024 * 1024
 # JSON and YAML "\ud800" escapes decode to lone surrogates, which no UTF-8 request can carry.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: Exactly the characters ``str.isspace`` accepts (both use Py_UNICODE_ISSPACE).
+_SPACE_RE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +332,7 @@ def _clean_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     url = value.strip().removeprefix("<").removesuffix(">").strip()
-    if not url or any(ch.isspace() for ch in url) or _SURROGATE_RE.search(url):
+    if not url or _SPACE_RE.search(url) or _SURROGATE_RE.search(url):
         return None
     try:
         parts = urlsplit(url)

@@ -17,7 +17,9 @@ import itertools
 import json
 import os
 import re
+import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +31,16 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot import handlers
-from bot.analysis import _TOKEN_RE, Analyzer, analyzer_for, guess_language, raw_words
+from bot.analysis import (
+    _DE_MARKERS,
+    _EN_MARKERS,
+    _TOKEN_RE,
+    _WORD_RE,
+    Analyzer,
+    analyzer_for,
+    guess_language,
+    raw_words,
+)
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus, load_file
 from bot.errors import CorpusError
 from bot.formatting import fit_html, hit_html, render_answer_html, utf16_len
@@ -578,3 +589,39 @@ def test_huge_lines_load_in_linear_time(tmp_path: Path, name: str) -> None:
     docs, skipped = load_file(path, tmp_path)
     assert docs or skipped
     check_loaded(docs, rel)
+
+
+def _guess_by_definition(text: str, default: str) -> str:
+    """guess_language as defined: every word (the word regex, then lowered) counts."""
+    words = Counter(m.group().lower() for m in _WORD_RE.finditer(text[:20_000]))
+    de = sum(words[w] for w in _DE_MARKERS)
+    en = sum(words[w] for w in _EN_MARKERS)
+    if de + en < 3:
+        return default
+    if de >= 1.5 * en:
+        return "de"
+    if en >= 1.5 * de:
+        return "en"
+    return default
+
+
+MARKER = st.sampled_from(sorted(_DE_MARKERS | _EN_MARKERS))
+
+
+@fuzz(400)
+@given(
+    text=st.lists(st.one_of(piece, WHITESPACE, MARKER, MARKER.map(str.upper)), max_size=80).map(
+        "".join
+    ),
+    default=langs,
+)
+@example(text="Der, die: das! und ist (nicht) the-and is_of 'to' İst DER", default="en")
+def test_guess_language_counts_every_word(text: str, default: str) -> None:
+    assert guess_language(text, default) == _guess_by_definition(text, default)
+
+
+def test_the_space_regex_is_str_isspace() -> None:
+    space = re.compile(r"\s")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (space.fullmatch(char) is not None) == char.isspace(), hex(code)
