@@ -7,10 +7,12 @@ file whose stamp did not change is not opened again.
 
 Why a stamp is enough: tools that keep a file's mtime (``cp -p``, ``rsync -t``, ``tar``) cannot
 set its ctime back, and replacing a file gives it a new inode. What a stamp cannot show is a
-second change within the same clock tick as the read; so a file whose times are less than
-:data:`RACY_NS` older than the scan is kept but marked untrusted and read again next time (git's
-"racily clean" rule). A file changed while it is read keeps the stamp taken before the read, so
-it is read again next time too.
+second change within the same clock tick as the ``stat`` taken before the read; so a file whose
+times are less than :data:`RACY_NS` older than that ``stat`` is kept but marked untrusted and
+read again next time (git's "racily clean" rule). A file changed while it is read keeps the
+stamp taken before the read, so it is read again next time too. Not covered: a file system whose
+clock runs more than RACY_NS behind this machine's, with coarse times, and a same-size rewrite
+in the same tick right after the read.
 
 The cache lives in ``<cache dir>/files-<corpus tag>-<n>/`` as checksummed arrays
 (:mod:`bot.arrayfiles`; nothing in it is ever executed). It is tied to the corpus directory, the
@@ -62,7 +64,8 @@ logger = logging.getLogger(__name__)
 
 #: Bump on any change to the arrays of a file cache.
 FILES_FORMAT = 1
-#: A file whose mtime or ctime is this close to the scan (or later) is read again next time.
+#: A file whose mtime or ctime is this close to the moment it was stat'ed (or later) is read
+#: again next time: 2 s covers the coarsest file times (FAT) and clocks a little apart.
 RACY_NS = 2_000_000_000
 #: Rewrite a usable cache only when more than this share of the files changed: a few new
 #: posts cost a few reads at the next start, a rewrite costs seconds at a million passages.
@@ -103,7 +106,8 @@ class _Entry:
     stamp: Stamp
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
-    trusted: bool = True
+    #: False when the file's times were within RACY_NS of its stat: read it again next time.
+    trusted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,7 @@ def load_corpus_cached(
     counts = {"read": 0, "reused": 0, "changed": 0}
 
     def loader(path: str, rel: str) -> tuple[list[Document], list[Skipped]]:
+        stat_ns = time.time_ns()
         stamp = _stamp(path)
         i = index.get(rel)
         if i is not None and trusted[i] and stamp == stamps[i]:
@@ -202,7 +207,10 @@ def load_corpus_cached(
         if entry is None or (entry.documents, entry.skipped) != (tuple(documents), tuple(skipped)):
             counts["changed"] += 1
         if stamp is not None:
-            seen[rel] = _Entry(stamp, tuple(documents), tuple(skipped))
+            # Any change after the stat gets times from this clock tick on: a stamp older than
+            # the tick (with room for coarse clocks) would show it; a younger one might not.
+            settled = max(stamp[1], stamp[2]) < stat_ns - RACY_NS
+            seen[rel] = _Entry(stamp, tuple(documents), tuple(skipped), settled)
         return documents, skipped
 
     corpus = load_corpus(
@@ -292,9 +300,7 @@ def _write(
                 (entry.stamp[number] for entry in files), np.int64, len(files)
             )
         arrays["file.trusted"] = np.fromiter(
-            (max(entry.stamp[1], entry.stamp[2]) < now - RACY_NS for entry in files),
-            np.uint8,
-            len(files),
+            (entry.trusted for entry in files), np.uint8, len(files)
         )
         arrays["file.documents"] = _offsets([len(entry.documents) for entry in files])
         arrays["file.skipped"] = _offsets([len(entry.skipped) for entry in files])
