@@ -12,7 +12,9 @@ import io
 import itertools
 import json
 import os
+import shutil
 import tempfile
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -75,12 +77,18 @@ class _HashingWriter:
         return len(data)
 
 
+#: A temporary store older than this was left by a process that died while writing it (a
+#: write takes seconds): removed by the next write into the same directory.
+STALE_TMP_SECONDS = 3600.0
+
+
 def write_store(
     parent: Path, arrays: Mapping[str, np.ndarray[Any, Any]], manifest: dict[str, Any], name: str
 ) -> Path:
     """Write ``arrays`` and ``manifest`` (as file ``name``, with an "arrays" entry added) into a
     new temporary directory in ``parent``, all fsynced; the caller renames it into place."""
     parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(parent)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
     described: dict[str, Any] = {}
     for number, (key, array) in enumerate(arrays.items()):
@@ -102,6 +110,23 @@ def write_store(
         os.fsync(out.fileno())
     fsync_dir(tmp)
     return tmp
+
+
+def _remove_stale_temporaries(parent: Path) -> None:
+    """Half-written stores of processes that were killed (or ended at shutdown while a build
+    ran): at a million passages each is hundreds of megabytes. Young ones may be another
+    process's write in progress and stay."""
+    limit = time.time() - STALE_TMP_SECONDS
+    try:
+        entries = [entry for entry in parent.iterdir() if entry.name.startswith(".tmp-")]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir() and entry.stat().st_mtime < limit:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def fsync_dir(path: Path) -> None:

@@ -384,3 +384,19 @@ def test_caches_of_many_corpus_directories_are_bounded(tmp_path: Path) -> None:
         assert _load(root, cache).written
     kept = {store.name.split("-")[1] for store in _stores(cache)}
     assert kept == {corpus_tag(root) for root in roots[-filecache.MAX_CORPORA :]}
+
+
+def test_half_written_stores_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    """A process killed while writing a cache leaves a temporary directory: the next write
+    removes it once it is clearly abandoned, and leaves a young one (another writer's) alone."""
+    root, cache = _corpus(tmp_path / "corpus"), tmp_path / "cache"
+    old, young = cache / ".tmp-dead", cache / ".tmp-busy"
+    for folder in (old, young):
+        folder.mkdir(parents=True)
+        (folder / "00.npy").write_bytes(b"partial")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    assert _load(root, cache).written
+    assert not old.exists() and young.exists()
+    load_engine(root, cache_dir=cache)  # the index snapshot's write cleans up the same way
+    assert young.exists()
