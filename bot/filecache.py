@@ -296,8 +296,10 @@ def _write(
         arrays: dict[str, np.ndarray[Any, Any]] = {}
         arrays["file.path"], arrays["file.path_offsets"] = pack_strings(rels)
         for number, name in enumerate(("size", "mtime", "ctime", "ino")):
+            # Inode numbers are unsigned 64-bit; overlayfs (Docker) sets their top bits.
+            dtype = np.uint64 if name == "ino" else np.int64
             arrays[f"file.{name}"] = np.fromiter(
-                (entry.stamp[number] for entry in files), np.int64, len(files)
+                (entry.stamp[number] for entry in files), dtype, len(files)
             )
         arrays["file.trusted"] = np.fromiter(
             (entry.trusted for entry in files), np.uint8, len(files)
@@ -344,7 +346,7 @@ def _write(
         fsync_dir(cache)
         logger.debug("corpus file cache written: %s (%d files)", final, len(files))
         return final
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, OverflowError) as exc:
         logger.warning("corpus file cache not written to %s: %s", cache, exc)
         return None
     finally:
@@ -374,8 +376,9 @@ def _pack_texts(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArra
 
 def _expected() -> dict[str, type[np.generic]]:
     names: dict[str, type[np.generic]] = {"file.path": np.uint8, "file.path_offsets": np.int64}
-    for name in ("size", "mtime", "ctime", "ino", "documents", "skipped"):
+    for name in ("size", "mtime", "ctime", "documents", "skipped"):
         names[f"file.{name}"] = np.int64
+    names["file.ino"] = np.uint64
     names["file.trusted"] = np.uint8
     for field in (*_PLAIN_FIELDS, *_PATH_FIELDS, *_TABLE_FIELDS, "text"):
         names[f"doc.{field}"], names[f"doc.{field}_offsets"] = np.uint8, np.int64

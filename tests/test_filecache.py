@@ -400,3 +400,22 @@ def test_half_written_stores_of_dead_processes_are_removed(tmp_path: Path) -> No
     assert not old.exists() and young.exists()
     load_engine(root, cache_dir=cache)  # the index snapshot's write cleans up the same way
     assert young.exists()
+
+
+def test_stamps_round_trip_at_the_limits_of_their_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inode numbers use all 64 bits on overlayfs (Docker's storage); times can precede 1970."""
+    _trust_new_files(monkeypatch)
+    root, cache = _corpus(tmp_path / "corpus"), tmp_path / "cache"
+    real = filecache._stamp
+
+    def extreme(path: str) -> filecache.Stamp | None:
+        stamp = real(path)
+        return None if stamp is None else (stamp[0], -(10**18), -(10**18), 2**64 - 1 - len(path))
+
+    monkeypatch.setattr(filecache, "_stamp", extreme)
+    assert _load(root, cache).written
+    again = _load(root, cache)
+    assert (again.read, again.reused) == (0, again.corpus.files)
+    assert again.corpus == load_corpus(root)
