@@ -21,7 +21,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -89,6 +89,11 @@ def guess_language(text: str, default: str) -> str:
             count = words[piece]
             for word in _WORD_RE.findall(piece):
                 words[word] += count
+    return language_of_words(words, default)
+
+
+def language_of_words(words: Mapping[str, int], default: str) -> str:
+    """The decision of :func:`guess_language`, from how often each lowered word occurs."""
     # Only the markers the text has (a Counter's missing key costs a Python call).
     de = sum([words[w] for w in words.keys() & _DE_MARKERS])
     en = sum([words[w] for w in words.keys() & _EN_MARKERS])

@@ -217,8 +217,7 @@ def load_corpus_cached(
         root_path, default_lang=default_lang, max_file_bytes=max_file_bytes, loader=loader
     )
     changed = counts["changed"] + len(index.keys() - seen.keys())
-    unchanged = cached is not None and changed == 0
-    digest = cached.digest if cached is not None and unchanged else corpus_hash(corpus.documents)
+    digest = cached.digest if cached is not None and changed == 0 else corpus_hash(corpus.documents)
     written = False
     if cached is None or changed > REWRITE_SHARE * max(1, len(seen)):
         entries = {rel: old.entry(e) if isinstance(e, int) else e for rel, e in seen.items()}

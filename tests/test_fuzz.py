@@ -39,6 +39,7 @@ from bot.analysis import (
     Analyzer,
     analyzer_for,
     guess_language,
+    language_of_words,
     raw_words,
 )
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus, load_file
@@ -594,15 +595,7 @@ def test_huge_lines_load_in_linear_time(tmp_path: Path, name: str) -> None:
 def _guess_by_definition(text: str, default: str) -> str:
     """guess_language as defined: every word (the word regex, then lowered) counts."""
     words = Counter(m.group().lower() for m in _WORD_RE.finditer(text[:20_000]))
-    de = sum(words[w] for w in _DE_MARKERS)
-    en = sum(words[w] for w in _EN_MARKERS)
-    if de + en < 3:
-        return default
-    if de >= 1.5 * en:
-        return "de"
-    if en >= 1.5 * de:
-        return "en"
-    return default
+    return language_of_words(words, default)
 
 
 MARKER = st.sampled_from(sorted(_DE_MARKERS | _EN_MARKERS))
