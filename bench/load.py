@@ -40,14 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bench.speed import make_corpus, make_questions
-from bot.app import build_application
-from bot.cli import search_config
+from bot.chat.app import build_application
 from bot.corpus import CorpusLoad
-from bot.search import Engine, LoadedCorpus, load_engine
+from bot.engine import Engine
+from bot.loader import LoadedCorpus, load_engine, search_config
 from bot.settings import Settings, load_settings
 from bot.texts import text
-from tests.botapi import BotApiStub, Call, TgUser
+from tests.support.botapi import BotApiStub, Call, TgUser
+from tests.support.corpora import make_corpus, make_questions
 
 MAX_QUESTIONS_PER_MINUTE = 1000  # the setting's upper bound; no user here comes near it
 WARMUP_QUESTIONS = 5

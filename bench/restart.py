@@ -37,11 +37,11 @@ TIMEOUT_S = 900
 
 def _baseline_child(question: str) -> int:
     """The restart before the corpus file cache: every file read, every document hashed."""
-    from bot import snapshot
-    from bot.cli import search_config
+    from bot.chat.formatting import answer_to_dict
     from bot.corpus import load_corpus
-    from bot.formatting import answer_to_dict
+    from bot.loader import search_config
     from bot.settings import Settings
+    from bot.store import snapshot
 
     settings = Settings()
     config = search_config(settings)

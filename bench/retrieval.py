@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus import Document
-from bot.search import Engine, SearchConfig
+from bot.engine import Engine, SearchConfig
 
 KS = (1, 3, 5)
 MRR_AT = 10

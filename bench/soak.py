@@ -49,12 +49,11 @@ from bench.load import (
     start_bot,
     stop_bot,
 )
-from bench.speed import make_corpus, make_questions
-from bot.app import load_corpus_for
-from bot.search import LoadedCorpus
+from bot.loader import LoadedCorpus, load_corpus_for
 from bot.settings import Settings, load_settings
 from bot.texts import text
-from tests.botapi import TgUser
+from tests.support.botapi import TgUser
+from tests.support.corpora import make_corpus, make_questions
 
 KINDS = ("private", "group_ask", "group_mention", "inline")
 ADMIN_ID = 777

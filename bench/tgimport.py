@@ -1,9 +1,9 @@
 """Importing a large Telegram Desktop export: time, memory, and that a second import changes
 nothing.
 
-Writes a synthetic channel export of ``--mb`` megabytes (tests/export_factory.py, streamed to
-disk, every message shape mixed in), imports it into an empty corpus directory, and imports it
-again. Memory: the first import runs in a child process, whose peak resident size
+Writes a synthetic channel export of ``--mb`` megabytes (tests/support/export_factory.py,
+streamed to disk, every message shape mixed in), imports it into an empty corpus directory, and
+imports it again. Memory: the first import runs in a child process, whose peak resident size
 (``ru_maxrss``) is compared with a child that only loads the same modules; with ``--traced``,
 also tracemalloc's peak of Python allocations in this process (slower).
 
@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.tgexport import import_export
-from tests.export_factory import write_large_export
+from bot.ingest import import_export
+from tests.support.export_factory import write_large_export
 
 _CHILD = """
 import resource, sys
 from pathlib import Path
-from bot.tgexport import import_export
+from bot.ingest.tgexport import import_export
 if sys.argv[1] != "-":
     import_export(Path(sys.argv[1]), Path(sys.argv[2]), channel="lageticker")
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -1,5 +1,5 @@
 """What a live channel post costs: indexing one new post into a running index
-(:func:`bot.incremental.apply_files`) against reading and indexing the whole corpus again.
+(:func:`bot.loader.apply_files`) against reading and indexing the whole corpus again.
 
 Builds a synthetic German-like corpus (bench/speed.py's generator) as one .jsonl file in a
 temporary directory, loads it once (not timed), then measures, each ``--repeat`` times with
@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.speed import make_corpus
-from bot.incremental import apply_files
-from bot.posts import ChannelPost, write_post
-from bot.search import SearchConfig, load_engine
+from bot.engine import SearchConfig
+from bot.ingest import ChannelPost, write_post
+from bot.loader import apply_files, load_engine
+from tests.support.corpora import make_corpus
 
 MB = 1024 * 1024
 

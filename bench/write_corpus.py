@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.speed import make_corpus
+from tests.support.corpora import make_corpus
 
 
 def write_corpus(passages: int, out: Path) -> int:

@@ -10,12 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.chat.formatting import answer_to_dict, format_plain
 from bot.errors import CitebotError
-from bot.formatting import answer_to_dict, format_plain
-from bot.search import LoadedCorpus, SearchConfig, load_engine
+from bot.ingest import import_export
+from bot.loader import LoadedCorpus, load_corpus_for
 from bot.settings import Settings, load_settings
 from bot.texts import text
-from bot.tgexport import import_export
 
 __all__ = ["main"]
 
@@ -49,21 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def search_config(settings: Settings) -> SearchConfig:
-    return SearchConfig(
-        passage_chars=settings.passage_chars,
-        default_lang=settings.default_language,
-        build_workers=settings.build_workers,
-    )
-
-
 def _load(settings: Settings, corpus: Path | None) -> LoadedCorpus:
-    return load_engine(
-        corpus or settings.corpus_dir,
-        search_config(settings),
-        max_file_bytes=settings.max_file_mb * 1024 * 1024,
-        cache_dir=settings.cache_dir,
-    )
+    return load_corpus_for(settings, corpus_dir=corpus)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -160,8 +147,8 @@ class _Redact(logging.Filter):
 def _run(settings: Settings) -> int:
     import asyncio
 
-    from bot.app import serve  # the only command that needs python-telegram-bot
-    from bot.service import builds_running
+    from bot.chat.app import serve
+    from bot.serving import builds_running
     from bot.settings import require_token
 
     token = require_token(settings)

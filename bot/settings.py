@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     default_language: Literal["de", "en"] = "de"
     max_file_mb: int = Field(default=50, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Index snapshots (bot/snapshot.py); None (set it empty) disables them.
+    # Index snapshots (bot/store/snapshot.py); None (set it empty) disables them.
     cache_dir: Path | None = Field(default_factory=default_cache_dir)
-    # Processes analysing documents in big builds (bot/workers.py): 0 = one per CPU, 1 = none.
+    # Processes analysing documents in big builds (bot/engine/workers.py): 0 = one per CPU, 1 =
+    # none.
     build_workers: int = Field(default=0, ge=0, le=8)
 
     # Telegram bot (`citebot run`)

@@ -46,7 +46,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} file(s) skipped:",
     },
     "error": {"de": "Fehler: {message}", "en": "error: {message}"},
-    # ---- citebot import-telegram (bot/tgexport.py)
+    # ---- citebot import-telegram (bot/ingest/tgexport.py)
     "import_summary": {
         "de": "{chats} Kanal/Kanäle importiert nach {path}: {created} neu, {updated} geändert,"
         " {unchanged} unverändert; übersprungen: {service} Service-Nachricht(en),"
@@ -178,7 +178,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "start:What this bot does|help:Help and example questions|ask:Ask a question"
         "|sources:List the sources",
     },
-    # ---- admin uploads (bot/uploads.py; UploadError codes are keys here)
+    # ---- admin uploads (bot/ingest/uploads.py; UploadError codes are keys here)
     "upload_admin_only": {
         "de": "Dokumente hinzufügen dürfen nur die Betreiber dieses Bots.",
         "en": "Only the operators of this bot may add documents.",

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from tests.botapi import BotApiStub
+from tests.support.botapi import BotApiStub
 
 
 @pytest_asyncio.fixture

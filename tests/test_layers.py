@@ -1,35 +1,200 @@
-"""Project rules: which module may import what, and every setting documented."""
+"""The floor plan, checked: which module may import what, what each module exports, which names
+tests patch, and every setting documented.
+
+The wings of ``bot/``, bottom to top. A module imports only from its own wing and the wings below
+it; two wings on one level (store and ingest) do not import each other.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from bot.settings import Settings
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+WINGS: tuple[tuple[str, ...], ...] = (
+    ("bot", "bot.errors", "bot.languages", "bot.texts", "bot.settings"),
+    ("bot.corpus",),
+    ("bot.engine",),
+    ("bot.store", "bot.ingest"),
+    ("bot.loader",),
+    ("bot.serving",),
+    ("bot.chat",),
+    ("bot.cli",),
+    ("bot.__main__",),
+)
+# Top-level names no importer is meant to take, so no ``__all__`` lists them.
+NOT_EXPORTED = frozenset({"logger"})
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@cache
+def _modules() -> dict[str, ast.Module]:
+    """Every module of ``bot/`` by dotted name, parsed."""
+    return {
+        _module_name(path): ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+    }
+
+
+def _imports(tree: ast.Module) -> Iterator[tuple[str, tuple[str, ...], int]]:
+    """(module, names taken from it, line) of every import anywhere in a module, inside
+    functions and under TYPE_CHECKING too: an import moved out of sight is still an edge."""
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
+            for alias in node.names:
+                yield alias.name, (), node.lineno
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            yield node.module, tuple(alias.name for alias in node.names), node.lineno
+
+
+def _edges() -> dict[str, set[str]]:
+    """Which bot modules each bot module imports (``from bot.x import y`` counts bot.x.y when y
+    is a module)."""
+    modules = _modules()
+    edges: dict[str, set[str]] = {name: set() for name in modules}
+    for name, tree in modules.items():
+        for target, names, _ in _imports(tree):
+            if target not in modules:
+                continue
+            edges[name].add(target)
+            edges[name].update(f"{target}.{n}" for n in names if f"{target}.{n}" in modules)
+        # A module that imports itself (a ``__main__`` block taking its own classes) is no cycle.
+        edges[name] -= {name}
+    return edges
+
+
+def _wing(module: str) -> tuple[int, str]:
+    """(level, wing) of a bot module: the longest wing name it falls under."""
+    best: tuple[int, str] | None = None
+    for level, wings in enumerate(WINGS):
+        for wing in wings:
+            inside = module == wing or module.startswith(wing + ".")
+            if inside and (best is None or len(wing) > len(best[1])):
+                best = (level, wing)
+    assert best is not None, f"{module} is in no wing: add it to WINGS"
+    # The shared basics are one wing: settings may raise the project's errors.
+    return (0, "bot") if best[0] == 0 else best
+
+
+def test_the_wings_cover_every_module() -> None:
+    for module in _modules():
+        _wing(module)
+
+
+def test_only_the_telegram_layer_talks_to_telegram() -> None:
+    def importers(package: str) -> set[str]:
+        return {
+            module
+            for module, tree in _modules().items()
+            if any(target.split(".")[0] == package for target, _, _ in _imports(tree))
+        }
+
+    for package in ("telegram", "httpx"):
+        outside = {m for m in importers(package) if not m.startswith("bot.chat")}
+        assert outside == set(), package
+    assert importers("telegram"), "the Telegram layer is gone"
+    assert importers("pydantic_settings") == {"bot.settings"}
+
+
+def _private_imports(tree: ast.Module, importer: str) -> list[str]:
+    found = []
+    package = importer if importer in _packages() else importer.rpartition(".")[0]
+    for target, names, line in _imports(tree):
+        if not target.startswith("bot"):
+            continue
+        last = target.rsplit(".", 1)[-1]
+        private_module = last.startswith("_") and not last.startswith("__")
+        # A private module belongs to its package.
+        if private_module and target.rpartition(".")[0] != package:
+            found.append(f"{importer}:{line} imports the private module {target}")
+        found.extend(
+            f"{importer}:{line} imports {target}.{name}"
+            for name in names
+            if name.startswith("_") and not name.startswith("__")
+        )
     return found
 
 
-def test_only_the_telegram_layer_imports_telegram() -> None:
-    modules = {p.name: _imports(p) for p in (ROOT / "bot").glob("*.py")}
-    assert {name for name, imports in modules.items() if "telegram" in imports} == {
-        "app.py",
-        "handlers.py",
-    }
-    assert {name for name, imports in modules.items() if "pydantic_settings" in imports} == {
-        "settings.py"
-    }
+@cache
+def _packages() -> frozenset[str]:
+    return frozenset(
+        _module_name(p.parent / "__init__.py") for p in (ROOT / "bot").rglob("__init__.py")
+    )
+
+
+def _defined_names(tree: ast.Module, package: bool) -> set[str]:
+    """Public top-level names a module defines (a package's ``__init__`` defines what it
+    imports: that is its surface)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif package and isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            names.update(alias.asname or alias.name for alias in node.names)
+    return {n for n in names if not n.startswith("_") and n not in NOT_EXPORTED}
+
+
+def _declared_all(tree: ast.Module) -> list[str] | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, list | tuple)
+            return [str(v) for v in value]
+    return None
+
+
+def _patched_names() -> Iterator[tuple[str, str, str]]:
+    """(test file, module, name) of every ``monkeypatch.setattr`` on a bot module."""
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot"):
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    if full in _modules():
+                        aliases[alias.asname or alias.name] = full
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("bot") and alias.asname:
+                        aliases[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "setattr"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "monkeypatch"
+                and node.args
+            ):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                module, _, name = first.value.rpartition(".")
+            elif len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                module = aliases.get(ast.unparse(first), ast.unparse(first))
+                name = str(node.args[1].value)
+            else:
+                continue
+            if module in _modules():
+                yield path.relative_to(ROOT).as_posix(), module, name
 
 
 def test_every_setting_is_documented() -> None:

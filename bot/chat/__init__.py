@@ -1,0 +1,1 @@
+"""The Telegram layer: the only code that imports ``telegram`` and ``httpx``."""

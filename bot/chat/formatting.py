@@ -1,0 +1,181 @@
+"""Answer formatting: how an :class:`~bot.engine.search.Answer` looks to a person or a program."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from typing import Any
+
+from bot.engine import Answer, Hit
+from bot.texts import text
+
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "answer_to_dict",
+    "escape",
+    "fit_html",
+    "format_plain",
+    "hit_html",
+    "mark_highlights",
+    "render_answer_html",
+    "shorten",
+    "utf16_len",
+]
+
+#: Telegram's limit for a message text, in UTF-16 code units after entity parsing.
+MAX_MESSAGE_CHARS = 4096
+_ELLIPSIS = "…"
+_SENTENCE_END = re.compile(r"[.!?…][\"'”“»«)\]]*\s")
+
+
+def mark_highlights(hit: Hit, before: str, after: str, escape: Any = None) -> str:
+    """The hit's text with every highlighted span wrapped in ``before``/``after``.
+
+    ``escape`` (e.g. an HTML escaper) is applied to the text around and inside the marks, never to
+    the marks themselves.
+    """
+    esc = escape or (lambda s: s)
+    out: list[str] = []
+    pos = 0
+    for start, end in hit.highlights:
+        if start < pos:
+            continue
+        out.append(esc(hit.text[pos:start]))
+        out.append(before + esc(hit.text[start:end]) + after)
+        pos = end
+    out.append(esc(hit.text[pos:]))
+    return "".join(out)
+
+
+def format_plain(answer: Answer, *, bold: bool = False) -> str:
+    """A terminal answer: numbered quotes, each with title and link; or the no-answer line."""
+    if not answer.hits:
+        return text("no_answer", answer.lang)
+    before, after = ("\033[1m", "\033[0m") if bold else ("", "")
+    lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
+    for hit in answer.hits:
+        lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
+        lines.append(f"    — {hit.title}")
+        lines.append(f"    {text('source', answer.lang)}: {hit.link}")
+        if hit.post_url:
+            lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The `ask --json` contract: exactly these keys, ``hits`` empty when there is no answer."""
+    return {
+        "query": answer.query,
+        "hits": [
+            {
+                "rank": hit.rank,
+                "score": hit.score,
+                "text": hit.text,
+                "title": hit.title,
+                "url": hit.url,
+                "link": hit.link,
+                "post_url": hit.post_url,
+                "document": hit.document,
+                "passage": hit.passage,
+                "highlights": [[start, end] for start, end in hit.highlights],
+            }
+            for hit in answer.hits
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- Telegram HTML
+
+
+def escape(value: object) -> str:
+    """The one escaping function for Telegram HTML: every corpus and user string goes through it."""
+    return html.escape(str(value), quote=True)
+
+
+def utf16_len(value: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram measures message length in."""
+    # Two bytes per unit; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(value.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def shorten(value: str, limit: int) -> str:
+    """``value`` cut to at most ``limit`` characters at a sentence or word boundary, with "…".
+
+    Works on plain text (before escaping), so a cut can never fall inside a tag or an entity.
+    """
+    if limit <= 0:
+        return ""
+    if len(value) <= limit:
+        return value
+    room = max(limit - len(_ELLIPSIS) - 1, 0)
+    head = value[:room]
+    sentence_ends = [m.end() for m in _SENTENCE_END.finditer(head + " ")]
+    # A sentence boundary wins if it keeps at least half of the room.
+    if sentence_ends and sentence_ends[-1] >= room // 2:
+        return head[: sentence_ends[-1]].rstrip() + " " + _ELLIPSIS
+    space = head.rfind(" ")
+    if space >= room // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:-–—") + _ELLIPSIS
+
+
+def _clip_hit(hit: Hit, limit: int | None) -> Hit:
+    if limit is None or len(hit.text) <= limit:
+        return hit
+    short = shorten(hit.text, limit)
+    kept = len(short.removesuffix(_ELLIPSIS).rstrip())
+    spans = tuple((s, e) for s, e in hit.highlights if e <= kept)
+    return dataclasses.replace(hit, text=short, highlights=spans)
+
+
+def hit_html(hit: Hit, lang: str, passage_limit: int | None = None) -> str:
+    """One quoted passage (matched words in bold), then its title, source link and, for a
+    channel post, the post's own link (the source says who said it, the post who quoted it)."""
+    clipped = _clip_hit(hit, passage_limit)
+    quote = mark_highlights(clipped, "<b>", "</b>", escape)
+    title = escape(hit.title or hit.document)
+    cite = f"— {title}"
+    if hit.link:
+        cite += f' · <a href="{escape(hit.link)}">{escape(text("source", lang))}</a>'
+    if hit.post_url:
+        cite += f' · <a href="{escape(hit.post_url)}">{escape(text("post", lang))}</a>'
+    return f"<blockquote>{quote}</blockquote>\n{cite}"
+
+
+def fit_html(render: Any, full_length: int, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """The ONE place that keeps replies within Telegram's length limit.
+
+    ``render(passage_limit)`` builds the message with every passage shortened (as plain text) to
+    at most ``passage_limit`` characters (None: not at all). The budget shrinks until the
+    rendered HTML — which is never shorter than what Telegram counts — fits in ``limit``.
+    """
+    rendered: str = render(None)
+    budget = full_length
+    while utf16_len(rendered) > limit and budget > 40:
+        over = utf16_len(rendered) - limit
+        budget = max(40, min(budget - 20, budget - over // 2, int(budget * 0.9)))
+        rendered = render(budget)
+    if utf16_len(rendered) > limit:  # only titles/links too long: a hard but tag-safe cut
+        plain = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+        cut = limit // 2
+        rendered = escape(shorten(plain, cut))
+        while utf16_len(rendered) > limit:  # escaping turns one '"' or "&" into up to 6
+            cut //= 2
+            rendered = escape(shorten(plain, cut))
+    return rendered
+
+
+def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """A Telegram answer: one line on what was found, then each quote with title and link."""
+    first = answer.offset + 1
+    last = answer.offset + len(answer.hits)
+    header = escape(text("bot_found", lang, total=answer.total, first=first, last=last))
+
+    def render(passage_limit: int | None) -> str:
+        parts = [header] + [hit_html(hit, lang, passage_limit) for hit in answer.hits]
+        return "\n\n".join(parts)
+
+    longest = max((len(hit.text) for hit in answer.hits), default=0)
+    return fit_html(render, longest, limit)

@@ -1,0 +1,41 @@
+"""Documents from Telegram (channel posts, channel exports, admin uploads) as corpus files."""
+
+from bot.ingest.posts import (
+    TELEGRAM_DIR,
+    ChannelPost,
+    WriteOutcome,
+    post_link,
+    remove_post,
+    write_post,
+)
+from bot.ingest.tgexport import ImportedPaths, ImportReport, SkippedChat, import_export, read_export
+from bot.ingest.uploads import (
+    UPLOAD_DIR,
+    UploadError,
+    UploadResult,
+    accept_upload,
+    check_upload,
+    safe_file_name,
+    staging_path,
+)
+
+__all__ = [
+    "TELEGRAM_DIR",
+    "UPLOAD_DIR",
+    "ChannelPost",
+    "ImportReport",
+    "ImportedPaths",
+    "SkippedChat",
+    "UploadError",
+    "UploadResult",
+    "WriteOutcome",
+    "accept_upload",
+    "check_upload",
+    "import_export",
+    "post_link",
+    "read_export",
+    "remove_post",
+    "safe_file_name",
+    "staging_path",
+    "write_post",
+]

@@ -1,0 +1,203 @@
+"""Channel posts as corpus files: one Markdown file per post, written atomically.
+
+Live posts (the bot layer) and Telegram Desktop exports (:mod:`bot.ingest.tgexport`) both end up
+here, so a post has one file name and one content whatever way it arrived: importing an export
+twice, or importing it after the bot saw the posts live, changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot.corpus import _short_title
+
+__all__ = [
+    "TELEGRAM_DIR",
+    "ChannelPost",
+    "WriteOutcome",
+    "channel_slug",
+    "post_link",
+    "post_markdown",
+    "post_relpath",
+    "remove_post",
+    "source_url",
+    "write_post",
+]
+
+#: Posts are kept under this directory of the corpus, one sub-directory per channel.
+TELEGRAM_DIR = "telegram"
+
+_TELEGRAM_HOSTS = frozenset(("t.me", "telegram.me", "telegram.dog", "www.t.me", "telegram.org"))
+_URL_RE = re.compile(r"https?://[^\s<>\"'«»“”]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\"»“”…"
+_SLUG_RE = re.compile(r"[^a-z0-9_]+")
+_PRIVATE_PREFIX = -1_000_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPost:
+    """A channel post as far as the corpus cares, whichever way it arrived.
+
+    ``username`` is the public @name without the "@" ("" for a private channel); ``chat_id`` the
+    Bot API id ("-100…"); ``links`` the URLs behind the post's links in text order (Telegram
+    hides them in entities, so they are not always in ``text``); ``date`` ISO 8601."""
+
+    chat_id: int
+    username: str
+    message_id: int
+    text: str
+    date: str | None = None
+    links: tuple[str, ...] = ()
+    channel_title: str = ""
+
+
+class WriteOutcome:
+    """What :func:`write_post` did with a post."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    EMPTY = "empty"
+
+
+def channel_slug(post: ChannelPost) -> str:
+    """The channel's directory name: its username, or ``c<id>`` as in private t.me links."""
+    name = _SLUG_RE.sub("", post.username.lower().lstrip("@"))
+    if name:
+        return name
+    return f"c{_internal_id(post.chat_id)}"
+
+
+def _internal_id(chat_id: int) -> int:
+    """t.me/c/ links use the channel id without the Bot API's "-100" prefix."""
+    if chat_id <= _PRIVATE_PREFIX:
+        return -chat_id + _PRIVATE_PREFIX
+    return abs(chat_id)
+
+
+def post_link(post: ChannelPost) -> str:
+    """The post's own link: t.me/name/id for public channels, t.me/c/id/id for private ones."""
+    # Usernames are case-insensitive; one spelling keeps live posts and imports byte-identical.
+    name = post.username.lstrip("@").lower()
+    if name:
+        return f"https://t.me/{name}/{post.message_id}"
+    return f"https://t.me/c/{_internal_id(post.chat_id)}/{post.message_id}"
+
+
+def _external(url: str) -> str | None:
+    url = url.rstrip(_TRAILING)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if host in _TELEGRAM_HOSTS or host.endswith(".t.me"):
+        return None
+    return url
+
+
+def source_url(post: ChannelPost) -> str | None:
+    """The first link to outside Telegram: an entity's link first, else one written in the text
+    (the seed post ends with its source URL)."""
+    candidates: Iterable[str] = (*post.links, *_URL_RE.findall(post.text))
+    for candidate in candidates:
+        url = _external(candidate.strip())
+        if url:
+            return url
+    return None
+
+
+def post_relpath(post: ChannelPost) -> PurePosixPath:
+    """``telegram/<channel>/<message id>.md``: a post is found again under the same name."""
+    return PurePosixPath(TELEGRAM_DIR, channel_slug(post), f"{post.message_id}.md")
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def _title(text: str) -> str:
+    return next((line.strip() for line in text.split("\n") if line.strip()), "")
+
+
+def post_markdown(post: ChannelPost) -> str | None:
+    """The corpus file for ``post``, or None if it has no text to quote.
+
+    The text is kept exactly (``markup: plain``: Telegram text is not Markdown) and starts with
+    the title line, as a post does."""
+    text = _clean_text(post.text)
+    if not text.strip():
+        return None
+    link = post_link(post)
+    meta: dict[str, object] = {
+        # A post is often one long paragraph: cut as the loader cuts derived titles.
+        "title": _short_title(" ".join(_title(text).split())),
+        "url": source_url(post) or link,
+        "post_url": link,
+    }
+    if post.date:
+        meta["date"] = post.date
+    meta["channel"] = post.username.lstrip("@").lower() or post.channel_title or channel_slug(post)
+    meta["message_id"] = post.message_id
+    meta["markup"] = "plain"
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
+    return f"---\n{front}---\n{text}\n"
+
+
+def write_post(root: Path, post: ChannelPost) -> tuple[str, Path]:
+    """Write ``post`` under ``root`` atomically; returns a :class:`WriteOutcome` value and the
+    path. An identical file is left alone, so repeated imports change nothing (not even
+    mtimes)."""
+    path = root / Path(post_relpath(post))
+    content = post_markdown(post)
+    if content is None:
+        return WriteOutcome.EMPTY, path
+    data = content.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return WriteOutcome.UNCHANGED, path
+        outcome = WriteOutcome.UPDATED
+    except FileNotFoundError:
+        outcome = WriteOutcome.CREATED
+    atomic_write(path, data)
+    return outcome, path
+
+
+def remove_post(root: Path, post: ChannelPost) -> Path | None:
+    """Delete the post's file (its text was edited away); the path if there was one."""
+    path = root / Path(post_relpath(post))
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    return path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Readers (a reload in another thread) see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,279 @@
+"""The answer engine end to end on the seed post and on hand-made corpora."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bot.corpus import Document, load_corpus
+from bot.engine import Engine, SearchConfig, quote_link
+from bot.engine.analysis import analyzer_for
+from tests.support.paths import REPO_CORPUS
+
+CORPUS = REPO_CORPUS
+
+
+@pytest.fixture(scope="module")
+def seed() -> Engine:
+    return Engine.build(load_corpus(CORPUS).documents)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_contains"),
+    [
+        ("Was hat Scholz zu Putin gesagt?", "Scholz erklärte"),
+        ("Was fordert Scholz von Putin?", "Abzug der russischen Streitkräfte"),
+        ("Will Putin einen Waffenstillstand?", "wenig Interesse an einem solchen Waffenstillstand"),
+        ("Raketenangriffe auf die Infrastruktur", "Raketenangriffskampagne gegen die ukrainische"),
+        ("Zugestaendnisse", "präventive Zugeständnisse"),
+        ("Lavrov", "Lawrow"),
+        ("Peskow", "Peskov"),
+        ("Kampagne", "Raketenangriffskampagne"),
+        ("Was sagte Biden über Putin?", "unbegreiflich"),
+        ("Waffenstillstand oder Friedensabkommen?", "Friedensabkommen"),
+    ],
+)
+def test_seed_questions_find_their_passage_in_the_top_3(
+    seed: Engine, question: str, answer_contains: str
+) -> None:
+    answer = seed.search(question, k=3)
+    assert any(answer_contains in hit.text for hit in answer.hits), [h.text for h in answer.hits]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie wird das Wetter morgen?",
+        "Wie ist das Wetter in der Ukraine?",
+        "Rezept für Apfelkuchen",
+        "Wer hat die Fußball-WM 2014 gewonnen?",
+        "Was?",
+        "der die das",
+        "",
+        "🙂",
+        "What is the capital of Australia?",
+        "Selenskyj",
+    ],
+)
+def test_off_topic_questions_get_no_hits(seed: Engine, question: str) -> None:
+    answer = seed.search(question, k=3)
+    assert answer.hits == ()
+    assert answer.total == 0
+
+
+def test_hit_carries_everything_a_citation_needs(seed: Engine) -> None:
+    hit = seed.search("Raketenangriffe auf die Infrastruktur", k=1).hits[0]
+    assert hit.rank == 1
+    assert hit.score > 0
+    assert hit.title.startswith("@ISW: Russland versucht")
+    assert hit.url == (
+        "https://www.understandingwar.org/backgrounder/russian-offensive-campaign-assessment-december-2"
+    )
+    assert hit.link.startswith(hit.url + "#:~:text=Dennoch%20k%C3%B6nnte%20%23Russland")
+    assert hit.document == "000_e199e51aae9cb937.txt"
+    assert hit.passage.startswith("000_e199e51aae9cb937.txt:p")
+    marked = [hit.text[s:e] for s, e in hit.highlights]
+    assert marked == ["Raketenangriffskampagne", "Infrastruktur"]
+
+
+def test_highlights_follow_variants_and_typed_umlauts(seed: Engine) -> None:
+    hits = seed.search("Lavrov", k=5).hits
+    marked = {hit.text[s:e] for hit in hits for s, e in hit.highlights}
+    assert {"Lawrow", "Lavrov", "Lawrows"} <= marked
+    hit = seed.search("Zugestaendnisse", k=1).hits[0]
+    assert "Zugeständnisse" in [hit.text[s:e] for s, e in hit.highlights]
+
+
+def test_pages_continue_where_the_last_one_ended(seed: Engine) -> None:
+    first = seed.search("Putin Verhandlungen", k=2)
+    second = seed.search("Putin Verhandlungen", k=2, offset=2)
+    assert first.total == second.total >= 3
+    assert second.hits[0].rank == 3
+    assert not {h.passage for h in first.hits} & {h.passage for h in second.hits}
+    assert first.has_more
+    last = seed.search("Putin Verhandlungen", k=2, offset=first.total)
+    assert last.hits == () and not last.has_more
+
+
+def test_english_questions_use_english_analysis(seed: Engine) -> None:
+    answer = seed.search("What did Scholz say to Putin?", k=3)
+    assert answer.lang == "en"
+    assert any("Scholz" in h.text for h in answer.hits)
+
+
+def test_quote_link() -> None:
+    assert quote_link("https://x.org/a", "Eins zwei") == "https://x.org/a#:~:text=Eins%20zwei"
+    long = "eins zwei drei vier fünf sechs sieben acht neun-zehn, elf"
+    link = quote_link("https://x.org/a#top", long)
+    assert link == (
+        "https://x.org/a#top:~:text=eins%20zwei%20drei%20vier,sieben%20acht%20neun%2Dzehn%2C%20elf"
+    )
+    assert quote_link("", "text") == ""
+
+
+def _doc(i: int, text: str) -> Document:
+    return Document(f"d{i}.txt", f"Dokument {i}", f"https://example.org/{i}", "de", None, text, "")
+
+
+GERMAN_WORDS = """
+Regierung Armee Front Offensive Stadt Dorf Brücke Panzer Drohne Soldaten Verteidigung
+Minister Parlament Sanktionen Energie Gas Export Hafen Getreide Schiff Grenze Region Angriff
+Truppen Artillerie Munition Lieferung Hilfe Bericht Analyse Lage Woche Monat Jahr Ukraine
+Russland Kreml Moskau Kiew Europa Nato Gespräche Verhandlungen Abkommen Stellungen
+""".split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(GERMAN_WORDS, k=rng.randint(6, 14))
+    return "Die " + " und ".join([" ".join(words[:3]), " ".join(words[3:])]) + "."
+
+
+def test_cut_off_on_a_corpus_of_25_passages() -> None:
+    rng = random.Random(1)
+    docs = [_doc(i, _sentence(rng)) for i in range(24)]
+    docs.append(_doc(24, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet."))
+    engine = Engine.build(docs, SearchConfig())
+    assert engine.stats.passages == 25
+    assert engine.search("Wie wird das Wetter morgen?").hits == ()
+    assert engine.search("Wie ist das Wetter in der Ukraine?").hits == ()
+    hits = engine.search("Wann endete der Getreidekorridor?").hits
+    assert hits and hits[0].document == "d24.txt"
+
+
+def test_cut_off_on_a_large_corpus() -> None:
+    rng = random.Random(2)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(3))) for i in range(6_000)]
+    docs.append(_doc(6_000, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet."))
+    engine = Engine.build(docs, SearchConfig())
+    assert engine.stats.passages >= 6_000
+    assert engine.search("Wie wird das Wetter morgen?").hits == ()
+    assert engine.search("Wie ist das Wetter in der Ukraine?").hits == ()
+    assert engine.search("Kochrezept für Kiew-Kotelett").hits == ()
+    hits = engine.search("Wann endete der Getreidekorridor?").hits
+    assert hits and hits[0].document == "d6000.txt"
+    assert engine.search("Sanktionen gegen den Export von Gas").hits
+
+
+def test_a_corpus_of_one_passage_still_answers() -> None:
+    # rank_bm25's idf is negative for every term of a one-passage corpus.
+    engine = Engine.build([_doc(0, "Der Getreidekorridor wurde im Juli beendet.")])
+    hits = engine.search("Getreidekorridor").hits
+    assert len(hits) == 1 and hits[0].score < 0
+    assert engine.search("Wetter").hits == ()
+
+
+def test_empty_engine_answers_nothing() -> None:
+    engine = Engine.build([])
+    assert engine.stats.passages == 0
+    assert engine.search("Putin").hits == ()
+
+
+def test_a_rebuild_analyses_only_the_documents_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.engine.search
+
+    rng = random.Random(3)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(4))) for i in range(40)]
+    first = Engine.build(docs)
+    analysed: list[str] = []
+    real = bot.engine.search._analyse
+
+    def counting(doc: Document, analyzer: object, config: SearchConfig) -> object:
+        analysed.append(doc.id)
+        return real(doc, analyzer, config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.engine.search, "_analyse", counting)
+    changed = list(docs)
+    changed[7] = _doc(7, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet.")
+    changed.append(_doc(99, "Ein neuer Bericht über Drohnenangriffe auf Odessa."))
+    del changed[3]
+    second = Engine.build(changed, SearchConfig(), previous=first)
+    assert sorted(analysed) == ["d7.txt", "d99.txt"]
+    fresh = Engine.build(changed, SearchConfig())  # everything analysed again
+    for question in ("Getreidekorridor", "Drohnenangriffe Odessa", "Sanktionen Gas Export"):
+        reused, rebuilt = second.search(question, k=10), fresh.search(question, k=10)
+        assert [(h.passage, h.text, h.highlights) for h in reused.hits] == [
+            (h.passage, h.text, h.highlights) for h in rebuilt.hits
+        ]
+        assert [h.score for h in reused.hits] == pytest.approx([h.score for h in rebuilt.hits])
+    analysed.clear()
+    Engine.build(changed, SearchConfig(passage_chars=200), previous=first)
+    assert len(analysed) == len(changed)  # other passage settings: nothing can be reused
+
+
+def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: Engine) -> None:
+    from bot.engine.analysis import PART_MATCH, Analyzer
+
+    vocabulary = list(seed._stems.vocabulary)
+    de = seed._term_grams
+    assert de.vocabulary == vocabulary
+    questions = ["Kampagne", "Raketenangriffe", "Angriff", "Friedensabkommen", "Abkommen", "Wetter"]
+    for question in questions:
+        term = analyzer_for("de").terms(question)[0]
+        expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) == PART_MATCH}
+        assert seed._parts_of(term) == expected, question
+
+
+def test_both_ways_of_picking_candidates_agree() -> None:
+    rng = random.Random(3)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(3))) for i in range(400)]
+    engine = Engine.build(docs, SearchConfig())
+    de = analyzer_for("de")
+    for question in ("Armee Front", "Getreide Hafen Schiff", "Kreml", "Verhandlung Abkomen"):
+        terms = de.terms(question)
+        near = engine._near(terms)
+        dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near)
+        sparse = engine._candidates_sparse(terms, near)
+        assert dense is not None and sparse is not None
+        assert dense[0].tolist() == sparse[0].tolist()
+        docs_of = np.unique(engine._passages.document[dense[0]])
+        assert np.array_equal(dense[1](docs_of), sparse[1](docs_of))
+
+
+def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
+    """Reused passages come from the previous engine's arrays, not re-read: after a chain of
+    changes (edits, removals, additions, a language switch) the index must be the one a fresh
+    build makes, term for term, and answer every question alike."""
+    rng = random.Random(11)
+    docs = [_doc(i, " ".join(_sentence(rng) for _ in range(5))) for i in range(60)]
+    engine = Engine.build(docs)
+    for step in range(4):
+        docs = list(docs)
+        for i in rng.sample(range(len(docs)), 5):
+            docs[i] = _doc(int(docs[i].id[1:-4]), " ".join(_sentence(rng) for _ in range(3)))
+        for i in sorted(rng.sample(range(len(docs)), 3), reverse=True):
+            del docs[i]
+        # The documents the last step added go, and with them the only use of their word.
+        docs = [d for d in docs if f"Neuwort{step - 1}" not in d.text]
+        docs += [
+            _doc(1000 + step * 10 + j, _sentence(rng) + " Neuwort" + str(step)) for j in range(3)
+        ]
+        docs.sort(key=lambda d: d.id)
+        engine = Engine.build(docs, previous=engine)
+        fresh = Engine.build(docs)
+        assert set(engine._stems.vocabulary) == set(fresh._stems.vocabulary)
+        assert not engine.search(f"Neuwort{step - 1}").hits
+        assert list(engine._passages.start) == list(fresh._passages.start)
+        assert list(engine._stems.doc_len) == list(fresh._stems.doc_len)
+        for term, tid in fresh._stems.vocabulary.items():
+            other = engine._stems.vocabulary[term]
+            # Equal up to the last bit of rank_bm25's mean idf (summed in vocabulary order).
+            assert engine._stems.idf[other] == pytest.approx(fresh._stems.idf[tid], rel=1e-12)
+        for name in ("_grams", "_doc_grams"):  # n-gram statistics carried over, not recounted
+            got_field, want_field = getattr(engine, name), getattr(fresh, name)
+            assert got_field.df is not None and want_field.df is not None
+            got_ids = engine._term_grams.gram_ids
+            for gram, gid in fresh._term_grams.gram_ids.items():
+                assert got_field.df[got_ids[gram]] == want_field.df[gid]
+                assert got_field.idf[got_ids[gram]] == pytest.approx(want_field.idf[gid], rel=1e-12)
+        words = [w for d in docs[:20] for w in d.text.split()[:3]]
+        for question in [*rng.sample(words, 15), f"Neuwort{step}", "Getreide Schwarzes Meer"]:
+            got, want = engine.search(question, k=10), fresh.search(question, k=10)
+            assert got.total == want.total
+            assert [(h.passage, h.highlights) for h in got.hits] == [
+                (h.passage, h.highlights) for h in want.hits
+            ]
+            assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits])

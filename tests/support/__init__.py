@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: the Bot API stand-in, bot and export factories, corpora."""

@@ -1,0 +1,159 @@
+"""Helpers for the end-to-end bot tests: settings, a tmp corpus, a running Application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.chat.app import build_application
+from bot.engine import Answer
+from bot.loader import load_corpus_for
+from bot.settings import Settings, load_settings
+from tests.support.botapi import BotApiStub
+from tests.support.paths import REPO_CORPUS
+
+BOT = "citebot_test_bot"
+ADMIN_ID = 4242
+# A document the shipped corpus does not have, for adding and reloading.
+POTATO_MD = """---
+title: Bericht über Kartoffeln
+url: https://example.org/kartoffeln
+lang: de
+---
+Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus. Die Bauern
+melden Rekordmengen bei frühen Sorten.
+"""
+
+
+def copy_corpus(tmp_path: Path) -> Path:
+    target = tmp_path / "corpus"
+    shutil.copytree(REPO_CORPUS, target)
+    return target
+
+
+def make_settings(stub: BotApiStub, corpus_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "corpus_dir": corpus_dir,
+        "telegram_bot_token": stub.token,
+        "telegram_api_url": stub.base_url,
+        "admin_ids": frozenset({ADMIN_ID}),
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def expected(settings: Settings, question: str, k: int = 3, offset: int = 0) -> Answer:
+    """What the engine itself answers, so the tests follow ranking changes."""
+    return load_corpus_for(settings).engine.search(question, k=k, offset=offset)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    stub: BotApiStub, settings: Settings, *, webhook_port: int | None = None
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The real Application from build_application, polling (or on a webhook) the stand-in."""
+    app = build_application(settings, load_corpus_for(settings))
+    updater = app.updater
+    assert updater is not None and app.post_init is not None
+    await app.initialize()
+    try:
+        await app.post_init(app)
+        await app.start()
+        if webhook_port is None:
+            await updater.start_polling(poll_interval=0, timeout=1)
+        else:
+            await updater.start_webhook(
+                listen="127.0.0.1",
+                port=webhook_port,
+                url_path="hook",
+                webhook_url=f"http://127.0.0.1:{webhook_port}/hook",
+                secret_token="s3cret",
+            )
+        yield app
+    finally:
+        async with asyncio.timeout(15):
+            if updater.running:
+                await updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """The test process's environment without any Telegram or webhook setting, plus ``values``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "HEALTH_"))
+    }
+    env.update(values)
+    return env
+
+
+class Lines:
+    """Collects a stream's lines; lets a test await one that contains a text."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Condition()
+        self.task = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            async with self._changed:
+                self.lines.append(line.decode("utf-8", "replace"))
+                self._changed.notify_all()
+
+    async def wait_for(self, needle: str, timeout: float = 20) -> None:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: any(needle in line for line in self.lines))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+async def start_run(botapi: BotApiStub, cwd: Path, **env: str) -> asyncio.subprocess.Process:
+    """`citebot run` as a subprocess against the stand-in (token and API URL set), with ``env``
+    added to a clean environment; stdout and stderr piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(TELEGRAM_BOT_TOKEN=botapi.token, TELEGRAM_API_URL=botapi.base_url, **env),
+    )
+
+
+async def stop_run(proc: asyncio.subprocess.Process, out: Lines, err: Lines, sig: int) -> int:
+    """Send ``sig`` and wait (bounded) for the exit code and the end of both outputs."""
+    proc.send_signal(sig)
+    async with asyncio.timeout(30):
+        code = await proc.wait()
+        await asyncio.gather(out.task, err.task)
+    return code
+
+
+async def kill_if_running(proc: asyncio.subprocess.Process) -> None:
+    """After a failed test: never leave a `citebot run` behind."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
