@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import DEFAULT_MAX_FILE_BYTES, CorpusLoad, Document, Skipped, load_corpus, load_file
+from bot.corpus import DEFAULT_MAX_FILE_BYTES, CorpusLoad, Document, load_corpus, load_file
 from bot.engine import Engine, SearchConfig
-from bot.errors import CorpusError
+from bot.errors import CorpusError, Skipped
 from bot.settings import Settings
 from bot.store import filecache, snapshot
 

@@ -42,9 +42,9 @@ from bot.chat.formatting import (
     utf16_len,
 )
 from bot.engine import Answer
+from bot.errors import UploadError
 from bot.ingest import (
     ChannelPost,
-    UploadError,
     WriteOutcome,
     accept_upload,
     check_upload,

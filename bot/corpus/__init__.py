@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from bot.errors import CorpusError
+from bot.errors import CorpusError, Skipped
 from bot.languages import SUPPORTED_LANGUAGES, guess_language
 
 logger = logging.getLogger(__name__)
@@ -55,14 +55,6 @@ class Document:
     path: str
     #: The post's own t.me link when the document is a channel post (``url`` is its source).
     post_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A file (or ``.jsonl`` line) that was left out, and why, so the operator can fix it."""
-
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from bot.ingest.posts import (
 from bot.ingest.tgexport import ImportedPaths, ImportReport, SkippedChat, import_export, read_export
 from bot.ingest.uploads import (
     UPLOAD_DIR,
-    UploadError,
     UploadResult,
     accept_upload,
     check_upload,
@@ -26,7 +25,6 @@ __all__ = [
     "ImportReport",
     "ImportedPaths",
     "SkippedChat",
-    "UploadError",
     "UploadResult",
     "WriteOutcome",
     "accept_upload",

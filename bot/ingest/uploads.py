@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import SUPPORTED_SUFFIXES, load_file
-from bot.errors import CitebotError, ExportError
+from bot.errors import ExportError, UploadError
 from bot.ingest.tgexport import import_export
 
 __all__ = [
     "EXPORT_SUFFIX",
     "UPLOAD_DIR",
-    "UploadError",
     "UploadResult",
     "accept_upload",
     "check_upload",
@@ -37,16 +36,6 @@ EXPORT_SUFFIX = ".json"
 _STAGING_DIR = ".incoming"  # hidden: the corpus loader skips dot-directories
 _NAME_MAX = 100
 _UNSAFE_RE = re.compile(r"[^\w.\- ]+")
-
-
-class UploadError(CitebotError):
-    """An upload was refused; ``code`` selects the message in :mod:`bot.texts`, ``details``
-    fills it in."""
-
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(f"{code}: {details}")
-        self.code = code
-        self.details = details
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.corpus import Skipped
 from bot.engine.search import Answer, Engine
-from bot.errors import CorpusError
+from bot.errors import CorpusError, Skipped
 from bot.loader import LoadedCorpus
 
 __all__ = [

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import CacheError
+
 __all__ = [
-    "CacheError",
     "fsync_dir",
     "load_array",
     "pack_strings",
@@ -32,10 +33,6 @@ __all__ = [
     "unpack_strings",
     "write_store",
 ]
-
-
-class CacheError(Exception):
-    """A cache file that must not be used (the message says why)."""
 
 
 def pack_strings(strings: Sequence[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:

@@ -43,12 +43,11 @@ from bot.corpus import (
     READER_VERSION,
     CorpusLoad,
     Document,
-    Skipped,
     load_corpus,
     load_file,
 )
+from bot.errors import CacheError, Skipped
 from bot.store.arrayfiles import (
-    CacheError,
     fsync_dir,
     load_array,
     pack_strings,

@@ -37,8 +37,8 @@ from bot.corpus import Document
 from bot.engine.analysis import ANALYZER_VERSION, analyzer_for
 from bot.engine.grams import TermGrams
 from bot.engine.index import BM25Field, BM25Params, ForwardIndex
+from bot.errors import CacheError
 from bot.store.arrayfiles import (
-    CacheError,
     fsync_dir,
     load_array,
     pack_strings,

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.ingest import UPLOAD_DIR, UploadError, accept_upload, check_upload, safe_file_name
+from bot.errors import UploadError
+from bot.ingest import UPLOAD_DIR, accept_upload, check_upload, safe_file_name
 from tests.support.bot_helpers import (
     ADMIN_ID,
     BOT,

@@ -13,15 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import corpus
-from bot.corpus import (
-    SUPPORTED_SUFFIXES,
-    CorpusLoad,
-    Document,
-    Skipped,
-    load_corpus,
-    load_file,
-)
-from bot.errors import CitebotError, CorpusError
+from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, load_file
+from bot.errors import CitebotError, CorpusError, Skipped
 from tests.support.paths import REPO_CORPUS
 
 SEED_CORPUS = REPO_CORPUS

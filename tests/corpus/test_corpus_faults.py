@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from bot import corpus
-from bot.corpus import Skipped, load_corpus
+from bot.corpus import load_corpus
 from bot.engine import Engine
+from bot.errors import Skipped
 from bot.loader import LoadedCorpus, load_engine
 from bot.serving import CorpusHolder
 from tests.support.bot_helpers import ADMIN_ID, POTATO_MD, copy_corpus, make_settings, running_bot

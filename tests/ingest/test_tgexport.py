@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 
 from bot.corpus import load_corpus
-from bot.errors import CitebotError, ExportError
+from bot.errors import CitebotError, ExportError, UploadError
 from bot.ingest import (
     ChannelPost,
     ImportedPaths,
     ImportReport,
     SkippedChat,
-    UploadError,
     UploadResult,
     accept_upload,
     import_export,
