@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot.corpus import _short_title
+from bot.corpus import short_title
 
 __all__ = [
     "TELEGRAM_DIR",
@@ -144,7 +144,7 @@ def post_markdown(post: ChannelPost) -> str | None:
     link = post_link(post)
     meta: dict[str, object] = {
         # A post is often one long paragraph: cut as the loader cuts derived titles.
-        "title": _short_title(" ".join(_title(text).split())),
+        "title": short_title(" ".join(_title(text).split())),
         "url": source_url(post) or link,
         "post_url": link,
     }

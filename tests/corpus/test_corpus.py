@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import corpus
 from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, load_file
+from bot.corpus import html as html_reader
 from bot.errors import CitebotError, CorpusError, Skipped
 from tests.support.paths import REPO_CORPUS
 
@@ -508,7 +508,7 @@ def test_html_parser_crash_becomes_skipped(tmp_path: Path, monkeypatch: pytest.M
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(corpus, "LexborHTMLParser", explode)
+    monkeypatch.setattr(html_reader, "LexborHTMLParser", explode)
     reason = skip_reason(tmp_path, "a.html", "<p>x</p><p>https://e.org/</p>")
     assert reason == "could not parse: RuntimeError: boom"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot import corpus
+from bot.corpus import load as corpus_load
 from bot.corpus import load_corpus
 from bot.engine import Engine
 from bot.errors import Skipped
@@ -144,7 +144,7 @@ def test_files_changing_during_a_load(tmp_path: Path, monkeypatch: pytest.Monkey
         '{"text": "Kohl.", "url": "https://e.org/k"}\n{"text": "Rüben.", "url": "https://e.org/r"}\n',
         encoding="utf-8",
     )
-    real_load, real_check = corpus.load_file, corpus._check_file
+    real_load, real_check = corpus_load.load_file, corpus_load.check_file
 
     def load_file(path: Path, root_: Path, **kwargs: Any) -> Any:
         if path.name == "a.txt":
@@ -161,8 +161,9 @@ def test_files_changing_during_a_load(tmp_path: Path, monkeypatch: pytest.Monkey
                 fh.write(b"x" * limit)
         return size
 
-    monkeypatch.setattr(corpus, "load_file", load_file)
-    monkeypatch.setattr(corpus, "_check_file", check_file)
+    # Both names as load_corpus and load_file look them up.
+    monkeypatch.setattr(corpus_load, "load_file", load_file)
+    monkeypatch.setattr(corpus_load, "check_file", check_file)
     loaded = load_corpus(root, max_file_bytes=1000)
     assert [d.id for d in loaded.documents] == ["a.txt", "c.jsonl#L1", "z.txt"]
     assert loaded.skipped == (
