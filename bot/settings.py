@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import tme
 from bot.errors import SettingsError
 
 __all__ = ["Settings", "load_settings", "require_token"]
@@ -86,15 +87,10 @@ class Settings(BaseSettings):
             return value
         channels: list[str] = []
         for raw in value:
-            part = str(raw).strip()
-            part = re.sub(r"^(?:https?://)?(?:t\.me|telegram\.me)/", "", part).strip("/")
-            part = part.removeprefix("@")
-            if re.fullmatch(r"-?\d{1,20}", part):
-                channels.append(str(int(part)))
-            elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", part):
-                channels.append(part.lower())
-            else:
+            channel = tme.channel_ref(str(raw))
+            if channel is None:
                 raise ValueError(f"{raw!r} is neither a channel id nor a @username")
+            channels.append(channel)
         return tuple(dict.fromkeys(channels))
 
     def is_source_channel(self, chat_id: int, username: str | None) -> bool:

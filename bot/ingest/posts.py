@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot import tme
 from bot.corpus import short_title
 
 __all__ = [
@@ -36,11 +37,9 @@ __all__ = [
 #: Posts are kept under this directory of the corpus, one sub-directory per channel.
 TELEGRAM_DIR = "telegram"
 
-_TELEGRAM_HOSTS = frozenset(("t.me", "telegram.me", "telegram.dog", "www.t.me", "telegram.org"))
 _URL_RE = re.compile(r"https?://[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"»“”…"
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
-_PRIVATE_PREFIX = -1_000_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +73,12 @@ def channel_slug(post: ChannelPost) -> str:
     name = _SLUG_RE.sub("", post.username.lower().lstrip("@"))
     if name:
         return name
-    return f"c{_internal_id(post.chat_id)}"
-
-
-def _internal_id(chat_id: int) -> int:
-    """t.me/c/ links use the channel id without the Bot API's "-100" prefix."""
-    if chat_id <= _PRIVATE_PREFIX:
-        return -chat_id + _PRIVATE_PREFIX
-    return abs(chat_id)
+    return f"c{tme.internal_id(post.chat_id)}"
 
 
 def post_link(post: ChannelPost) -> str:
     """The post's own link: t.me/name/id for public channels, t.me/c/id/id for private ones."""
-    # Usernames are case-insensitive; one spelling keeps live posts and imports byte-identical.
-    name = post.username.lstrip("@").lower()
-    if name:
-        return f"https://t.me/{name}/{post.message_id}"
-    return f"https://t.me/c/{_internal_id(post.chat_id)}/{post.message_id}"
+    return tme.post_link(post.chat_id, post.username, post.message_id)
 
 
 def _external(url: str) -> str | None:
@@ -102,7 +90,7 @@ def _external(url: str) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    if host in _TELEGRAM_HOSTS or host.endswith(".t.me"):
+    if tme.is_telegram_host(host):
         return None
     return url
 

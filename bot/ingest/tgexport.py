@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, overload
-from urllib.parse import urlsplit
 
 import ijson
 
+from bot import tme
 from bot.errors import ExportError
 from bot.ingest.posts import ChannelPost, WriteOutcome, write_post
 
@@ -68,10 +68,7 @@ _MESSAGES = {f"{p}.messages".lstrip("."): p for p in _CHAT_PREFIXES}
 _MESSAGE = {f"{p}.messages.item".lstrip("."): p for p in _CHAT_PREFIXES}
 _CHAT_START = frozenset(_CHAT_PREFIXES)
 
-_USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
-_TME_HOSTS = frozenset(("t.me", "www.t.me", "telegram.me", "telegram.dog"))
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
-_PRIVATE_PREFIX = 1_000_000_000_000  # Bot API channel id = -(10**12 + export id)
 _SHOWN_CHATS = 5
 
 
@@ -177,19 +174,13 @@ class _Counts:
 
 def public_username(channel: str) -> str:
     """``name``, ``@name`` or a t.me link as the bare username; ExportError if it is none."""
-    value = channel.strip()
-    if "/" in value:
-        parts = urlsplit(value if "://" in value else f"https://{value}")
-        host = (parts.hostname or "").lower()
-        segments = [s for s in parts.path.split("/") if s]
-        value = segments[0] if host in _TME_HOSTS and segments and segments[0] != "c" else ""
-    value = value.removeprefix("@")
-    if not _USERNAME_RE.fullmatch(value):
+    username = tme.username_of(channel)
+    if username is None:
         raise ExportError(
             f"{channel!r} is not a public channel username"
             " (like @name or https://t.me/name; a private channel needs none)"
         )
-    return value
+    return username
 
 
 class ExportReader:
@@ -415,9 +406,7 @@ def _bot_api_id(export_id: object, label: str) -> int:
         raise ExportError(
             f"chat {label!r} has no numeric 'id' before its messages: not a Telegram Desktop export"
         )
-    if value <= -_PRIVATE_PREFIX:  # already a Bot API id
-        return value
-    return -(_PRIVATE_PREFIX + abs(value))
+    return tme.bot_api_id(value)
 
 
 def _flatten(raw: object) -> tuple[str, tuple[str, ...]]:

@@ -1,0 +1,96 @@
+"""Telegram's naming rules in one place: a channel's id in its spellings, the hosts of t.me links,
+username syntax, the channel references people write, and a post's own link.
+
+The settings (``SOURCE_CHANNELS``) and the ingestion of live posts and exports follow the same
+rules, so they sit with the basics. Nothing here talks to Telegram.
+
+A channel has one id, spelled three ways: its own id (``1234567890``, as in t.me/c/ links and as
+Telegram Desktop exports write it), and the Bot API's ``-1001234567890``, which is
+-(10**12 + own id): "-100" written before it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+__all__ = [
+    "LINK_HOSTS",
+    "USERNAME_RE",
+    "bot_api_id",
+    "channel_ref",
+    "internal_id",
+    "is_telegram_host",
+    "post_link",
+    "username_of",
+]
+
+#: Hosts whose links name a channel or a post (``t.me/name/5``, ``t.me/c/123/5``).
+LINK_HOSTS = frozenset(("t.me", "www.t.me", "telegram.me", "telegram.dog"))
+# Telegram's own site: no channel's link, but no outside source for a post either.
+_SITE_HOSTS = frozenset(("telegram.org",))
+#: A public username: a letter, then 3 to 31 letters, digits or underscores.
+USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_CHANNEL_OFFSET = 1_000_000_000_000
+# SOURCE_CHANNELS takes links only with these two prefixes, exactly as written here (no
+# "www.t.me", no "telegram.dog", lowercase): it always did, and accepting more is a change of
+# its own. The export's channel (username_of) takes every link host, in any case.
+_REF_LINK_RE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/")
+_REF_ID_RE = re.compile(r"-?\d{1,20}")
+
+
+def bot_api_id(channel_id: int) -> int:
+    """The Bot API id of a channel's own id (an export's ``id``, the number in t.me/c/ links);
+    a Bot API id already is one and comes back unchanged."""
+    if channel_id <= -_CHANNEL_OFFSET:
+        return channel_id
+    return -(_CHANNEL_OFFSET + abs(channel_id))
+
+
+def internal_id(chat_id: int) -> int:
+    """The channel's own id (for t.me/c/ links) of a Bot API id: without the "-100"."""
+    if chat_id <= -_CHANNEL_OFFSET:
+        return -chat_id - _CHANNEL_OFFSET
+    return abs(chat_id)
+
+
+def post_link(chat_id: int, username: str, message_id: int) -> str:
+    """A post's own link: t.me/name/id for public channels, t.me/c/id/id for private ones."""
+    # Usernames are case-insensitive; one spelling keeps live posts and imports byte-identical.
+    name = username.lstrip("@").lower()
+    if name:
+        return f"https://t.me/{name}/{message_id}"
+    return f"https://t.me/c/{internal_id(chat_id)}/{message_id}"
+
+
+def is_telegram_host(host: str) -> bool:
+    """Whether a link to ``host`` stays inside Telegram (t.me and its aliases, any *.t.me,
+    telegram.org): such a link is never a post's outside source."""
+    host = host.lower()
+    return host in LINK_HOSTS or host in _SITE_HOSTS or host.endswith(".t.me")
+
+
+def username_of(ref: str) -> str | None:
+    """The bare username of ``name``, ``@name`` or a t.me link (``t.me/name/5`` too), as
+    written; None if it names no public channel (a t.me/c/ link names a private one)."""
+    value = ref.strip()
+    if "/" in value:
+        parts = urlsplit(value if "://" in value else f"https://{value}")
+        host = (parts.hostname or "").lower()
+        segments = [s for s in parts.path.split("/") if s]
+        value = segments[0] if host in LINK_HOSTS and segments and segments[0] != "c" else ""
+    value = value.removeprefix("@")
+    return value if USERNAME_RE.fullmatch(value) else None
+
+
+def channel_ref(ref: str) -> str | None:
+    """A channel as ``SOURCE_CHANNELS`` names it ("-1001234567890", "@name", "name", or a
+    t.me/name link) in the spelling a post's chat is compared with: the id in decimal, or the
+    username lowercase without "@"; None if it is neither."""
+    part = _REF_LINK_RE.sub("", ref.strip()).strip("/")
+    part = part.removeprefix("@")
+    if _REF_ID_RE.fullmatch(part):
+        return str(int(part))
+    if USERNAME_RE.fullmatch(part):
+        return part.lower()
+    return None
