@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot import tme
 from bot.errors import SettingsError
 
-__all__ = ["Settings", "load_settings", "require_token"]
+__all__ = ["Settings", "default_cache_dir", "load_settings", "require_token"]
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")

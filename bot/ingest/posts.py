@@ -25,6 +25,7 @@ __all__ = [
     "TELEGRAM_DIR",
     "ChannelPost",
     "WriteOutcome",
+    "atomic_write",
     "channel_slug",
     "post_link",
     "post_markdown",

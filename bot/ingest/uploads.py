@@ -24,6 +24,7 @@ __all__ = [
     "UPLOAD_DIR",
     "UploadResult",
     "accept_upload",
+    "allowed_suffixes",
     "check_upload",
     "safe_file_name",
     "staging_path",
@@ -55,6 +56,7 @@ class UploadResult:
 
 
 def allowed_suffixes() -> tuple[str, ...]:
+    """What an admin may send: the corpus formats, and a channel export to import."""
     return (*SUPPORTED_SUFFIXES, EXPORT_SUFFIX)
 
 
