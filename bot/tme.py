@@ -4,9 +4,9 @@ username syntax, the channel references people write, and a post's own link.
 The settings (``SOURCE_CHANNELS``) and the ingestion of live posts and exports follow the same
 rules, so they sit with the basics. Nothing here talks to Telegram.
 
-A channel has one id, spelled three ways: its own id (``1234567890``, as in t.me/c/ links and as
-Telegram Desktop exports write it), and the Bot API's ``-1001234567890``, which is
--(10**12 + own id): "-100" written before it.
+A channel's id is written two ways: bare (``1234567890``) in t.me/c/ links and in Telegram
+Desktop exports, and as the Bot API's ``-1001234567890``, which is -(10**12 + the bare id):
+"-100" written before it.
 """
 
 from __future__ import annotations
@@ -40,15 +40,15 @@ _REF_ID_RE = re.compile(r"-?\d{1,20}")
 
 
 def bot_api_id(channel_id: int) -> int:
-    """The Bot API id of a channel's own id (an export's ``id``, the number in t.me/c/ links);
-    a Bot API id already is one and comes back unchanged."""
+    """The Bot API id of a channel's bare id (an export's ``id``, the number in t.me/c/ links);
+    a Bot API id comes back unchanged."""
     if channel_id <= -_CHANNEL_OFFSET:
         return channel_id
     return -(_CHANNEL_OFFSET + abs(channel_id))
 
 
 def internal_id(chat_id: int) -> int:
-    """The channel's own id (for t.me/c/ links) of a Bot API id: without the "-100"."""
+    """The bare id (for t.me/c/ links) of a channel's Bot API id: without the "-100"."""
     if chat_id <= -_CHANNEL_OFFSET:
         return -chat_id - _CHANNEL_OFFSET
     return abs(chat_id)

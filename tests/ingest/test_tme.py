@@ -8,16 +8,16 @@ import pytest
 from bot import tme
 
 
-@pytest.mark.parametrize("own_id", [1, 1234567890, 1500000003, 999_999_999_999])
-def test_channel_ids_convert_both_ways(own_id: int) -> None:
-    assert tme.bot_api_id(own_id) == -(10**12 + own_id)
-    assert tme.internal_id(tme.bot_api_id(own_id)) == own_id
+@pytest.mark.parametrize("bare_id", [1, 1234567890, 1500000003, 999_999_999_999])
+def test_channel_ids_convert_both_ways(bare_id: int) -> None:
+    assert tme.bot_api_id(bare_id) == -(10**12 + bare_id)
+    assert tme.internal_id(tme.bot_api_id(bare_id)) == bare_id
 
 
 def test_channel_id_spellings() -> None:
     assert tme.bot_api_id(1234567890) == -1001234567890
     assert tme.bot_api_id(-1001234567890) == -1001234567890  # already a Bot API id
-    assert tme.bot_api_id(-1234567890) == -1001234567890  # a negative own id, as written
+    assert tme.bot_api_id(-1234567890) == -1001234567890  # a negative bare id: its sign is dropped
     assert tme.internal_id(-1001234567890) == 1234567890
     assert tme.internal_id(-123) == 123  # not a channel's Bot API id: the number itself
 
