@@ -17,7 +17,7 @@ from bot.settings import Settings
 from tests.support.paths import ROOT
 
 WINGS: tuple[tuple[str, ...], ...] = (
-    ("bot", "bot.errors", "bot.languages", "bot.texts", "bot.settings"),
+    ("bot", "bot.errors", "bot.languages", "bot.texts", "bot.tme", "bot.settings"),
     ("bot.corpus",),
     ("bot.engine",),
     ("bot.store", "bot.ingest"),
