@@ -29,11 +29,19 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.engine.analysis import gram_set, grams_of_vocabulary
-from bot.engine.index import AnyIds, BM25Params, ForwardIndex, Id32Array, unique_counts
+from bot.engine.index import (
+    AnyIds,
+    BM25Params,
+    FloatArray,
+    ForwardIndex,
+    Id32Array,
+    IntArray,
+    gather_rows,
+    unique_counts,
+)
 
 __all__ = [
     "SAMPLE_UNITS",
-    "ForwardIndex",
     "GramField",
     "TermGrams",
     "gram_counts",
@@ -41,25 +49,10 @@ __all__ = [
     "scratch",
 ]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 SAMPLE_UNITS = 100_000
 # Cells of the table that counts each unit's distinct n-grams (units x grams, a chunk at a time).
 _CELLS = 1 << 21
 _ROW_CHUNK = 500_000  # forward-index entries per slice when adding up row lengths
-
-
-def _gather(indptr: IntArray, rows: IntArray | npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
-    """Positions of the CSR ``rows``' entries, and for each the row's place in ``rows``."""
-    starts = indptr[rows]
-    lengths = indptr[rows + 1] - starts
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
-    if not total:
-        return np.zeros(0, dtype=np.int64), owner
-    offsets = np.cumsum(lengths) - lengths
-    positions = np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, lengths)
-    return positions, owner
 
 
 class TermGrams:
@@ -111,10 +104,10 @@ class TermGrams:
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=self.indptr[1:])
         self.grams: Id32Array = np.empty(int(self.indptr[-1]), dtype=np.int32)
-        self.grams[_gather(self.indptr, fresh)[0]] = np.frombuffer(flat, dtype=np.int64)
+        self.grams[gather_rows(self.indptr, fresh)[0]] = np.frombuffer(flat, dtype=np.int64)
         if previous is not None and len(kept):
-            source, _ = _gather(previous.indptr, old[kept])
-            self.grams[_gather(self.indptr, kept)[0]] = previous.grams[source]
+            source, _ = gather_rows(previous.indptr, old[kept])
+            self.grams[gather_rows(self.indptr, kept)[0]] = previous.grams[source]
         del flat, sizes
         self.lengths: IntArray = np.diff(self.indptr)
         # gram -> terms containing it (each term once), for finding neighbours.
@@ -215,7 +208,7 @@ class TermGrams:
         own = [self.gram_ids[g] for g in gram_set(term) if g in self.gram_ids]
         if not own or limit <= 0:
             return []
-        positions, _ = _gather(self.gram_indptr, np.asarray(own, dtype=np.int64))
+        positions, _ = gather_rows(self.gram_indptr, np.asarray(own, dtype=np.int64))
         found = self.terms_by_gram[positions]
         if len(found) * 16 > len(self.vocabulary):
             # Common grams reach a good part of the vocabulary: count, do not sort.
@@ -325,9 +318,9 @@ class GramField:
     def _entries(self, units: IntArray) -> tuple[IntArray, IntArray]:
         """Forward-index positions of ``units``' (term, tf) entries, and each one's unit."""
         if self.groups is None:
-            return _gather(self.forward.indptr, units)
-        rows, row_owner = _gather(self.groups, units)
-        positions, owner = _gather(self.forward.indptr, rows)
+            return gather_rows(self.forward.indptr, units)
+        rows, row_owner = gather_rows(self.groups, units)
+        positions, owner = gather_rows(self.forward.indptr, rows)
         return positions, row_owner[owner]
 
     def _document_frequency(self, sample: int) -> FloatArray:
@@ -381,7 +374,7 @@ class GramField:
             chunk = units[first : first + per_chunk]
             positions, owner = self._entries(chunk)
             terms = self.forward.terms[positions]
-            gram_pos, term_owner = _gather(self.term_grams.indptr, terms)
+            gram_pos, term_owner = gather_rows(self.term_grams.indptr, terms)
             grams = self.term_grams.grams[gram_pos]
             cell = owner[term_owner] * n_grams + grams
             if numbered + len(cell) >= np.iinfo(np.int32).max:  # 32-bit numbers run out
@@ -415,7 +408,7 @@ class GramField:
         if self.groups is None:
             counts = gram_counts(self.forward, self.term_grams, units, query[0])
         else:
-            rows, _ = _gather(self.groups, units)
+            rows, _ = gather_rows(self.groups, units)
             counts = group_counts(
                 gram_counts(self.forward, self.term_grams, rows, query[0]),
                 self.groups[units + 1] - self.groups[units],
@@ -484,9 +477,9 @@ def gram_counts(
     n_slots = len(distinct)
     if not len(rows) or not n_slots:
         return np.zeros((len(rows), n_slots), dtype=np.float64)
-    positions, owner = _gather(forward.indptr, rows)
+    positions, owner = gather_rows(forward.indptr, rows)
     terms, inverse = _distinct(forward.terms[positions], len(term_grams.vocabulary))
-    gram_pos, term_owner = _gather(term_grams.indptr, terms)
+    gram_pos, term_owner = gather_rows(term_grams.indptr, terms)
     # Each gram's column through a table over all grams (a gather, not a binary search).
     table = scratch("clean", len(term_grams.gram_ids))
     table[distinct] = np.arange(n_slots, dtype=np.int32)
@@ -498,7 +491,7 @@ def gram_counts(
     hit_slot = slot[hit].astype(np.int64)
     hit_indptr = np.zeros(len(terms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_owner[hit], minlength=len(terms)), out=hit_indptr[1:])
-    hits, entry = _gather(hit_indptr, inverse.reshape(-1))
+    hits, entry = gather_rows(hit_indptr, inverse.reshape(-1))
     cell = owner[entry] * n_slots + hit_slot[hits]
     counts = np.bincount(cell, weights=forward.tf[positions][entry], minlength=len(rows) * n_slots)
     # With weights, bincount sums float64 (its stubs only know the counting form).

@@ -29,12 +29,15 @@ __all__ = [
     "AnyIds",
     "BM25Field",
     "BM25Params",
+    "FloatArray",
     "ForwardIndex",
     "Id32Array",
+    "IntArray",
     "SparseScores",
     "TermIds",
     "TokenIds",
     "UnitEntries",
+    "gather_rows",
     "top_k",
     "top_k_dense",
     "top_k_grouped",
@@ -627,6 +630,8 @@ def top_k_grouped(
     if k <= 0 or not n:
         return []
     starts = np.arange(0, n, block, dtype=np.int64)
+    # Block i is the units bounds[i] to bounds[i + 1] (the last one may be shorter).
+    bounds = np.append(starts, n)
     if len(starts) <= 2 * k:  # a small corpus: add up every unit with a score
         ids = np.flatnonzero(scores > 0)
         return top_k(SparseScores(ids, scores[ids] + context[group[ids]]), k)
@@ -640,14 +645,14 @@ def top_k_grouped(
     threshold = -np.inf
     if len(bound) > k:
         trial = np.argpartition(-bound, k)[:k]
-        ids = _block_units(starts[trial], ends[trial])
+        ids, _ = gather_rows(bounds, np.sort(trial))
         values = scores[ids]
         found = values > 0
         if int(found.sum()) >= k:
             totals = values[found] + context[group[ids[found]]]
             threshold = float(np.partition(totals, len(totals) - k)[len(totals) - k])
     needed = np.flatnonzero(bound >= threshold if threshold > -np.inf else bound > -np.inf)
-    ids = _block_units(starts[needed], ends[needed])
+    ids, _ = gather_rows(bounds, needed)
     values = scores[ids]
     ids = ids[values > 0]
     totals = scores[ids] + context[group[ids]]
@@ -708,13 +713,16 @@ def unit_entries(
     return UnitEntries(joined[0], joined[1], joined[2])
 
 
-def _block_units(starts: IntArray, ends: IntArray) -> IntArray:
-    """The units of the blocks [starts, ends), ascending if the blocks are."""
-    order = np.argsort(starts)
-    starts, ends = starts[order], ends[order]
-    lengths = ends - starts
+def gather_rows(indptr: IntArray, rows: IntArray | Id32Array) -> tuple[IntArray, IntArray]:
+    """Positions of the CSR ``rows``' entries (row r is ``indptr[r]`` to ``indptr[r + 1]``), row
+    after row in the order of ``rows``, and for each entry its row's place in ``rows``: the one
+    way every CSR table here (postings, forward index, term n-grams, groups, blocks) is read."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    if not total:
+        return np.zeros(0, dtype=np.int64), owner
     offsets = np.cumsum(lengths) - lengths
-    units: IntArray = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(
-        starts - offsets, lengths
-    )
-    return units
+    positions = np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, lengths)
+    return positions, owner

@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from bot.corpus import Document
 from bot.engine.analysis import MIN_PART, PART_MATCH, Analyzer, Token, analyzer_for, fold
-from bot.engine.grams import GramField, TermGrams, _gather, gram_counts, group_counts, scratch
+from bot.engine.grams import GramField, TermGrams, gram_counts, group_counts, scratch
 from bot.engine.index import (
     Accumulator,
     BM25Field,
@@ -49,6 +49,7 @@ from bot.engine.index import (
     SparseScores,
     TermIds,
     TokenIds,
+    gather_rows,
     top_k,
     top_k_dense,
     top_k_grouped,
@@ -507,7 +508,7 @@ class Engine:
             groups = self._doc_grams.groups
             assert groups is not None
             sizes = groups[docs + 1] - groups[docs]
-            rows, _ = _gather(groups, docs)
+            rows, _ = gather_rows(groups, docs)
             counts = gram_counts(_forward(self._stems), self._term_grams, rows, query[0])
             own = counts[np.searchsorted(rows, candidates)]
             score = score + config.gram_weight * self._grams.scores_of_counts(
@@ -699,7 +700,7 @@ class Engine:
         if total <= 0 or not len(pids):
             return np.zeros(len(pids), dtype=np.float64)
         forward = _forward(self._stems)
-        positions, owner = _gather(forward.indptr, pids)
+        positions, owner = gather_rows(forward.indptr, pids)
         present = forward.terms[positions]
         matched = np.zeros(len(pids), dtype=np.float64)
         table = scratch("clean", len(self._stems.vocabulary))
@@ -744,13 +745,12 @@ def _merge_reused(
     old_vocabulary = previous._term_grams.vocabulary
     reused_pids = np.flatnonzero(origin >= 0)
     old_pids = origin[reused_pids]
-    counts = forward.indptr[old_pids + 1] - forward.indptr[old_pids]
-    # Positions of the reused passages' entries in the forward arrays, range after range.
-    offsets = np.repeat(forward.indptr[old_pids] - np.cumsum(counts) + counts, counts)
-    positions = offsets + np.arange(int(counts.sum()), dtype=np.int64)
+    # The reused passages' entries in the forward arrays, passage after passage.
+    positions, owner = gather_rows(forward.indptr, old_pids)
     tf = forward.tf[positions].astype(np.int64)
     old_terms = np.repeat(forward.terms[positions].astype(np.int64), tf)
-    old_units = np.repeat(np.repeat(reused_pids, counts), tf)
+    old_units = np.repeat(reused_pids[owner], tf)
+    del owner
 
     known = {term: tid for tid, term in enumerate(old_vocabulary)}
     strings = list(old_vocabulary)
