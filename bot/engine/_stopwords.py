@@ -4,6 +4,8 @@ Question phrasing ("Was hat X gesagt?", "Wer ist ...") carries no content of its
 stop words keeps it from matching passages and from counting against the no-answer cut-off.
 """
 
+__all__ = ["BY_LANGUAGE", "ENGLISH", "GERMAN"]
+
 GERMAN = frozenset(
     """
 beim vom ans aufs durchs fürs ums übers unters vors hinters

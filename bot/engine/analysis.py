@@ -30,9 +30,13 @@ from bot.languages import SUPPORTED_LANGUAGES
 
 __all__ = [
     "ANALYZER_VERSION",
+    "GRAM_SIZES",
+    "MIN_PART",
+    "PART_MATCH",
     "Analyzer",
     "Token",
     "analyzer_for",
+    "fold",
     "gram_set",
     "grams_of_term",
     "grams_of_vocabulary",

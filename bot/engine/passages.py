@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Passage", "Sentence", "passage_text", "split_passages", "split_sentences"]
+__all__ = [
+    "ABBREVIATIONS",
+    "MONTHS",
+    "Passage",
+    "Sentence",
+    "passage_text",
+    "split_passages",
+    "split_sentences",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ from bot.engine.index import TokenIds
 from bot.engine.passages import split_passages
 
 __all__ = [
+    "BATCH_CHARS",
+    "MAX_WORKERS",
     "Analysed",
     "Batch",
     "DocumentPassages",
@@ -327,8 +329,9 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    # Through the imported module: the classes pickled are bot.engine.workers', not __main__'s.
-    from bot.engine import workers
+    # Through the imported module: the classes pickled are bot.engine.workers', not __main__'s
+    # (named in full: this module then depends on itself, not on the package's surface).
+    import bot.engine.workers as workers
 
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the builder is gone
         workers._serve(sys.stdin.buffer, sys.stdout.buffer)

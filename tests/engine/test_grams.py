@@ -9,7 +9,8 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from bot.engine.analysis import Analyzer, analyzer_for
-from bot.engine.grams import ForwardIndex, GramField, TermGrams
+from bot.engine.grams import GramField, TermGrams
+from bot.engine.index import ForwardIndex
 
 WORDS = (
     "Raketenangriffskampagne Kampagne Raketen Angriff Angriffe Infrastruktur Lawrow Lavrov "
