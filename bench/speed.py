@@ -55,7 +55,7 @@ def _agreement(engine: Engine, questions: list[str], baseline: Any) -> float:
     agree = 0
     for question in questions:
         tokens = analyzer.terms(question)
-        ours = top_k(engine._stems.scores(tokens), 10)
+        ours = top_k(engine.parts.stems.scores(tokens), 10)
         reference = baseline.get_scores(tokens)
         positive = int((reference > 0).sum())
         ref_ids = np.argsort(-reference, kind="stable")[: min(10, positive)]
@@ -69,15 +69,16 @@ def _agreement(engine: Engine, questions: list[str], baseline: Any) -> float:
 
 def _index_mb(engine: Engine) -> float:
     """Megabytes of the engine's arrays (the index without the documents' texts)."""
-    parts = engine.export_arrays()
-    arrays: list[Any] = [getattr(parts["passages"], name) for name in ("document", "index")]
-    arrays += [parts["passages"].start, parts["passages"].end, parts["passages"].lang]
-    for field in parts["fields"].values():
+    parts = engine.parts
+    table = parts.passages
+    arrays: list[Any] = [table.document, table.index, table.start, table.end, table.lang]
+    for field in (parts.stems, parts.doc_stems):
         arrays += [field.doc_len, field.doc_ids, field.indptr, field.idf, field.weights]
         if field.forward is not None:
             arrays += [field.forward.indptr, field.forward.terms, field.forward.tf]
-    arrays += list(parts["term_grams"].export().values())
-    arrays += [a for pair in parts["gram_fields"].values() for a in pair]
+    arrays += list(parts.term_grams.export().values())
+    arrays += [a for grams in (parts.grams, parts.doc_grams) for a in (grams.length, grams.idf)]
+    arrays += [grams.df for grams in (parts.grams, parts.doc_grams) if grams.df is not None]
     return sum(int(a.nbytes) for a in arrays) / 1e6
 
 
@@ -139,7 +140,7 @@ def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[st
     for question in sample:
         tokens = analyzer.terms(question)
         t0 = time.perf_counter()
-        top_k(engine._stems.scores(tokens), 10)
+        top_k(engine.parts.stems.scores(tokens), 10)
         ours_stem_ms.append((time.perf_counter() - t0) * 1000)
     p50 = statistics.median(latencies)
     baseline_p50 = statistics.median(baseline_ms)

@@ -367,6 +367,12 @@ class BM25Field:
         field.forward = forward
         return field
 
+    def forward_index(self) -> ForwardIndex:
+        """The forward index; ValueError for a field built without one (the documents')."""
+        if self.forward is None:
+            raise ValueError("the field has no forward index")
+        return self.forward
+
     def _idf(self, df: FloatArray) -> FloatArray:
         """rank_bm25's idf: log((N - df + 0.5) / (df + 0.5)); negative ones become eps * mean."""
         n = self.corpus_size

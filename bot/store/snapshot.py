@@ -1,19 +1,18 @@
-"""Index snapshots on disk: save an :class:`~bot.engine.search.Engine`, load it back instead of
-building.
+"""Index snapshots on disk: save an :class:`~bot.engine.search.Engine`'s
+:class:`~bot.engine.parts.IndexParts`, load them back instead of building.
 
 A snapshot is a directory ``<cache dir>/<corpus tag>-<key>/`` holding one ``.npy`` file per array
 (written with ``np.save``, read with ``np.load(..., allow_pickle=False)``: loading never runs code
 from the file) and ``manifest.json`` (format version, analyzer version, config, key, counts, and
-each array's file, dtype, shape and CRC-32). Strings (vocabularies, n-grams) are
-UTF-8 blobs with character offset arrays. Documents are not stored: the key is a hash of every
-loaded document, so the caller's documents are the snapshot's.
+each array's file, dtype, shape and CRC-32). Strings (vocabularies, n-grams) are UTF-8 blobs with
+character offset arrays. Documents are not stored: the key is a hash of every loaded document, so
+the caller's documents are the snapshot's.
 
 The key covers the corpus content, :data:`~bot.engine.analysis.ANALYZER_VERSION`, the index-time
-:class:`~bot.engine.search.SearchConfig` fields, the BM25 parameters and :data:`SNAPSHOT_FORMAT`;
+:class:`~bot.engine.config.SearchConfig` fields, the BM25 parameters and :data:`SNAPSHOT_FORMAT`;
 any change gives a new key. A snapshot is written into a temporary directory next to its final
-place,
-fsynced and renamed, so a reader never sees a partial one. Anything wrong with a snapshot (bad
-JSON, another format, checksum mismatch, wrong dtype or shape, arrays inconsistent with each
+place, fsynced and renamed, so a reader never sees a partial one. Anything wrong with a snapshot
+(bad JSON, another format, checksum mismatch, wrong dtype or shape, arrays inconsistent with each
 other) is logged at WARNING, the snapshot is deleted and the caller builds the engine again.
 """
 
@@ -29,14 +28,17 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from bot.corpus import Document
+from bot.engine import Engine, IndexParts, SearchConfig
 from bot.engine.analysis import ANALYZER_VERSION, analyzer_for
-from bot.engine.grams import TermGrams
+from bot.engine.config import index_settings
+from bot.engine.grams import GramField, TermGrams
 from bot.engine.index import BM25Field, BM25Params, ForwardIndex
+from bot.engine.parts import Passages
 from bot.errors import CacheError
 from bot.store.arrayfiles import (
     fsync_dir,
@@ -46,9 +48,6 @@ from bot.store.arrayfiles import (
     unpack_strings,
     write_store,
 )
-
-if TYPE_CHECKING:
-    from bot.engine import Engine, SearchConfig
 
 __all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot", "snapshot_key"]
 
@@ -98,13 +97,9 @@ SnapshotError = CacheError
 
 
 def _index_config(config: SearchConfig) -> dict[str, Any]:
-    """The config fields that change passages or the index (the rest apply at question time)."""
-    return {
-        "passage_chars": config.passage_chars,
-        "max_sentences": config.max_sentences,
-        "default_lang": config.default_lang,
-        "bm25": asdict(BM25Params()),
-    }
+    """What of the config changes the index (:func:`~bot.engine.config.index_settings`), and
+    the BM25 parameters."""
+    return {**index_settings(config), "bm25": asdict(BM25Params())}
 
 
 def corpus_hash(documents: Sequence[Document]) -> str:
@@ -158,12 +153,10 @@ def snapshot_path(cache_dir: str | Path, corpus_dir: str | Path, key: str) -> Pa
 # --------------------------------------------------------------------------- strings
 
 
-def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
-    parts = engine.export_arrays()
+def _arrays_of(parts: IndexParts) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     fields: dict[str, Any] = {}
-    for name in _FIELDS:
-        bm25: BM25Field = parts["fields"][name]
+    for name, bm25 in zip(_FIELDS, (parts.stems, parts.doc_stems), strict=True):
         arrays[f"{name}.doc_len"] = bm25.doc_len
         arrays[f"{name}.doc_ids"] = bm25.doc_ids
         arrays[f"{name}.indptr"] = bm25.indptr
@@ -181,23 +174,24 @@ def _arrays_of(engine: Engine) -> tuple[dict[str, np.ndarray[Any, Any]], dict[st
             "terms": len(bm25.vocabulary),
             "params": asdict(bm25.params),
         }
-    passages = parts["passages"]
+    passages = parts.passages
     langs: list[str] = list(passages.langs)
     arrays["passage_doc"] = passages.document
     arrays["passage_index"] = passages.index
     arrays["passage_lang"] = passages.lang
     arrays["passage_start"] = passages.start
     arrays["passage_end"] = passages.end
-    term_grams = parts["term_grams"]
+    term_grams = parts.term_grams
     gram_blob, gram_offsets = pack_strings(list(term_grams.gram_ids))
     arrays["term_grams.gram_blob"], arrays["term_grams.gram_offsets"] = gram_blob, gram_offsets
     for name, array in term_grams.export().items():
         arrays[f"term_grams.{name}"] = array
-    for name, (length, idf, df) in parts["gram_fields"].items():
-        arrays[f"{name}.length"], arrays[f"{name}.idf"] = length, idf
+    for name, grams in zip(_GRAM_FIELDS, (parts.grams, parts.doc_grams), strict=True):
+        arrays[f"{name}.length"], arrays[f"{name}.idf"] = grams.length, grams.idf
         # Empty: not known (the next rebuild counts them in full).
+        df = grams.df
         arrays[f"{name}.df"] = df if df is not None else np.zeros(0, dtype=np.float64)
-    meta = {"fields": fields, "langs": langs, "languages": [list(x) for x in parts["languages"]]}
+    meta = {"fields": fields, "langs": langs, "languages": [list(x) for x in parts.languages]}
     return arrays, meta
 
 
@@ -209,7 +203,7 @@ def save_snapshot(
     final = snapshot_path(cache_dir, corpus_dir, key)
     tmp: Path | None = None
     try:
-        arrays, meta = _arrays_of(engine)
+        arrays, meta = _arrays_of(engine.parts)
         manifest = {
             "format": SNAPSHOT_FORMAT,
             "analyzer": ANALYZER_VERSION,
@@ -281,9 +275,6 @@ def load_snapshot(
 
 
 def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: str) -> Engine:
-    from bot.engine import Engine
-    from bot.engine.search import Passages
-
     started = time.perf_counter()
     manifest = read_manifest(path / MANIFEST)
     if manifest.get("format") != SNAPSHOT_FORMAT:
@@ -350,14 +341,6 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         gram_strings,
         {name: arrays[f"term_grams.{name}"] for name in TermGrams.ARRAY_TYPES},
     )
-    gram_fields = {
-        name: (
-            arrays[f"{name}.length"],
-            arrays[f"{name}.idf"],
-            arrays[f"{name}.df"] if len(arrays[f"{name}.df"]) else None,
-        )
-        for name in _GRAM_FIELDS
-    }
     langs = tuple(analyzer_for(str(x)).lang for x in manifest["langs"])
     languages = tuple((str(lang), int(n)) for lang, n in manifest["languages"])
     passages = Passages(
@@ -368,13 +351,25 @@ def _read(path: Path, documents: Sequence[Document], config: SearchConfig, key: 
         arrays["passage_lang"],
         langs,
     )
-    return Engine.from_arrays(
-        documents,
-        config,
-        passages=passages,
-        fields=fields,
-        term_grams=term_grams,
-        gram_fields=gram_fields,
-        languages=languages,
-        build_seconds=time.perf_counter() - started,
+    forward = fields["stems"].forward_index()
+    grams = {
+        name: GramField.from_arrays(
+            forward,
+            term_grams,
+            length=arrays[f"{name}.length"],
+            idf=arrays[f"{name}.idf"],
+            df=arrays[f"{name}.df"] if len(arrays[f"{name}.df"]) else None,
+            groups=passages.groups(len(documents)) if name == "doc_grams" else None,
+        )
+        for name in _GRAM_FIELDS
+    }
+    parts = IndexParts(
+        passages,
+        fields["stems"],
+        fields["doc_stems"],
+        term_grams,
+        grams["grams"],
+        grams["doc_grams"],
+        languages,
     )
+    return Engine.from_parts(documents, config, parts, time.perf_counter() - started)

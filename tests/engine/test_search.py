@@ -173,19 +173,19 @@ def test_empty_engine_answers_nothing() -> None:
 def test_a_rebuild_analyses_only_the_documents_that_changed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import bot.engine.search
+    import bot.engine.build
 
     rng = random.Random(3)
     docs = [_doc(i, " ".join(_sentence(rng) for _ in range(4))) for i in range(40)]
     first = Engine.build(docs)
     analysed: list[str] = []
-    real = bot.engine.search._analyse
+    real = bot.engine.build._analyse
 
     def counting(doc: Document, analyzer: object, config: SearchConfig) -> object:
         analysed.append(doc.id)
         return real(doc, analyzer, config)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.engine.search, "_analyse", counting)
+    monkeypatch.setattr(bot.engine.build, "_analyse", counting)
     changed = list(docs)
     changed[7] = _doc(7, "Der Getreidekorridor über das Schwarze Meer wurde im Juli beendet.")
     changed.append(_doc(99, "Ein neuer Bericht über Drohnenangriffe auf Odessa."))
@@ -206,15 +206,17 @@ def test_a_rebuild_analyses_only_the_documents_that_changed(
 
 def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: Engine) -> None:
     from bot.engine.analysis import PART_MATCH, Analyzer
+    from bot.engine.cutoff import parts_of
+    from bot.engine.termcache import TermCache
 
-    vocabulary = list(seed._stems.vocabulary)
-    de = seed._term_grams
+    vocabulary = list(seed.parts.stems.vocabulary)
+    de = seed.parts.term_grams
     assert de.vocabulary == vocabulary
     questions = ["Kampagne", "Raketenangriffe", "Angriff", "Friedensabkommen", "Abkommen", "Wetter"]
     for question in questions:
         term = analyzer_for("de").terms(question)[0]
         expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) == PART_MATCH}
-        assert seed._parts_of(term) == expected, question
+        assert parts_of(term, seed.parts, TermCache()) == expected, question
 
 
 def test_both_ways_of_picking_candidates_agree() -> None:
@@ -229,7 +231,7 @@ def test_both_ways_of_picking_candidates_agree() -> None:
         sparse = engine._candidates_sparse(terms, near)
         assert dense is not None and sparse is not None
         assert dense[0].tolist() == sparse[0].tolist()
-        docs_of = np.unique(engine._passages.document[dense[0]])
+        docs_of = np.unique(engine.parts.passages.document[dense[0]])
         assert np.array_equal(dense[1](docs_of), sparse[1](docs_of))
 
 
@@ -254,19 +256,21 @@ def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
         docs.sort(key=lambda d: d.id)
         engine = Engine.build(docs, previous=engine)
         fresh = Engine.build(docs)
-        assert set(engine._stems.vocabulary) == set(fresh._stems.vocabulary)
+        assert set(engine.parts.stems.vocabulary) == set(fresh.parts.stems.vocabulary)
         assert not engine.search(f"Neuwort{step - 1}").hits
-        assert list(engine._passages.start) == list(fresh._passages.start)
-        assert list(engine._stems.doc_len) == list(fresh._stems.doc_len)
-        for term, tid in fresh._stems.vocabulary.items():
-            other = engine._stems.vocabulary[term]
+        assert list(engine.parts.passages.start) == list(fresh.parts.passages.start)
+        assert list(engine.parts.stems.doc_len) == list(fresh.parts.stems.doc_len)
+        for term, tid in fresh.parts.stems.vocabulary.items():
+            other = engine.parts.stems.vocabulary[term]
             # Equal up to the last bit of rank_bm25's mean idf (summed in vocabulary order).
-            assert engine._stems.idf[other] == pytest.approx(fresh._stems.idf[tid], rel=1e-12)
-        for name in ("_grams", "_doc_grams"):  # n-gram statistics carried over, not recounted
-            got_field, want_field = getattr(engine, name), getattr(fresh, name)
+            assert engine.parts.stems.idf[other] == pytest.approx(
+                fresh.parts.stems.idf[tid], rel=1e-12
+            )
+        for name in ("grams", "doc_grams"):  # n-gram statistics carried over, not recounted
+            got_field, want_field = getattr(engine.parts, name), getattr(fresh.parts, name)
             assert got_field.df is not None and want_field.df is not None
-            got_ids = engine._term_grams.gram_ids
-            for gram, gid in fresh._term_grams.gram_ids.items():
+            got_ids = engine.parts.term_grams.gram_ids
+            for gram, gid in fresh.parts.term_grams.gram_ids.items():
                 assert got_field.df[got_ids[gram]] == want_field.df[gid]
                 assert got_field.idf[got_ids[gram]] == pytest.approx(want_field.idf[gid], rel=1e-12)
         words = [w for d in docs[:20] for w in d.text.split()[:3]]

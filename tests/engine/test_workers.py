@@ -51,17 +51,21 @@ def _corpus(seed: int, n: int = 80) -> list[Document]:
 
 def _assert_same_index(got: Engine, want: Engine) -> None:
     def flat(engine: Engine) -> list[Any]:
-        parts = engine.export_arrays()
-        table = parts["passages"]
+        parts = engine.parts
+        table = parts.passages
         out: list[Any] = [table.document, table.index, table.start, table.end, table.lang]
         out.append(table.langs)
-        for field in parts["fields"].values():
+        for field in (parts.stems, parts.doc_stems):
             out += [list(field.vocabulary.items()), field.doc_len, field.doc_ids, field.indptr]
             out += [field.idf, field.weights]
             if field.forward is not None:
                 out += [field.forward.indptr, field.forward.terms, field.forward.tf]
-        out += list(parts["term_grams"].export().values())
-        out += [a for pair in parts["gram_fields"].values() for a in pair]
+        out += list(parts.term_grams.export().values())
+        out += [
+            a
+            for grams in (parts.grams, parts.doc_grams)
+            for a in (grams.length, grams.idf, grams.df)
+        ]
         out.append(engine.stats.languages)
         return out
 
@@ -109,7 +113,7 @@ def test_a_rebuild_sends_only_the_changed_documents_to_the_workers(
         sent.append(len(documents))
         return analyse(documents, *args, **kwargs)
 
-    monkeypatch.setattr("bot.engine.search.analysed_documents", counting)
+    monkeypatch.setattr("bot.engine.build.analysed_documents", counting)
     rebuilt = Engine.build(changed, PARALLEL, previous=engine)
     assert sent == [6]
     _assert_same_index(rebuilt, Engine.build(changed, SERIAL, previous=engine))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.engine.search
+import bot.engine.build
 from bot.engine import SearchConfig
 from bot.errors import CorpusError
 from bot.ingest import ChannelPost, write_post
@@ -60,9 +60,9 @@ def test_a_new_post_is_found_and_the_rest_is_not_analysed_again(
         ),
     )
     analysed: list[str] = []
-    real = bot.engine.search._analyse
+    real = bot.engine.build._analyse
     monkeypatch.setattr(
-        bot.engine.search, "_analyse", lambda doc, *a: analysed.append(doc.id) or real(doc, *a)
+        bot.engine.build, "_analyse", lambda doc, *a: analysed.append(doc.id) or real(doc, *a)
     )
     updated = _apply(loaded, corpus, path)
     assert analysed == ["telegram/frontnews/7.md"]
@@ -129,8 +129,8 @@ def test_the_update_writes_a_snapshot_a_restart_loads(corpus: Path, tmp_path: Pa
     restarted = load_engine(corpus, CONFIG, cache_dir=cache)
     assert restarted.snapshot == "loaded"
     # The n-gram frequencies come back too, so the next post need not count them in full.
-    for name in ("_grams", "_doc_grams"):
-        got, want = getattr(restarted.engine, name).df, getattr(updated.engine, name).df
+    for name in ("grams", "doc_grams"):
+        got, want = getattr(restarted.engine.parts, name).df, getattr(updated.engine.parts, name).df
         assert got is not None and want is not None and got.tolist() == want.tolist()
     assert restarted.engine.search("Luftalarm Charkiw").hits[0].document == (
         "telegram/frontnews/9.md"
