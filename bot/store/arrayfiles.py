@@ -26,6 +26,7 @@ import numpy.typing as npt
 from bot.errors import CacheError
 
 __all__ = [
+    "STALE_TMP_SECONDS",
     "fsync_dir",
     "load_array",
     "pack_strings",

@@ -55,9 +55,17 @@ from bot.store.arrayfiles import (
     unpack_strings,
     write_store,
 )
-from bot.store.snapshot import corpus_hash, corpus_tag
+from bot.store.keys import corpus_hash, corpus_tag, prune
 
-__all__ = ["FILES_FORMAT", "RACY_NS", "CachedCorpus", "load_corpus_cached"]
+__all__ = [
+    "FILES_FORMAT",
+    "MANIFEST",
+    "RACY_NS",
+    "REWRITE_SHARE",
+    "CachedCorpus",
+    "Stamp",
+    "load_corpus_cached",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +78,7 @@ RACY_NS = 2_000_000_000
 #: posts cost a few reads at the next start, a rewrite costs seconds at a million passages.
 REWRITE_SHARE = 0.01
 MANIFEST = "files.json"
-#: File caches kept in one cache directory, one per corpus directory (the least recently
-#: written go first), as for index snapshots.
-MAX_CORPORA = 4
+_PREFIX = "files-"
 
 # How each document field is stored: every string made at a restart costs time.
 _PLAIN_FIELDS = ("title", "url")
@@ -91,7 +97,7 @@ class CachedCorpus:
     read: int
     #: Files whose documents came from the cache.
     reused: int
-    #: :func:`bot.store.snapshot.corpus_hash` of ``corpus.documents``.
+    #: :func:`bot.store.keys.corpus_hash` of ``corpus.documents``.
     digest: str
     #: Whether the cache was written (again) by this load.
     written: bool
@@ -165,7 +171,8 @@ def load_corpus_cached(
     root_path = Path(os.path.abspath(root))
     cache = Path(cache_dir)
     settings = _settings(root_path, default_lang, max_file_bytes)
-    prefix = f"files-{corpus_tag(root_path)}-"
+    tag = corpus_tag(root_path)
+    prefix = f"{_PREFIX}{tag}-"
     stores = _stores(cache, prefix)
     cached: _Cache | None = None
     if stores:
@@ -220,10 +227,10 @@ def load_corpus_cached(
     written = False
     if cached is None or changed > REWRITE_SHARE * max(1, len(seen)):
         entries = {rel: old.entry(e) if isinstance(e, int) else e for rel, e in seen.items()}
-        written = _write(cache, prefix, settings, entries, digest) is not None
-        for store in stores:
-            shutil.rmtree(store, ignore_errors=True)
-        _prune_other_corpora(cache, prefix)
+        final = _write(cache, prefix, settings, entries, digest)
+        written = final is not None
+        # This corpus's older caches go (they are stale), and those of all but a few others.
+        prune(_all_stores(cache), tag, _tag_of, _written_ns, final)
     logger.info(
         "corpus files: %d read, %d unchanged (cache %s)",
         counts["read"],
@@ -233,35 +240,25 @@ def load_corpus_cached(
     return CachedCorpus(corpus, counts["read"], counts["reused"], digest, written)
 
 
-def _stores(cache: Path, prefix: str) -> list[Path]:
-    """This corpus's caches, oldest first (normally one)."""
+def _all_stores(cache: Path) -> list[Path]:
+    """Every corpus's file caches in ``cache``."""
     try:
-        found = [
+        return [
             entry
             for entry in cache.iterdir()
-            if entry.name.startswith(prefix) and (entry / MANIFEST).is_file()
+            if entry.name.startswith(_PREFIX) and (entry / MANIFEST).is_file()
         ]
     except OSError:
         return []
-    return sorted(found, key=_written_ns)
 
 
-def _prune_other_corpora(cache: Path, keep_prefix: str) -> None:
-    """Drop the caches of all but the ``MAX_CORPORA`` most recently written corpus directories
-    (``citebot ask --corpus`` on many directories must not fill the disk)."""
-    try:
-        others = [
-            entry
-            for entry in cache.iterdir()
-            if entry.name.startswith("files-")
-            and not entry.name.startswith(keep_prefix)
-            and (entry / MANIFEST).is_file()
-        ]
-    except OSError:
-        return
-    others.sort(key=_written_ns, reverse=True)
-    for old in others[MAX_CORPORA - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+def _stores(cache: Path, prefix: str) -> list[Path]:
+    """This corpus's caches, oldest first (normally one)."""
+    return sorted((s for s in _all_stores(cache) if s.name.startswith(prefix)), key=_written_ns)
+
+
+def _tag_of(store: Path) -> str:
+    return store.name[len(_PREFIX) :].split("-", 1)[0]
 
 
 def _written_ns(store: Path) -> int:

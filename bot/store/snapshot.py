@@ -48,16 +48,23 @@ from bot.store.arrayfiles import (
     unpack_strings,
     write_store,
 )
+from bot.store.keys import corpus_hash, corpus_tag, prune
 
-__all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "load_snapshot", "save_snapshot", "snapshot_key"]
+__all__ = [
+    "MANIFEST",
+    "SNAPSHOT_FORMAT",
+    "SnapshotError",
+    "load_snapshot",
+    "save_snapshot",
+    "snapshot_key",
+    "snapshot_path",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Bump on any change to the files or arrays of a snapshot.
 SNAPSHOT_FORMAT = 8
 MANIFEST = "manifest.json"
-#: Snapshots kept in one cache directory (the oldest go first); one per corpus directory.
-MAX_SNAPSHOTS = 4
 
 _FIELDS = ("stems", "doc_stems")
 _FIELD_ARRAYS: dict[str, type[np.generic]] = {
@@ -102,30 +109,6 @@ def _index_config(config: SearchConfig) -> dict[str, Any]:
     return {**index_settings(config), "bm25": asdict(BM25Params())}
 
 
-def corpus_hash(documents: Sequence[Document]) -> str:
-    """A hash of every field of every document, in order."""
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(len(documents).to_bytes(8, "little"))
-    for doc in documents:
-        for value in (
-            doc.id,
-            doc.title,
-            doc.url,
-            doc.lang,
-            doc.date,
-            doc.text,
-            doc.path,
-            doc.post_url,
-        ):
-            if value is None:
-                digest.update(b"\xff" * 8)
-                continue
-            data = value.encode("utf-8", "surrogatepass")
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-    return digest.hexdigest()
-
-
 def snapshot_key(
     documents: Sequence[Document], config: SearchConfig, digest: str | None = None
 ) -> str:
@@ -138,12 +121,6 @@ def snapshot_key(
     key = hashlib.blake2b(head, digest_size=20)
     key.update((digest or corpus_hash(documents)).encode())
     return key.hexdigest()
-
-
-def corpus_tag(corpus_dir: str | Path) -> str:
-    """A short name for a corpus directory, so several corpora can share one cache directory."""
-    resolved = str(Path(corpus_dir).resolve())
-    return hashlib.blake2b(resolved.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 def snapshot_path(cache_dir: str | Path, corpus_dir: str | Path, key: str) -> Path:
@@ -234,19 +211,16 @@ def save_snapshot(
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:
-    """Drop other snapshots of the same corpus directory, then all but the newest few."""
-    tag = keep.name.split("-", 1)[0]
-    snapshots = []
-    for entry in cache_dir.iterdir():
-        if entry == keep or not entry.is_dir() or not (entry / MANIFEST).exists():
-            continue
-        if entry.name.split("-", 1)[0] == tag:
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            snapshots.append(entry)
-    snapshots.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in snapshots[MAX_SNAPSHOTS - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+    """Drop other snapshots of the same corpus directory, then those of all but a few other
+    corpus directories (:func:`bot.store.keys.prune`), the least recently written first."""
+    snapshots = [
+        entry for entry in cache_dir.iterdir() if entry.is_dir() and (entry / MANIFEST).exists()
+    ]
+    prune(snapshots, _tag_of(keep), _tag_of, lambda path: path.stat().st_mtime, keep)
+
+
+def _tag_of(snapshot: Path) -> str:
+    return snapshot.name.split("-", 1)[0]
 
 
 # --------------------------------------------------------------------------- load

@@ -17,7 +17,7 @@ from bot.errors import CorpusError
 from bot.loader import load_engine
 from bot.store import filecache
 from bot.store.filecache import CachedCorpus, load_corpus_cached
-from bot.store.snapshot import corpus_hash, corpus_tag
+from bot.store.keys import MAX_CORPORA, corpus_hash, corpus_tag
 from tests.support.bot_helpers import ADMIN_ID, POTATO_MD, copy_corpus, make_settings, running_bot
 from tests.support.botapi import BotApiStub
 
@@ -378,13 +378,13 @@ async def test_admin_reload_with_the_file_cache_sees_every_change(
 def test_caches_of_many_corpus_directories_are_bounded(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     roots = []
-    for number in range(filecache.MAX_CORPORA + 2):
+    for number in range(MAX_CORPORA + 2):
         root = tmp_path / f"corpus{number}"
         _write(root / "a.txt", f"Titel {number}\nText {number}.\n{SOURCE}{number}\n")
         roots.append(root)
         assert _load(root, cache).written
     kept = {store.name.split("-")[1] for store in _stores(cache)}
-    assert kept == {corpus_tag(root) for root in roots[-filecache.MAX_CORPORA :]}
+    assert kept == {corpus_tag(root) for root in roots[-MAX_CORPORA:]}
 
 
 def test_half_written_stores_of_dead_processes_are_removed(tmp_path: Path) -> None:
