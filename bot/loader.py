@@ -3,9 +3,8 @@ the index snapshot and the build. The CLI, the bot and the benchmarks load throu
 
 Live changes: a channel post or an uploaded file changes one or a few files. Re-reading hundreds of
 thousands of files for that would take minutes; instead only the named files are read, their
-documents
-replace (or remove) the ones loaded from the same paths, and the engine is built with the
-serving engine lending the analysis of every other document (:meth:`Engine.build`).
+documents replace (or remove) the ones loaded from the same paths, and the engine is built with
+the serving engine lending the analysis of every other document (:meth:`Engine.build`).
 """
 
 from __future__ import annotations
