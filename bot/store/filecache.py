@@ -229,8 +229,10 @@ def load_corpus_cached(
         entries = {rel: old.entry(e) if isinstance(e, int) else e for rel, e in seen.items()}
         final = _write(cache, prefix, settings, entries, digest)
         written = final is not None
-        # This corpus's older caches go (they are stale), and those of all but a few others.
-        prune(_all_stores(cache), tag, _tag_of, _written_ns, final)
+        # This corpus's caches listed at the start go (they are stale; one another process
+        # wrote since stays), and those of all but a few other corpus directories.
+        others = [store for store in _all_stores(cache) if _tag_of(store) != tag]
+        prune([*stores, *others], tag, _tag_of, _written_ns, final)
     logger.info(
         "corpus files: %d read, %d unchanged (cache %s)",
         counts["read"],
