@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["LANGUAGES", "text", "ui_language"]
+
 LANGUAGES = ("de", "en")
 
 _TEXTS: dict[str, dict[str, str]] = {

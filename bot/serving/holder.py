@@ -1,4 +1,5 @@
-"""The bot's state, free of Telegram: the current engine, reloads, counters, flood limits."""
+"""The engine being served, free of Telegram: searches in one thread, reloads and live updates
+built off the event loop and swapped in whole."""
 
 from __future__ import annotations
 
@@ -7,25 +8,17 @@ import contextlib
 import threading
 import time
 import weakref
-from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.engine.search import Answer, Engine
+from bot.engine import Answer, Engine
 from bot.errors import CorpusError, Skipped
 from bot.loader import LoadedCorpus
 
-__all__ = [
-    "CorpusHolder",
-    "FloodLimiter",
-    "QueryStore",
-    "ReloadResult",
-    "SeenUpdates",
-    "Usage",
-]
+__all__ = ["CorpusHolder", "ReloadResult", "builds_running"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +35,17 @@ class ReloadResult:
     stopped: bool = False
 
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], T]) -> T:
+async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], _T]) -> _T:
     """``work()`` in a daemon thread. Index builds can take minutes and cannot be interrupted;
     a daemon thread does not hold up the process's exit, and :meth:`CorpusHolder.close` stops
     the waiting (raising :class:`_Closing`) so a shutdown is not held up either."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
+    future: asyncio.Future[_T] = loop.create_future()
 
-    def deliver(value: T | None, error: BaseException | None) -> None:
+    def deliver(value: _T | None, error: BaseException | None) -> None:
         if future.done():
             return
         if error is not None:
@@ -95,7 +88,7 @@ class _Closing(Exception):
     """The holder was closed while a build ran."""
 
 
-Updater = Callable[[LoadedCorpus, Sequence[Path]], LoadedCorpus]
+_Updater = Callable[[LoadedCorpus, Sequence[Path]], LoadedCorpus]
 
 
 class CorpusHolder:
@@ -108,7 +101,7 @@ class CorpusHolder:
         self,
         loaded: LoadedCorpus,
         loader: Callable[[Engine], LoadedCorpus],
-        updater: Updater | None = None,
+        updater: _Updater | None = None,
     ) -> None:
         self._loaded = loaded
         self._loader = loader
@@ -209,102 +202,3 @@ def _result(loaded: LoadedCorpus, started: float) -> ReloadResult:
         seconds=time.perf_counter() - started,
         skipped=loaded.corpus.skipped,
     )
-
-
-class Usage:
-    """Counters for /stats: questions, how many found nothing, and which ones."""
-
-    _MAX_TRACKED = 1000
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self.started = clock()
-        self.questions = 0
-        self.unanswered = 0
-        self.missing: Counter[str] = Counter()
-
-    def record(self, question: str, hits: int) -> None:
-        self.questions += 1
-        if hits:
-            return
-        self.unanswered += 1
-        key = " ".join(question.lower().split())[:100]
-        if key in self.missing or len(self.missing) < self._MAX_TRACKED:
-            self.missing[key] += 1
-
-    @property
-    def uptime(self) -> float:
-        return self._clock() - self.started
-
-    @property
-    def unanswered_share(self) -> float:
-        return self.unanswered / self.questions if self.questions else 0.0
-
-
-class FloodLimiter:
-    """At most ``per_minute`` questions per user in any 60 seconds."""
-
-    _MAX_USERS = 10_000
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._seen: OrderedDict[int, deque[float]] = OrderedDict()
-
-    def allow(self, user_id: int) -> bool:
-        now = self._clock()
-        times = self._seen.pop(user_id, None) or deque()
-        while times and now - times[0] >= 60.0:
-            times.popleft()
-        allowed = len(times) < self.per_minute
-        if allowed:
-            times.append(now)
-        self._seen[user_id] = times
-        while len(self._seen) > self._MAX_USERS:
-            self._seen.popitem(last=False)
-        return allowed
-
-
-class QueryStore:
-    """A bounded LRU of question texts keyed by short ids (for small callback data)."""
-
-    def __init__(self, size: int = 2000) -> None:
-        self._size = size
-        self._next = 0
-        self._items: OrderedDict[str, str] = OrderedDict()
-
-    def put(self, query: str) -> str:
-        self._next += 1
-        key = format(self._next, "x")
-        self._items[key] = query
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-        return key
-
-    def get(self, key: str) -> str | None:
-        query = self._items.get(key)
-        if query is not None:
-            self._items.move_to_end(key)
-        return query
-
-
-class SeenUpdates:
-    """The ids of the last ``size`` updates handled. Telegram delivers an update again when it
-    missed the bot's confirmation (a webhook answer lost on the way back, getUpdates after an
-    offset that never arrived); the copy must not be answered a second time. Telegram numbers
-    updates in order, so a window of recent ids is enough; memory stays bounded."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._order: deque[int] = deque()
-        self._ids: set[int] = set()
-
-    def first_time(self, update_id: int) -> bool:
-        """True (and remembered) the first time ``update_id`` is seen, False for a repeat."""
-        if update_id in self._ids:
-            return False
-        self._ids.add(update_id)
-        self._order.append(update_id)
-        while len(self._order) > self._size:
-            self._ids.discard(self._order.popleft())
-        return True
