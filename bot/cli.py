@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.chat.formatting import answer_to_dict, format_plain
 from bot.errors import CitebotError
 from bot.ingest import import_export
 from bot.loader import LoadedCorpus, load_corpus_for
+from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
 from bot.texts import text
 

@@ -1,23 +1,22 @@
-"""Answer formatting: how an :class:`~bot.engine.search.Answer` looks to a person or a program."""
+"""Telegram HTML: how an answer looks in a chat. Every string entering the HTML goes through
+:func:`escape`; :func:`fit_html` keeps a reply within Telegram's 4096 limit."""
 
 from __future__ import annotations
 
 import dataclasses
 import html
 import re
-from typing import Any
+from collections.abc import Callable
 
 from bot.engine import Answer, Hit
+from bot.serving import mark_highlights
 from bot.texts import text
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
-    "answer_to_dict",
     "escape",
     "fit_html",
-    "format_plain",
     "hit_html",
-    "mark_highlights",
     "render_answer_html",
     "shorten",
     "utf16_len",
@@ -27,66 +26,6 @@ __all__ = [
 MAX_MESSAGE_CHARS = 4096
 _ELLIPSIS = "…"
 _SENTENCE_END = re.compile(r"[.!?…][\"'”“»«)\]]*\s")
-
-
-def mark_highlights(hit: Hit, before: str, after: str, escape: Any = None) -> str:
-    """The hit's text with every highlighted span wrapped in ``before``/``after``.
-
-    ``escape`` (e.g. an HTML escaper) is applied to the text around and inside the marks, never to
-    the marks themselves.
-    """
-    esc = escape or (lambda s: s)
-    out: list[str] = []
-    pos = 0
-    for start, end in hit.highlights:
-        if start < pos:
-            continue
-        out.append(esc(hit.text[pos:start]))
-        out.append(before + esc(hit.text[start:end]) + after)
-        pos = end
-    out.append(esc(hit.text[pos:]))
-    return "".join(out)
-
-
-def format_plain(answer: Answer, *, bold: bool = False) -> str:
-    """A terminal answer: numbered quotes, each with title and link; or the no-answer line."""
-    if not answer.hits:
-        return text("no_answer", answer.lang)
-    before, after = ("\033[1m", "\033[0m") if bold else ("", "")
-    lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
-    for hit in answer.hits:
-        lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
-        lines.append(f"    — {hit.title}")
-        lines.append(f"    {text('source', answer.lang)}: {hit.link}")
-        if hit.post_url:
-            lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
-        lines.append("")
-    return "\n".join(lines).rstrip()
-
-
-def answer_to_dict(answer: Answer) -> dict[str, Any]:
-    """The `ask --json` contract: exactly these keys, ``hits`` empty when there is no answer."""
-    return {
-        "query": answer.query,
-        "hits": [
-            {
-                "rank": hit.rank,
-                "score": hit.score,
-                "text": hit.text,
-                "title": hit.title,
-                "url": hit.url,
-                "link": hit.link,
-                "post_url": hit.post_url,
-                "document": hit.document,
-                "passage": hit.passage,
-                "highlights": [[start, end] for start, end in hit.highlights],
-            }
-            for hit in answer.hits
-        ],
-    }
-
-
-# --------------------------------------------------------------------------- Telegram HTML
 
 
 def escape(value: object) -> str:
@@ -144,7 +83,9 @@ def hit_html(hit: Hit, lang: str, passage_limit: int | None = None) -> str:
     return f"<blockquote>{quote}</blockquote>\n{cite}"
 
 
-def fit_html(render: Any, full_length: int, limit: int = MAX_MESSAGE_CHARS) -> str:
+def fit_html(
+    render: Callable[[int | None], str], full_length: int, limit: int = MAX_MESSAGE_CHARS
+) -> str:
     """The ONE place that keeps replies within Telegram's length limit.
 
     ``render(passage_limit)`` builds the message with every passage shortened (as plain text) to

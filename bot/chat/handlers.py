@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import functools
 import html
 import logging
 import re
@@ -786,7 +787,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
     results = []
     for hit in answer.hits:
-        body = fit_html(lambda limit, hit=hit: hit_html(hit, lang, limit), len(hit.text))
+        body = fit_html(functools.partial(hit_html, hit, lang), len(hit.text))
         results.append(
             InlineQueryResultArticle(
                 id=f"r{hit.rank}",

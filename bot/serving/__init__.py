@@ -1,6 +1,8 @@
-"""Serving: the corpus holder (reloads and live updates off the event loop, one search thread)
-and the per-user state a bot keeps. Free of Telegram, so any front end can serve with it."""
+"""Serving: the corpus holder (reloads and live updates off the event loop, one search thread),
+the per-user state a bot keeps, and an answer as plain text or JSON. Free of Telegram, so any
+front end can serve with it."""
 
+from bot.serving.answers import answer_to_dict, format_plain, mark_highlights
 from bot.serving.holder import CorpusHolder, ReloadResult, builds_running
 from bot.serving.state import FloodLimiter, QueryStore, SeenUpdates, Usage
 
@@ -11,5 +13,8 @@ __all__ = [
     "ReloadResult",
     "SeenUpdates",
     "Usage",
+    "answer_to_dict",
     "builds_running",
+    "format_plain",
+    "mark_highlights",
 ]

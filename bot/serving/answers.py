@@ -1,0 +1,71 @@
+"""An answer as a person at a terminal or a program reads it: plain text and the `ask --json`
+object (the Telegram HTML lives with the bot, and marks its highlights the same way)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.engine import Answer, Hit
+from bot.texts import text
+
+__all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
+
+
+def mark_highlights(
+    hit: Hit, before: str, after: str, escape: Callable[[str], str] | None = None
+) -> str:
+    """The hit's text with every highlighted span wrapped in ``before``/``after``.
+
+    ``escape`` (e.g. an HTML escaper) is applied to the text around and inside the marks, never to
+    the marks themselves.
+    """
+    esc = escape or (lambda s: s)
+    out: list[str] = []
+    pos = 0
+    for start, end in hit.highlights:
+        if start < pos:
+            continue
+        out.append(esc(hit.text[pos:start]))
+        out.append(before + esc(hit.text[start:end]) + after)
+        pos = end
+    out.append(esc(hit.text[pos:]))
+    return "".join(out)
+
+
+def format_plain(answer: Answer, *, bold: bool = False) -> str:
+    """A terminal answer: numbered quotes, each with title and link; or the no-answer line."""
+    if not answer.hits:
+        return text("no_answer", answer.lang)
+    before, after = ("\033[1m", "\033[0m") if bold else ("", "")
+    lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
+    for hit in answer.hits:
+        lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
+        lines.append(f"    — {hit.title}")
+        lines.append(f"    {text('source', answer.lang)}: {hit.link}")
+        if hit.post_url:
+            lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The `ask --json` contract: exactly these keys, ``hits`` empty when there is no answer."""
+    return {
+        "query": answer.query,
+        "hits": [
+            {
+                "rank": hit.rank,
+                "score": hit.score,
+                "text": hit.text,
+                "title": hit.title,
+                "url": hit.url,
+                "link": hit.link,
+                "post_url": hit.post_url,
+                "document": hit.document,
+                "passage": hit.passage,
+                "highlights": [[start, end] for start, end in hit.highlights],
+            }
+            for hit in answer.hits
+        ],
+    }
