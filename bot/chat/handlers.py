@@ -33,7 +33,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.chat.formatting import (
+from bot.chat.html import (
     MAX_MESSAGE_CHARS,
     escape,
     fit_html,

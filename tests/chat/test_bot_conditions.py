@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import bot.loader
-from bot.chat.formatting import utf16_len
 from bot.chat.handlers import SERVICES_KEY, BotServices
+from bot.chat.html import utf16_len
 from bot.engine import Engine
 from bot.loader import LoadedCorpus
 from bot.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.chat.formatting import (
+from bot.chat.html import (
     escape,
     fit_html,
     hit_html,

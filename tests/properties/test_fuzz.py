@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.chat import handlers
-from bot.chat.formatting import fit_html, hit_html, render_answer_html, utf16_len
+from bot.chat.html import fit_html, hit_html, render_answer_html, utf16_len
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus, load_file
 from bot.engine import Answer, Engine, Hit, SearchConfig, quote_link
 from bot.engine.analysis import (
