@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bot.chat.app import build_application
+from bot.chat import build_application
 from bot.corpus import CorpusLoad
 from bot.engine import Engine
 from bot.loader import LoadedCorpus, load_engine, search_config

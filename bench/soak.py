@@ -347,7 +347,7 @@ async def _drive(
         wall = time.monotonic() - t0
         await asyncio.sleep(grace)  # late or doubled answers still arrive
         extra = _duplicates(stub, asked)
-        generation = app.bot_data["citebot"].holder.generation
+        generation = app.bot_data.services.holder.generation
     finally:
         await stop_bot(app)
     by_kind = {

@@ -147,7 +147,7 @@ class _Redact(logging.Filter):
 def _run(settings: Settings) -> int:
     import asyncio
 
-    from bot.chat.app import serve
+    from bot.chat import serve
     from bot.serving import builds_running
     from bot.settings import require_token
 

@@ -1,5 +1,6 @@
 """Telegram HTML: how an answer looks in a chat. Every string entering the HTML goes through
-:func:`escape`; :func:`fit_html` keeps a reply within Telegram's 4096 limit."""
+:func:`escape`; :func:`fit_html` keeps a reply within Telegram's 4096 limit, and
+:func:`pack_html` spreads a long list over a few messages each within it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ __all__ = [
     "escape",
     "fit_html",
     "hit_html",
+    "pack_html",
     "render_answer_html",
     "shorten",
     "utf16_len",
@@ -25,6 +27,8 @@ __all__ = [
 #: Telegram's limit for a message text, in UTF-16 code units after entity parsing.
 MAX_MESSAGE_CHARS = 4096
 _ELLIPSIS = "…"
+_MAX_PACKED_MESSAGES = 5
+_PACK_RESERVE = 200  # room for the "… and N more" line
 _SENTENCE_END = re.compile(r"[.!?…][\"'”“»«)\]]*\s")
 
 
@@ -120,3 +124,21 @@ def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS
 
     longest = max((len(hit.text) for hit in answer.hits), default=0)
     return fit_html(render, longest, limit)
+
+
+def pack_html(lines: list[str], overflow: Callable[[int], str]) -> list[str]:
+    """HTML lines (each far below the limit) packed into as few messages as fit; at most
+    ``_MAX_PACKED_MESSAGES``, the lines left over summed up by ``overflow(count)``, an HTML line
+    of at most ``_PACK_RESERVE`` characters."""
+    messages: list[str] = []
+    current = ""
+    for index, line in enumerate(lines):
+        candidate = f"{current}\n{line}" if current else line
+        if current and utf16_len(candidate) > MAX_MESSAGE_CHARS - _PACK_RESERVE:
+            if len(messages) == _MAX_PACKED_MESSAGES - 1:
+                return [*messages, f"{current}\n{overflow(len(lines) - index)}"]
+            messages.append(current)
+            current = line
+        else:
+            current = candidate
+    return [*messages, current] if current else messages

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-import bot.loader
-from bot.chat.handlers import SERVICES_KEY, BotServices
+import bot.chat.app
 from bot.chat.html import utf16_len
 from bot.engine import Engine
 from bot.loader import LoadedCorpus
@@ -77,8 +76,7 @@ async def test_a_failing_update_never_stops_the_bot(
         assert "parse_mode" not in sorry or sorry["parse_mode"] is None
 
         # 2. The engine itself blows up in a handler.
-        services = app.bot_data[SERVICES_KEY]
-        assert isinstance(services, BotServices)
+        services = app.bot_data.services
         original = services.holder.search
         calls = 0
 
@@ -151,7 +149,7 @@ async def test_two_reloads_at_once(
     running = 0
     overlapped = False
     guard = threading.Lock()
-    real_load = bot.loader.load_corpus_for
+    real_load = bot.chat.app.load_corpus_for
 
     def slow_load(settings: Settings, previous: Engine | None = None) -> LoadedCorpus:
         nonlocal running, overlapped
@@ -165,7 +163,7 @@ async def test_two_reloads_at_once(
             with guard:
                 running -= 1
 
-    monkeypatch.setattr(bot.loader, "load_corpus_for", slow_load)
+    monkeypatch.setattr(bot.chat.app, "load_corpus_for", slow_load)
     admin = botapi.user(ADMIN_ID, "Admin", language_code="de")
     admin2 = botapi.user(other_admin, "Admin2", language_code="en")
     anna = botapi.user(3004, "Anna")

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from bot.chat import handlers
 from bot.corpus import load_corpus
 from bot.serving import CorpusHolder
 from tests.support import export_factory
@@ -33,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
 def _holder(app: Any) -> CorpusHolder:
-    holder = app.bot_data[handlers.SERVICES_KEY].holder
+    holder = app.bot_data.services.holder
     assert isinstance(holder, CorpusHolder)
     return holder
 

@@ -30,8 +30,9 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from bot.chat import handlers
+from bot.chat.help import sources_html
 from bot.chat.html import fit_html, hit_html, render_answer_html, utf16_len
+from bot.chat.questions import no_answer_html
 from bot.corpus import SUPPORTED_SUFFIXES, Document, load_corpus, load_file
 from bot.engine import Answer, Engine, Hit, SearchConfig, quote_link
 from bot.engine.analysis import (
@@ -381,8 +382,8 @@ def test_document_lists_are_valid_telegram_html(
     if long_title:
         docs = [document(0, "Titel & <Tag> " * 400, "x", "de", "https://e.org/"), *docs]
     services = services_over(docs)
-    assert_telegram_ok(handlers._no_answer_html(services, lang))
-    assert_telegram_ok(fit_html(lambda limit: handlers._sources_html(services, lang, limit), 200))
+    assert_telegram_ok(no_answer_html(services, lang))
+    assert_telegram_ok(fit_html(lambda limit: sources_html(services, lang, limit), 200))
 
 
 @long_text

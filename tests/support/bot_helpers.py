@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
-
-from bot.chat.app import build_application
+from bot.chat import ChatApplication, build_application
 from bot.engine import Answer
 from bot.loader import load_corpus_for
 from bot.settings import Settings, load_settings
@@ -65,7 +63,7 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def running_bot(
     stub: BotApiStub, settings: Settings, *, webhook_port: int | None = None
-) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+) -> AsyncIterator[ChatApplication]:
     """The real Application from build_application, polling (or on a webhook) the stand-in."""
     app = build_application(settings, load_corpus_for(settings))
     updater = app.updater

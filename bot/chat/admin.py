@@ -1,0 +1,94 @@
+"""Admin commands: /reload (read CORPUS_DIR again, report what was skipped) and /stats
+(uptime, corpus size, questions, the most frequent ones without an answer)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.chat.context import ChatContext
+from bot.chat.delivery import reply
+from bot.chat.guards import admin_request
+from bot.chat.html import escape, fit_html, pack_html, shorten
+from bot.texts import text
+
+__all__ = ["reload_command", "stats_command"]
+
+logger = logging.getLogger(__name__)
+
+_SKIPPED_LINE_CHARS = 300
+
+
+async def reload_command(update: Update, context: ChatContext) -> None:
+    """/reload (admins): read CORPUS_DIR again; the old corpus serves until the new one is ready."""
+    request = await admin_request(update, context)
+    if request is None:
+        return
+    message, lang = request
+    logger.info(
+        "reload requested by admin %s", update.effective_user.id if update.effective_user else "?"
+    )
+    result = await context.services.holder.reload()
+    if result.stopped:
+        await reply(message, escape(text("bot_reload_stopped", lang)))
+        return
+    for skipped in result.skipped:
+        logger.warning("reload skipped %s: %s", skipped.path, skipped.reason)
+    if result.ok:
+        summary = text(
+            "bot_reloaded",
+            lang,
+            documents=result.documents,
+            passages=result.passages,
+            seconds=result.seconds,
+        )
+    else:  # the list below names every problem, not just the error's first three
+        summary = text("bot_reload_failed", lang, reason=shorten(result.error, 600))
+    lines = [escape(summary)]
+    if result.skipped:
+        lines.append(escape(text("skipped_header", lang, count=len(result.skipped))))
+        lines += [
+            f"• {escape(shorten(f'{s.path}: {s.reason}', _SKIPPED_LINE_CHARS))}"
+            for s in result.skipped
+        ]
+    # The log lists every skipped file; the chat gets a few messages at most.
+    for body in pack_html(lines, lambda rest: escape(text("bot_skipped_more", lang, count=rest))):
+        await reply(message, body)
+
+
+def _uptime(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return (f"{days}d " if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+async def stats_command(update: Update, context: ChatContext) -> None:
+    """/stats (admins): uptime, corpus size, questions, share without answer, top misses."""
+    request = await admin_request(update, context)
+    if request is None:
+        return
+    message, lang = request
+    usage = context.services.usage
+    stats = context.services.holder.engine.stats
+    lines = [
+        escape(
+            text(
+                "bot_stats",
+                lang,
+                uptime=_uptime(usage.uptime),
+                documents=stats.documents,
+                passages=stats.passages,
+                questions=usage.questions,
+                unanswered=usage.unanswered,
+                share=usage.unanswered_share,
+            )
+        )
+    ]
+    if usage.missing:
+        lines += ["", escape(text("bot_stats_missing", lang))]
+        lines += [
+            f"• {escape(question)} ({count})" for question, count in usage.missing.most_common(10)
+        ]
+    await reply(message, fit_html(lambda _: "\n".join(lines), 0))

@@ -1,0 +1,113 @@
+"""Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it, a post
+edited down to no text leaves), and a post starting with /ask gets its answer as a reply."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import re
+
+from telegram import Message, MessageEntity, Update
+
+from bot.chat.context import BotServices, ChatContext
+from bot.chat.delivery import reply
+from bot.chat.html import escape
+from bot.chat.questions import answer_question
+from bot.ingest import ChannelPost, WriteOutcome, post_link, remove_post, write_post
+from bot.texts import text
+
+__all__ = ["asks_the_bot", "channel_post"]
+
+logger = logging.getLogger(__name__)
+
+_ASK_RE = re.compile(r"^/ask(?:@(\w+))?(?:\s+|$)", re.IGNORECASE)
+
+
+def asks_the_bot(body: str) -> bool:
+    """Whether a channel post's text is a question (/ask or /ask@somebot), not a post to keep."""
+    return _ASK_RE.match(body) is not None
+
+
+async def channel_post(update: Update, context: ChatContext) -> None:
+    """Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it); a
+    post starting with /ask (or /ask@thisbot) gets the answer as a reply."""
+    message = update.channel_post or update.edited_channel_post
+    if message is None:
+        return
+    services = context.services
+    body = message.text or ""
+    match = _ASK_RE.match(body)
+    if match is None:
+        if services.settings.is_source_channel(message.chat.id, message.chat.username):
+            await _ingest_post(message, services)
+        return
+    if update.channel_post is None:
+        return  # an edited question is not answered again
+    if match.group(1) and match.group(1).lower() != context.bot.username.lower():
+        return
+    question = body[match.end() :]
+    if not question.strip():
+        settings = services.settings
+        example = settings.example_questions[:1] or ("…",)
+        # A channel post has no sender language: use the corpus's default language.
+        usage = text("bot_ask_usage", settings.default_language, example=example[0])
+        await reply(message, escape(usage), quote=True)
+        return
+    await answer_question(update, context, question, quote=True)
+
+
+def _post_of(message: Message) -> ChannelPost:
+    """The corpus's view of a channel post: text or caption, and the links behind its entities
+    in text order (a "text_link" hides its URL behind words)."""
+    if message.text is not None:
+        text_value = message.text
+        entities = message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK])
+    else:
+        text_value = message.caption or ""
+        entities = message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK])
+    links = [
+        (entity.url or "") if entity.type == MessageEntity.TEXT_LINK else value
+        for entity, value in sorted(entities.items(), key=lambda item: item[0].offset)
+    ]
+    return ChannelPost(
+        chat_id=message.chat.id,
+        username=message.chat.username or "",
+        message_id=message.message_id,
+        text=text_value,
+        date=message.date.astimezone(dtm.UTC).isoformat(),
+        links=tuple(link for link in links if link),
+        channel_title=message.chat.title or "",
+    )
+
+
+async def _ingest_post(message: Message, services: BotServices) -> None:
+    """Write the post's corpus file and index it; a post whose text was edited away leaves."""
+    post = _post_of(message)
+    root = services.settings.corpus_dir
+    try:
+        outcome, path = await asyncio.to_thread(write_post, root, post)
+        if outcome == WriteOutcome.EMPTY:
+            removed = await asyncio.to_thread(remove_post, root, post)
+            if removed is None:
+                return  # a post without text (photo, sticker ...): nothing to quote
+        elif outcome == WriteOutcome.UNCHANGED:
+            return
+    except OSError as exc:
+        logger.error("could not save post %s: %s", post_link(post), exc)
+        return
+    logger.info("post %s saved as %s, indexing", post_link(post), path)
+    result = await services.holder.update([path])
+    if result.stopped:
+        logger.info("post %s: indexing abandoned at shutdown (indexed at the next start)", path)
+    elif result.ok:
+        logger.info(
+            "post %s %s: %d documents, %d passages (%.2f s)",
+            post_link(post),
+            "removed" if outcome == WriteOutcome.EMPTY else outcome,
+            result.documents,
+            result.passages,
+            result.seconds,
+        )
+    else:
+        logger.error("post %s saved but not indexed: %s", post_link(post), result.error)

@@ -1,0 +1,77 @@
+"""The typed context every handler gets: ``context.services`` is the bot's state (corpus holder,
+settings, counters, limits), registered with PTB through :data:`CONTEXT_TYPES`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.serving import CorpusHolder, FloodLimiter, QueryStore, SeenUpdates, Usage
+from bot.settings import Settings
+from bot.texts import ui_language
+
+__all__ = [
+    "CONTEXT_TYPES",
+    "BotData",
+    "BotServices",
+    "ChatApplication",
+    "ChatContext",
+    "lang_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BotServices:
+    """Everything the handlers need; one per Application, made by ``build_application``."""
+
+    settings: Settings
+    holder: CorpusHolder
+    usage: Usage
+    flood: FloodLimiter
+    queries: QueryStore
+    seen: SeenUpdates = field(default_factory=SeenUpdates)
+
+
+class BotData:
+    """``application.bot_data``. PTB makes it, without arguments, while the Application is
+    built; ``build_application`` then hands it the services."""
+
+    __slots__ = ("_services",)
+
+    def __init__(self) -> None:
+        self._services: BotServices | None = None
+
+    @property
+    def services(self) -> BotServices:
+        if self._services is None:
+            raise RuntimeError("the Application was not made by build_application")
+        return self._services
+
+    @services.setter
+    def services(self, services: BotServices) -> None:
+        self._services = services
+
+
+class ChatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB's context with the bot's services as a typed property."""
+
+    @property
+    def services(self) -> BotServices:
+        return self.bot_data.services
+
+
+CONTEXT_TYPES = ContextTypes(context=ChatContext, bot_data=BotData)
+
+#: The Application ``build_application`` makes (no job queue is used).
+ChatApplication = Application[
+    ExtBot[None], ChatContext, dict[Any, Any], dict[Any, Any], BotData, Any
+]
+
+
+def lang_of(update: Update) -> str:
+    """The interface language of whoever sent ``update`` (English when unknown)."""
+    user = update.effective_user
+    return ui_language(user.language_code if user else None)
