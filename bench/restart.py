@@ -37,9 +37,9 @@ TIMEOUT_S = 900
 
 def _baseline_child(question: str) -> int:
     """The restart before the corpus file cache: every file read, every document hashed."""
-    from bot.chat.formatting import answer_to_dict
     from bot.corpus import load_corpus
     from bot.loader import search_config
+    from bot.serving import answer_to_dict
     from bot.settings import Settings
     from bot.store import snapshot
 
