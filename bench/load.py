@@ -166,7 +166,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _pct(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(np.array(values), q)), 3) if values else None
 
 
@@ -222,7 +222,7 @@ def _summary(
     in_bot: dict[str, list[float]],
 ) -> Any:
     latencies = [a.latency_ms for a in asked if a.latency_ms is not None]
-    p50 = _pct(latencies, 50)
+    p50 = percentile(latencies, 50)
     engine_p50 = _median(list(engine.values()))
     paired = [a.latency_ms - engine[a.question] for a in asked if a.latency_ms is not None]
     # A question asked twice pairs with its searches in order.
@@ -238,8 +238,8 @@ def _summary(
         "answered": len(latencies),
         "lost": len(asked) - len(latencies),
         "p50_ms": p50,
-        "p95_ms": _pct(latencies, 95),
-        "p99_ms": _pct(latencies, 99),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
         "max_ms": round(max(latencies), 3) if latencies else None,
         "wall_s": round(wall_s, 3),
         "throughput_per_s": round(len(latencies) / wall_s, 1) if wall_s > 0 else None,
@@ -249,11 +249,11 @@ def _summary(
         "engine_p50_ms": engine_p50,
         "overhead_paired_p50_ms": _median(paired),
         "overhead_in_run_p50_ms": _median(own),
-        "overhead_in_run_p95_ms": _pct(own, 95),
+        "overhead_in_run_p95_ms": percentile(own, 95),
     }
 
 
-class _ErrorCount(logging.Handler):
+class ErrorCount(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.count = 0
@@ -276,7 +276,7 @@ async def run(
     """The whole benchmark in this event loop; returns the result dict (see ``main``)."""
     if mode not in ("polling", "webhook"):
         raise ValueError(f"mode must be polling or webhook, not {mode!r}")
-    errors = _ErrorCount()
+    errors = ErrorCount()
     for name in ("bot", "telegram", "tests"):
         logging.getLogger(name).addHandler(errors)
     stub = RecordingStub()
@@ -334,7 +334,7 @@ async def run(
         "cpus": os.cpu_count(),
         "loadavg_1m_at_end": round(os.getloadavg()[0], 2),  # other work on the machine
         "engine_p50_ms": _median(list(load_engine_ms.values())),
-        "engine_p95_ms": _pct(list(load_engine_ms.values()), 95),
+        "engine_p95_ms": percentile(list(load_engine_ms.values()), 95),
         "logged_errors": errors.count,
         **result,
     }

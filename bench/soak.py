@@ -42,10 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import (
     MAX_QUESTIONS_PER_MINUTE,
+    ErrorCount,
     Key,
     RecordingStub,
-    _ErrorCount,
-    _pct,
+    percentile,
     start_bot,
     stop_bot,
 )
@@ -197,9 +197,9 @@ def _kind_summary(asked: list[_Asked], duplicates: int) -> dict[str, Any]:
         "failed": sum(1 for a in asked if a.failed),
         "lost": sum(1 for a in asked if a.latency_ms is None),
         "duplicates": duplicates,
-        "p50_ms": _pct(latencies, 50),
-        "p95_ms": _pct(latencies, 95),
-        "p99_ms": _pct(latencies, 99),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
         "max_ms": round(max(latencies), 3) if latencies else None,
     }
 
@@ -234,7 +234,7 @@ async def run(
     """The whole soak in this event loop; returns the result dict (see ``main``)."""
     if mode not in ("polling", "webhook"):
         raise ValueError(f"mode must be polling or webhook, not {mode!r}")
-    errors = _ErrorCount()
+    errors = ErrorCount()
     for name in ("bot", "telegram", "tests"):
         logging.getLogger(name).addHandler(errors)
     stub = RecordingStub()
@@ -369,9 +369,9 @@ async def _drive(
             "unanswered": sum(1 for r in reloads if not r.answered),
             "documents_after_last": reloads[-1].documents if reloads else None,
             "engine_swaps": generation,
-            "seconds_p50": _pct(reload_seconds, 50),
+            "seconds_p50": percentile(reload_seconds, 50),
             "seconds_max": round(max(reload_seconds), 3) if reload_seconds else None,
-            "reply_ms_p50": _pct(reply_ms, 50),
+            "reply_ms_p50": percentile(reply_ms, 50),
         },
     }
 

@@ -8,10 +8,13 @@ it; two wings on one level (store and ingest) do not import each other.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 from bot.settings import Settings
 from tests.support.paths import ROOT
@@ -92,6 +95,39 @@ def test_the_wings_cover_every_module() -> None:
         _wing(module)
 
 
+def test_no_import_cycles() -> None:
+    edges = _edges()
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(edges[node]):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[node] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_imports_follow_the_wings() -> None:
+    wrong = []
+    for module, tree in _modules().items():
+        level, wing = _wing(module)
+        for target, _, line in _imports(tree):
+            if target != "bot" and not target.startswith("bot."):
+                continue
+            target_level, target_wing = _wing(target)
+            if target_level > level or (target_level == level and target_wing != wing):
+                wrong.append(f"{module}:{line} imports {target}")
+    assert wrong == []
+
+
 def test_only_the_telegram_layer_talks_to_telegram() -> None:
     def importers(package: str) -> set[str]:
         return {
@@ -111,7 +147,7 @@ def _private_imports(tree: ast.Module, importer: str) -> list[str]:
     found = []
     package = importer if importer in _packages() else importer.rpartition(".")[0]
     for target, names, line in _imports(tree):
-        if not target.startswith("bot"):
+        if target.split(".")[0] not in ("bot", "bench"):
             continue
         last = target.rsplit(".", 1)[-1]
         private_module = last.startswith("_") and not last.startswith("__")
@@ -131,6 +167,14 @@ def _packages() -> frozenset[str]:
     return frozenset(
         _module_name(p.parent / "__init__.py") for p in (ROOT / "bot").rglob("__init__.py")
     )
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    found = [f for m, tree in _modules().items() for f in _private_imports(tree, m)]
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += _private_imports(tree, _module_name(path))
+    assert found == []
 
 
 def _defined_names(tree: ast.Module, package: bool) -> set[str]:
@@ -158,6 +202,20 @@ def _declared_all(tree: ast.Module) -> list[str] | None:
             assert isinstance(value, list | tuple)
             return [str(v) for v in value]
     return None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in _modules() if m != "bot.__main__"))
+def test_all_lists_exactly_the_public_names(module: str) -> None:
+    tree = _modules()[module]
+    declared = _declared_all(tree)
+    defined = _defined_names(tree, module in _packages())
+    if declared is None:
+        assert defined == set(), f"{module} has public names but no __all__"
+        return
+    assert sorted(declared) == sorted(set(declared)), "listed twice"
+    assert set(declared) == defined
+    imported = importlib.import_module(module)
+    assert [name for name in declared if not hasattr(imported, name)] == []
 
 
 def _patched_names() -> Iterator[tuple[str, str, str]]:
@@ -195,6 +253,53 @@ def _patched_names() -> Iterator[tuple[str, str, str]]:
                 continue
             if module in _modules():
                 yield path.relative_to(ROOT).as_posix(), module, name
+
+
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """Names under which a module refers to other bot modules (``from bot import loader``)."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in _modules():
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in _modules() and alias.asname:
+                    aliases[alias.asname] = alias.name
+    return aliases
+
+
+@cache
+def _lookups() -> frozenset[tuple[str, str]]:
+    """(module, name) of every name bot code looks up at call time: a module's own globals,
+    and ``module.name`` read through a module from elsewhere."""
+    found: set[tuple[str, str]] = set()
+    for module, tree in _modules().items():
+        aliases = _module_aliases(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                found.add((module, node.id))
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
+                found.add((aliases[node.value.id], node.attr))
+    return frozenset(found)
+
+
+def test_patches_hit_names_their_module_looks_up() -> None:
+    """A test that patches ``module.name`` tests nothing unless code looks ``name`` up in
+    ``module`` when it runs (after a move, the patch would land on a name nobody reads)."""
+    patched = list(_patched_names())
+    assert patched, "no patch found: the scan is broken"
+    missed = [
+        f"{test} patches {module}.{name}, which no code looks up there"
+        for test, module, name in patched
+        if (module, name) not in _lookups()
+    ]
+    assert missed == []
 
 
 def test_every_setting_is_documented() -> None:

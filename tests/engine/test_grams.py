@@ -1,4 +1,5 @@
-"""The n-gram field scored from a forward index equals an n-gram inverted index (and rank_bm25)."""
+"""The n-gram field scored from a forward index: sampled frequencies, neighbours, carried-over
+term n-grams (its equality with rank_bm25 is tests/reference/)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,10 @@ import random
 
 import numpy as np
 import pytest
-from rank_bm25 import BM25Okapi
 
 from bot.engine.analysis import Analyzer, analyzer_for
 from bot.engine.grams import GramField, TermGrams
-from bot.engine.index import ForwardIndex
-
-WORDS = (
-    "Raketenangriffskampagne Kampagne Raketen Angriff Angriffe Infrastruktur Lawrow Lavrov "
-    "Peskow Verhandlungen Verhandlung Zugeständnisse Waffenstillstand Kreml Putin Ukraine "
-    "Stromnetz Energie Energieversorgung Donezk Donetsk Front Frontlinie banana ananas"
-).split()
-
-
-def corpus(seed: int, units: int) -> list[list[str]]:
-    rng = random.Random(seed)
-    de = analyzer_for("de")
-    return [de.terms(" ".join(rng.choices(WORDS, k=rng.randint(0, 12)))) for _ in range(units)]
-
-
-def forward_of(docs: list[list[str]]) -> tuple[ForwardIndex, list[str]]:
-    vocabulary: dict[str, int] = {}
-    indptr, terms, tfs = [0], [], []
-    for doc in docs:
-        counts: dict[int, int] = {}
-        for term in doc:
-            tid = vocabulary.setdefault(term, len(vocabulary))
-            counts[tid] = counts.get(tid, 0) + 1
-        terms.extend(counts)
-        tfs.extend(counts.values())
-        indptr.append(len(terms))
-    forward = ForwardIndex(
-        np.asarray(indptr, np.int64), np.asarray(terms, np.int64), np.asarray(tfs, np.int64)
-    )
-    return forward, list(vocabulary)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_scores_equal_rank_bm25_on_the_gram_tokens(seed: int) -> None:
-    docs = corpus(seed, random.Random(seed).randint(3, 120))
-    if not any(docs):
-        docs[0] = ["kreml"]
-    forward, vocabulary = forward_of(docs)
-    field = GramField(forward, TermGrams(vocabulary))
-    reference = BM25Okapi([Analyzer.grams_of(d) for d in docs])
-    units = np.arange(len(docs), dtype=np.int64)
-    de = analyzer_for("de")
-    for question in ("Kampagne", "Raketenangriffe Infrastruktur", "Lavrov Peskov", "banana xyz"):
-        grams = Analyzer.grams_of(de.terms(question))
-        expected = reference.get_scores(grams)
-        got = field.scores(grams, units)
-        assert np.allclose(got, expected, rtol=1e-12, atol=1e-12), question
-        some = units[::3]
-        assert np.allclose(field.scores(grams, some), expected[some], rtol=1e-12, atol=1e-12)
+from tests.support.corpora import WORDS, forward_of
 
 
 def test_sampled_document_frequencies_stay_close() -> None:
@@ -92,30 +44,6 @@ def test_empty_units_and_unknown_grams() -> None:
     field = GramField(forward, TermGrams(vocabulary))
     assert field.scores(["^zz"], np.array([0, 1, 2])).tolist() == [0.0, 0.0, 0.0]
     assert field.scores([], np.array([1])).tolist() == [0.0]
-
-
-def test_documents_read_their_grams_from_their_passages() -> None:
-    passages = corpus(11, 60)
-    sizes = [1, 3, 5, 2, 0, 7, 4] * 10
-    docs: list[list[str]] = []
-    groups = [0]
-    start = 0
-    for size in sizes:
-        if start + size > len(passages):
-            break
-        docs.append([t for p in passages[start : start + size] for t in p])
-        start += size
-        groups.append(start)
-    forward, vocabulary = forward_of(passages[:start])
-    grams = TermGrams(vocabulary)
-    grouped = GramField(forward, grams, groups=np.asarray(groups, dtype=np.int64))
-    reference = BM25Okapi([Analyzer.grams_of(d) for d in docs])
-    units = np.arange(len(docs), dtype=np.int64)
-    de = analyzer_for("de")
-    for question in ("Kampagne", "Raketenangriffe Infrastruktur", "Lavrov Peskov"):
-        query = Analyzer.grams_of(de.terms(question))
-        expected = reference.get_scores(query)
-        assert np.allclose(grouped.scores(query, units), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_term_grams_round_trip_and_refuse_other_types() -> None:

@@ -1,4 +1,5 @@
-"""The index equals rank_bm25.BM25Okapi, and top-k selection is exact."""
+"""The index's own rules: sparse and dense scores agree, top-k selection is exact (its equality
+with rank_bm25 is tests/reference/)."""
 
 from __future__ import annotations
 
@@ -6,49 +7,16 @@ import random
 
 import numpy as np
 import pytest
-from rank_bm25 import BM25Okapi
 
 from bot.engine.index import (
     Accumulator,
     BM25Field,
-    BM25Params,
     SparseScores,
     top_k,
     top_k_dense,
     top_k_grouped,
 )
-
-
-def random_corpus(rng: random.Random, docs: int, vocab: int) -> list[list[str]]:
-    words = [f"w{i}" for i in range(vocab)]
-    weights = [1 / (i + 1) for i in range(vocab)]  # Zipf-like: some terms in most documents
-    return [rng.choices(words, weights, k=rng.randint(0, 40)) for _ in range(docs)]
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_scores_equal_rank_bm25(seed: int) -> None:
-    rng = random.Random(seed)
-    corpus = random_corpus(rng, rng.randint(1, 300), rng.randint(2, 200))
-    if not any(corpus):
-        corpus[0] = ["w0"]
-    reference = BM25Okapi(corpus)
-    field = BM25Field(corpus)
-    vocab = sorted({t for doc in corpus for t in doc})
-    for _ in range(20):
-        query = [rng.choice([*vocab, "unseen"]) for _ in range(rng.randint(1, 8))]
-        expected = reference.get_scores(query)
-        got = field.get_scores(query)
-        assert np.array_equal(got, expected), query  # bit for bit, not just close
-
-
-def test_other_parameters_equal_rank_bm25() -> None:
-    rng = random.Random(7)
-    corpus = random_corpus(rng, 120, 50)
-    params = BM25Params(k1=1.2, b=0.5, epsilon=0.1)
-    reference = BM25Okapi(corpus, k1=1.2, b=0.5, epsilon=0.1)
-    field = BM25Field(corpus, params)
-    query = ["w0", "w3", "w3", "w17"]
-    assert np.array_equal(field.get_scores(query), reference.get_scores(query))
+from tests.support.corpora import random_corpus
 
 
 def test_sparse_scores_cover_exactly_the_matching_passages() -> None:

@@ -1,5 +1,6 @@
-"""The benchmark corpus: generated German news-like documents, the same for a seed, and questions
-drawn from their passages. Tests and benchmarks measure on the same text."""
+"""Generated corpora, the same for a seed: the benchmark corpus (German news-like documents, and
+questions drawn from their passages: tests and benchmarks measure on the same text), and token
+lists for the index and n-gram fields."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from bot.corpus import Document
 from bot.engine.analysis import analyzer_for
+from bot.engine.index import ForwardIndex
 
 __all__ = [
     "FUNCTION_WORDS",
@@ -16,8 +18,12 @@ __all__ = [
     "QUESTION_STARTS",
     "REAL_WORDS",
     "SEED",
+    "WORDS",
+    "forward_of",
     "make_corpus",
     "make_questions",
+    "random_corpus",
+    "term_corpus",
 ]
 
 SEED = 20261128
@@ -96,3 +102,39 @@ def make_questions(texts: list[str], count: int, seed: int = SEED + 1) -> list[s
         picked = rng.sample(content, min(len(content), rng.randint(2, 4)))
         questions.append(f"{rng.choice(QUESTION_STARTS)} {' '.join(picked)}?".strip())
     return questions
+
+
+def random_corpus(rng: random.Random, docs: int, vocab: int) -> list[list[str]]:
+    words = [f"w{i}" for i in range(vocab)]
+    weights = [1 / (i + 1) for i in range(vocab)]  # Zipf-like: some terms in most documents
+    return [rng.choices(words, weights, k=rng.randint(0, 40)) for _ in range(docs)]
+
+
+WORDS = (
+    "Raketenangriffskampagne Kampagne Raketen Angriff Angriffe Infrastruktur Lawrow Lavrov "
+    "Peskow Verhandlungen Verhandlung Zugeständnisse Waffenstillstand Kreml Putin Ukraine "
+    "Stromnetz Energie Energieversorgung Donezk Donetsk Front Frontlinie banana ananas"
+).split()
+
+
+def term_corpus(seed: int, units: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    de = analyzer_for("de")
+    return [de.terms(" ".join(rng.choices(WORDS, k=rng.randint(0, 12)))) for _ in range(units)]
+
+
+def forward_of(docs: list[list[str]]) -> tuple[ForwardIndex, list[str]]:
+    vocabulary: dict[str, int] = {}
+    indptr, terms, tfs = [0], [], []
+    for doc in docs:
+        counts: dict[int, int] = {}
+        for term in doc:
+            tid = vocabulary.setdefault(term, len(vocabulary))
+            counts[tid] = counts.get(tid, 0) + 1
+        terms.extend(counts)
+        tfs.extend(counts.values())
+        indptr.append(len(terms))
+    forward = ForwardIndex(
+        np.asarray(indptr, np.int64), np.asarray(terms, np.int64), np.asarray(tfs, np.int64)
+    )
+    return forward, list(vocabulary)
