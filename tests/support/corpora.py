@@ -105,6 +105,7 @@ def make_questions(texts: list[str], count: int, seed: int = SEED + 1) -> list[s
 
 
 def random_corpus(rng: random.Random, docs: int, vocab: int) -> list[list[str]]:
+    """Token lists over ``vocab`` words, Zipf-like, some of them empty."""
     words = [f"w{i}" for i in range(vocab)]
     weights = [1 / (i + 1) for i in range(vocab)]  # Zipf-like: some terms in most documents
     return [rng.choices(words, weights, k=rng.randint(0, 40)) for _ in range(docs)]
@@ -118,14 +119,18 @@ WORDS = (
 
 
 def term_corpus(seed: int, units: int) -> list[list[str]]:
+    """Units of analysed terms from a small vocabulary of compounds and name variants."""
     rng = random.Random(seed)
     de = analyzer_for("de")
     return [de.terms(" ".join(rng.choices(WORDS, k=rng.randint(0, 12)))) for _ in range(units)]
 
 
 def forward_of(docs: list[list[str]]) -> tuple[ForwardIndex, list[str]]:
+    """The forward index of term lists, numbered by first occurrence, built the plain way."""
     vocabulary: dict[str, int] = {}
-    indptr, terms, tfs = [0], [], []
+    indptr: list[int] = [0]
+    terms: list[int] = []
+    tfs: list[int] = []
     for doc in docs:
         counts: dict[int, int] = {}
         for term in doc:
@@ -135,6 +140,6 @@ def forward_of(docs: list[list[str]]) -> tuple[ForwardIndex, list[str]]:
         tfs.extend(counts.values())
         indptr.append(len(terms))
     forward = ForwardIndex(
-        np.asarray(indptr, np.int64), np.asarray(terms, np.int64), np.asarray(tfs, np.int64)
+        np.asarray(indptr, np.int64), np.asarray(terms, np.int32), np.asarray(tfs, np.int32)
     )
     return forward, list(vocabulary)
