@@ -6,9 +6,9 @@ passages, and its words as ids local to the batch. The building process then num
 batch after batch, in document order, so the vocabulary and its term ids are exactly those of a
 build in one process (each word is still analysed once, there).
 
-A worker is ``python -m bot.engine.workers``: a fresh interpreter that reads batches from its
-stdin and writes results to its stdout (length-prefixed pickles, only ever between this process and
-its own children). Not ``multiprocessing``: its "spawn" runs the parent's main script again in each
+A worker is :func:`main` in a fresh interpreter that reads batches from its stdin and writes
+results to its stdout (length-prefixed pickles, only ever between this process and its own
+children). Not ``multiprocessing``: its "spawn" runs the parent's main script again in each
 child (a script without a ``__main__`` guard would build its index there too), and forking a
 process that runs threads (the bot's) can deadlock the child. Each worker has one batch at a
 time, so neither side ever blocks the other, and a parent that dies closes the pipes: its workers
@@ -45,6 +45,7 @@ __all__ = [
     "DocumentPassages",
     "analyse_batch",
     "analysed_documents",
+    "main",
     "worker_count",
 ]
 
@@ -203,7 +204,7 @@ def _give_up(pool: list[_Worker], exc: Exception) -> list[_Worker]:
 
 
 class _Worker:
-    """One ``python -m bot.engine.workers`` process and its pipes."""
+    """One worker process (:func:`main` in a fresh interpreter) and its pipes."""
 
     def __init__(self) -> None:
         # The child finds this copy of the package even when it is not installed.
@@ -211,7 +212,9 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.engine.workers"],
+            # Not ``-m bot.engine.workers``: the package imports this module first, and runpy
+            # warns on stderr about running a module already imported.
+            [sys.executable, "-c", "from bot.engine.workers import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -328,10 +331,8 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         _write(stdout, analyse_batch(batch))
 
 
-if __name__ == "__main__":
-    # Through the imported module: the classes pickled are bot.engine.workers', not __main__'s
-    # (named in full: this module then depends on itself, not on the package's surface).
-    import bot.engine.workers as workers
-
+def main() -> None:
+    """A worker process's whole life (what ``_Worker`` starts): batches in, analyses out, until
+    the builder closes the pipe."""
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):  # the builder is gone
-        workers._serve(sys.stdin.buffer, sys.stdout.buffer)
+        _serve(sys.stdin.buffer, sys.stdout.buffer)

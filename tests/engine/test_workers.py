@@ -210,3 +210,24 @@ def test_numbered_units_can_be_added_whole() -> None:
     numbering.add_ids(np.array([1, 0, 1], dtype=np.int32), np.array([1, 2], dtype=np.int64))
     numbered = numbering.finish()
     assert list(numbered.terms) == [0, 1, 1, 0, 1] and list(numbered.units) == [0, 0, 1, 2, 2]
+
+
+def test_worker_processes_print_nothing(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers share the terminal of whoever builds (``citebot index``, ``citebot run``):
+    a build with them writes nothing there (runpy's warning about a module started with ``-m``
+    after its package imported it was one such line)."""
+    monkeypatch.setattr(workers, "BATCH_CHARS", 500)  # several batches: the workers do start
+    started = []
+    real = workers._Worker
+
+    def counted() -> workers._Worker:
+        started.append(1)
+        return real()
+
+    monkeypatch.setattr(workers, "_Worker", counted)
+    engine = Engine.build(_corpus(3), PARALLEL)
+    assert engine.stats.passages > 0 and started
+    captured = capfd.readouterr()
+    assert (captured.out, captured.err) == ("", "")
