@@ -1,6 +1,7 @@
 # citebot: installs the project the same way as the README (pip install .) and runs the bot.
 #   docker build -t citebot .
-#   docker run -d --env-file .env -v "$PWD/corpus:/app/corpus" -v citebot-cache:/app/cache citebot
+#   docker run -d --env-file .env -v "$PWD/corpus:/app/corpus" -v citebot-cache:/app/cache \
+#     -v citebot-state:/app/state citebot
 # The corpus volume must be writable by uid 10001 when SOURCE_CHANNELS or uploads add documents
 # (read-only is fine otherwise: append ":ro").
 #   docker run --rm citebot citebot ask "Was fordert Scholz von Putin?"
@@ -12,6 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CORPUS_DIR=/app/corpus \
     CACHE_DIR=/app/cache \
+    STATE_DIR=/app/state \
     WEBHOOK_PORT=8080 \
     HEALTH_PORT=8081
 
@@ -23,9 +25,10 @@ COPY bot ./bot
 RUN pip install --no-cache-dir .
 
 COPY --chown=10001:10001 corpus ./corpus
-RUN install -d -o 10001 -g 10001 /app/cache
-# Posts and uploads are written to the corpus; index snapshots to the cache (fast restarts).
-VOLUME ["/app/corpus", "/app/cache"]
+RUN install -d -o 10001 -g 10001 /app/cache /app/state
+# Posts and uploads are written to the corpus; index snapshots to the cache (fast restarts);
+# buttons, /stats and flood counters to the state (kept across restarts and upgrades).
+VOLUME ["/app/corpus", "/app/cache", "/app/state"]
 
 USER 10001
 # WEBHOOK_PORT (webhook mode) and HEALTH_PORT (GET /healthz, answered in both modes).

@@ -14,7 +14,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot import tme
 from bot.errors import SettingsError
 
-__all__ = ["Settings", "default_cache_dir", "load_settings", "require_token"]
+__all__ = [
+    "Settings",
+    "default_cache_dir",
+    "default_state_dir",
+    "load_settings",
+    "require_token",
+]
 
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -24,6 +30,13 @@ def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/citebot``, else ``~/.cache/citebot``."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
     return (Path(base) if base else Path.home() / ".cache") / "citebot"
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/citebot``, else ``~/.local/state/citebot``: what the bot remembers is
+    state, not cache (deleting the caches must not lose /stats or break buttons)."""
+    base = os.environ.get("XDG_STATE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "state") / "citebot"
 
 
 class Settings(BaseSettings):
@@ -50,6 +63,8 @@ class Settings(BaseSettings):
     build_workers: int = Field(default=0, ge=0, le=8)
 
     # Telegram bot (`citebot run`)
+    # The bot's state (bot/store/state.py); None (set it empty) keeps it in memory only.
+    state_dir: Path | None = Field(default_factory=default_state_dir)
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
     max_question_chars: int = Field(default=500, ge=20, le=4000)
     example_questions: Annotated[tuple[str, ...], NoDecode] = (
@@ -130,9 +145,9 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
         return value
 
-    @field_validator("cache_dir", mode="before")
+    @field_validator("cache_dir", "state_dir", mode="before")
     @classmethod
-    def _empty_cache_dir(cls, value: object) -> object:
+    def _empty_dir(cls, value: object) -> object:
         if isinstance(value, str):
             return Path(value.strip()).expanduser() if value.strip() else None
         return value

@@ -149,14 +149,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         " are loaded.",
     },
     "bot_stats": {
-        "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen\n"
-        "Beantwortete Fragen: {questions}, davon ohne Antwort: {unanswered} ({share:.0%})",
-        "en": "Uptime: {uptime}\nSources: {documents} document(s), {passages} passages\n"
-        "Questions answered: {questions}, without an answer: {unanswered} ({share:.0%})",
+        "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen",
+        "en": "Uptime: {uptime}\nSources: {documents} document(s), {passages} passages",
+    },
+    "bot_stats_window": {
+        "de": "Letzte {days} Tage: {questions} Frage(n), davon {unanswered} ohne Antwort"
+        " ({percent}\u00a0%)",
+        "en": "Last {days} days: {questions} question(s), {unanswered} without an answer"
+        " ({percent}%)",
     },
     "bot_stats_missing": {
-        "de": "Häufigste Fragen ohne Antwort:",
-        "en": "Most frequent questions without an answer:",
+        "de": "Häufigste Fragen ohne Antwort (letzte {days} Tage):",
+        "en": "Most frequent questions without an answer (last {days} days):",
     },
     "bot_error": {
         "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
+from tests.support.bot_helpers import LogLines
 from tests.support.botapi import BotApiStub
 
 
@@ -26,8 +27,10 @@ async def botapi() -> AsyncIterator[BotApiStub]:
 def _cache_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """Index snapshots go to a temporary directory, never to the user's ~/.cache."""
+    """Index snapshots go to a temporary directory, never to the user's ~/.cache; each test's
+    bot state to its own (a test that restarts its bot keeps it, as a deployment would)."""
     monkeypatch.setenv("CACHE_DIR", str(tmp_path_factory.getbasetemp() / "citebot-cache"))
+    monkeypatch.setenv("STATE_DIR", str(tmp_path_factory.mktemp("state")))
     yield
 
 
@@ -40,3 +43,18 @@ def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     errors = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+@pytest.fixture
+def bot_log() -> Iterator[LogLines]:
+    """The bot's log lines during the test, awaitable."""
+    lines = LogLines()
+    logger = logging.getLogger("bot")
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(lines)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(old_level)

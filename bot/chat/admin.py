@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from telegram import Update
 
@@ -18,6 +19,7 @@ __all__ = ["reload_command", "stats_command"]
 logger = logging.getLogger(__name__)
 
 _SKIPPED_LINE_CHARS = 300
+_STATS_DAYS = (7, 30)  # /stats windows, shortest first
 
 
 async def reload_command(update: Update, context: ChatContext) -> None:
@@ -65,30 +67,42 @@ def _uptime(seconds: float) -> str:
 
 
 async def stats_command(update: Update, context: ChatContext) -> None:
-    """/stats (admins): uptime, corpus size, questions, share without answer, top misses."""
+    """/stats (admins): uptime, corpus size, and for the last 7 and 30 days the questions, the
+    share without an answer and the most frequent of those (kept across restarts)."""
     request = await admin_request(update, context)
     if request is None:
         return
     message, lang = request
-    usage = context.services.usage
-    stats = context.services.holder.engine.stats
+    services = context.services
+    stats = services.holder.engine.stats
+    uptime = _uptime(time.monotonic() - services.started)
     lines = [
         escape(
             text(
                 "bot_stats",
                 lang,
-                uptime=_uptime(usage.uptime),
+                uptime=uptime,
                 documents=stats.documents,
                 passages=stats.passages,
-                questions=usage.questions,
-                unanswered=usage.unanswered,
-                share=usage.unanswered_share,
             )
         )
     ]
-    if usage.missing:
-        lines += ["", escape(text("bot_stats_missing", lang))]
-        lines += [
-            f"• {escape(question)} ({count})" for question, count in usage.missing.most_common(10)
-        ]
+    windows = [services.state.usage(days) for days in _STATS_DAYS]
+    lines += [
+        escape(
+            text(
+                "bot_stats_window",
+                lang,
+                days=window.days,
+                questions=window.questions,
+                unanswered=window.unanswered,
+                percent=round(100 * window.unanswered_share),
+            )
+        )
+        for window in windows
+    ]
+    widest = windows[-1]
+    if widest.missing:
+        lines += ["", escape(text("bot_stats_missing", lang, days=widest.days))]
+        lines += [f"• {escape(question)} ({count})" for question, count in widest.missing]
     await reply(message, fit_html(lambda _: "\n".join(lines), 0))

@@ -41,8 +41,9 @@ from bot.chat.questions import (
 )
 from bot.chat.uploads import document_upload
 from bot.loader import LoadedCorpus, load_corpus_for, update_corpus_for
-from bot.serving import CorpusHolder, FloodLimiter, QueryStore, Usage
+from bot.serving import CorpusHolder
 from bot.settings import Settings, require_token
+from bot.store.state import open_state
 from bot.texts import LANGUAGES, text
 
 __all__ = ["build_application", "file_url_for"]
@@ -102,6 +103,11 @@ async def _post_init(application: ChatApplication) -> None:
     )
 
 
+async def _post_shutdown(application: ChatApplication) -> None:
+    """The state's file is closed with the bot (everything in it is committed already)."""
+    application.bot_data.services.state.close()
+
+
 def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplication:
     """The bot: every handler, the error handler, startup work; not yet started."""
     token = require_token(settings)
@@ -114,6 +120,7 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .concurrent_updates(64)  # a slow /reload never holds up the other chats
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data.services = BotServices(
@@ -124,9 +131,7 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
             lambda previous: load_corpus_for(settings, previous),
             lambda current, paths: update_corpus_for(settings, current, paths),
         ),
-        usage=Usage(),
-        flood=FloodLimiter(settings.questions_per_minute),
-        queries=QueryStore(),
+        state=open_state(settings.state_dir),
     )
     application.add_handlers(_handlers())
     application.add_error_handler(error_handler)

@@ -3,14 +3,16 @@ settings, counters, limits), registered with PTB through :data:`CONTEXT_TYPES`."
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from bot.serving import CorpusHolder, FloodLimiter, QueryStore, SeenUpdates, Usage
+from bot.serving import CorpusHolder
 from bot.settings import Settings
+from bot.store.state import StateStore
 from bot.texts import ui_language
 
 __all__ = [
@@ -29,10 +31,10 @@ class BotServices:
 
     settings: Settings
     holder: CorpusHolder
-    usage: Usage
-    flood: FloodLimiter
-    queries: QueryStore
-    seen: SeenUpdates = field(default_factory=SeenUpdates)
+    #: Buttons, /stats, repeated updates and flood limits, kept across restarts.
+    state: StateStore
+    #: When this process started (monotonic): /stats shows its uptime.
+    started: float = field(default_factory=time.monotonic)
 
 
 class BotData:

@@ -27,14 +27,15 @@ logger = logging.getLogger(__name__)
 async def drop_repeated_update(update: object, context: ChatContext) -> None:
     """First of all handlers: an update seen before (a webhook POSTed again after its answer
     was lost, getUpdates handing it out again) stops here, so each question is answered once."""
-    if isinstance(update, Update) and not context.services.seen.first_time(update.update_id):
+    if isinstance(update, Update) and not context.services.state.first_time(update.update_id):
         logger.info("update %d delivered again: ignored", update.update_id)
         raise ApplicationHandlerStop
 
 
 def flood_allows(context: ChatContext, user_id: int) -> bool:
     """Whether ``user_id`` may ask now (and, if so, counted): QUESTIONS_PER_MINUTE a minute."""
-    return context.services.flood.allow(user_id)
+    services = context.services
+    return services.state.allow(user_id, services.settings.questions_per_minute)
 
 
 async def flood_refused(

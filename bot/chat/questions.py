@@ -90,7 +90,7 @@ async def answer_question(
         return
     started = time.perf_counter()
     answer = await services.holder.search(question, k=services.settings.results_per_answer)
-    services.usage.record(question, len(answer.hits))
+    services.state.record_question(question, answered=bool(answer.hits))
     logger.info(
         "question chat=%s hits=%d total=%d ms=%.0f",
         message.chat.type,
@@ -101,7 +101,7 @@ async def answer_question(
     if not answer.hits:
         await reply(message, no_answer_html(services, lang), quote=quote)
         return
-    key = services.queries.put(question)
+    key = services.state.put_page(message.chat.id, question)
     await reply(
         message,
         render_answer_html(answer, lang),
@@ -120,9 +120,11 @@ async def more_button(update: Update, context: ChatContext) -> None:
     parts = (query.data or "").split(":")
     question = None
     offset = 0
-    if len(parts) == 3 and parts[0] == MORE_PREFIX and parts[1].isdigit():
+    chat = query.message.chat if query.message is not None else None
+    if chat is not None and len(parts) == 3 and parts[0] == MORE_PREFIX and parts[1].isdigit():
+        # A key only opens the question it was made for, in the chat it was sent to.
         offset = int(parts[1])
-        question = services.queries.get(parts[2])
+        question = services.state.page(parts[2], chat.id)
     if question is None:
         await answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return

@@ -4,15 +4,10 @@ front end can serve with it."""
 
 from bot.serving.answers import answer_to_dict, format_plain, mark_highlights
 from bot.serving.holder import CorpusHolder, ReloadResult, builds_running
-from bot.serving.state import FloodLimiter, QueryStore, SeenUpdates, Usage
 
 __all__ = [
     "CorpusHolder",
-    "FloodLimiter",
-    "QueryStore",
     "ReloadResult",
-    "SeenUpdates",
-    "Usage",
     "answer_to_dict",
     "builds_running",
     "format_plain",

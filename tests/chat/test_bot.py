@@ -243,19 +243,34 @@ async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -
 
 
 async def test_stats(botapi: BotApiStub, tmp_path: Path) -> None:
+    """/stats counts across a restart (the state is on disk), by window, in German with German
+    typography."""
     admin = botapi.user(ADMIN_ID, "Admin", language_code="en")
     settings = make_settings(botapi, copy_corpus(tmp_path))
     stats_ = load_corpus_for(settings).engine.stats
     async with running_bot(botapi, settings):
-        for question in ("Lavrov", "Wie wird das Wetter morgen?", "wie wird das  Wetter morgen?"):
+        for question in ("Lavrov", "Wie wird das Wetter morgen?"):
             botapi.send_private(admin, question)
             await botapi.next_message(admin)
+    async with running_bot(botapi, settings):  # a restart: a new process would be the same
+        botapi.send_private(admin, "wie wird das  Wetter morgen?")
+        await botapi.next_message(admin)
         botapi.send_private(admin, "/stats")
         stats = (await botapi.next_message(admin))["text"]
-        assert f"Sources: 1 document(s), {stats_.passages} passages" in stats
-        assert "Questions answered: 3, without an answer: 2 (67%)" in stats
-        assert "• wie wird das wetter morgen? (2)" in stats
         assert stats.startswith("Uptime: 00:00:")
+        assert stats.splitlines()[1:] == [
+            f"Sources: 1 document(s), {stats_.passages} passages",
+            "Last 7 days: 3 question(s), 2 without an answer (67%)",
+            "Last 30 days: 3 question(s), 2 without an answer (67%)",
+            "",
+            "Most frequent questions without an answer (last 30 days):",
+            "• wie wird das wetter morgen? (2)",
+        ]
+        german = botapi.user(ADMIN_ID, "Admin", language_code="de")
+        botapi.send_private(german, "/stats")
+        stats = (await botapi.next_message(german))["text"]
+        assert "Letzte 7 Tage: 3 Frage(n), davon 2 ohne Antwort (67\u00a0%)" in stats
+        assert "Häufigste Fragen ohne Antwort (letzte 30 Tage):" in stats
 
 
 async def test_429_is_waited_out(botapi: BotApiStub, tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ the bot must go on answering without a restart.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 import bot.chat.app
 from tests.support.bot_helpers import (
     Lines,
+    LogLines,
     copy_corpus,
     free_port,
     kill_if_running,
@@ -73,52 +73,6 @@ class _ErrorsHandled:
     async def wait(self, update: dict[str, Any], timeout: float = 10) -> None:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: update["update_id"] in self.update_ids)
-
-
-class _LogLines(logging.Handler):
-    """Log lines of the bot, awaitable (the bot logs where it takes a decision); lines may come
-    from worker threads."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[tuple[int, str]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, record.getMessage()))
-        loop, event = self._loop, self._event
-        if loop is not None and event is not None:
-            loop.call_soon_threadsafe(event.set)
-
-    def count(self, needle: str) -> int:
-        return sum(1 for _, line in self.lines if needle in line)
-
-    async def wait_count(self, needle: str, count: int, timeout: float = 10) -> None:
-        self._loop = asyncio.get_running_loop()
-        async with asyncio.timeout(timeout):
-            while True:
-                self._event = asyncio.Event()  # installed before the check: no wake-up lost
-                if self.count(needle) >= count:
-                    return
-                await self._event.wait()
-
-    def errors(self) -> list[str]:
-        return [line for level, line in self.lines if level >= logging.ERROR]
-
-
-@pytest.fixture
-def bot_log() -> Iterator[_LogLines]:
-    lines = _LogLines()
-    logger = logging.getLogger("bot")
-    old_level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(lines)
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(lines)
-        logger.setLevel(old_level)
 
 
 @asynccontextmanager
@@ -178,7 +132,7 @@ LOST_UNKNOWN: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_send_message_faults_answer_once(
-    botapi: BotApiStub, tmp_path: Path, mode: Mode, bot_log: _LogLines
+    botapi: BotApiStub, tmp_path: Path, mode: Mode, bot_log: LogLines
 ) -> None:
     users: list[TgUser] = []
     async with _bot(botapi, tmp_path, mode) as (_, handled):
@@ -235,7 +189,7 @@ async def test_send_message_gives_up_after_a_long_burst_and_recovers(
 
 
 async def test_inline_and_button_answers_survive_faults(
-    botapi: BotApiStub, tmp_path: Path, bot_log: _LogLines
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
 ) -> None:
     anna = botapi.user(5200, "Anna", language_code="de")
     async with _bot(botapi, tmp_path, "polling") as (_, handled):
@@ -309,7 +263,7 @@ async def _next_poll_faulted(botapi: BotApiStub, **fault: Any) -> None:
 
 
 async def test_get_updates_faults_lose_and_double_nothing(
-    botapi: BotApiStub, tmp_path: Path, bot_log: _LogLines
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
 ) -> None:
     users: list[TgUser] = []
 
@@ -365,7 +319,7 @@ async def test_get_updates_faults_lose_and_double_nothing(
 
 
 async def test_webhook_redelivery_and_a_concurrent_burst_answer_once(
-    botapi: BotApiStub, tmp_path: Path, bot_log: _LogLines
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
 ) -> None:
     async with _bot(botapi, tmp_path, "webhook"):
         # The bot's 200 is lost on the way back: Telegram POSTs the update again.

@@ -94,9 +94,9 @@ def test_base_user_install_and_command() -> None:
     # mountable; so is the snapshot cache
     env = env_values()
     assert any(a == f"--chown={user}:{user} corpus ./corpus" for a in args_of("COPY"))
-    assert f"install -d -o {user} -g {user} {env['CACHE_DIR']}" in args_of("RUN")
+    assert f"install -d -o {user} -g {user} {env['CACHE_DIR']} {env['STATE_DIR']}" in args_of("RUN")
     (volume,) = args_of("VOLUME")
-    assert json.loads(volume) == [env["CORPUS_DIR"], env["CACHE_DIR"]]
+    assert json.loads(volume) == [env["CORPUS_DIR"], env["CACHE_DIR"], env["STATE_DIR"]]
     # the ports: webhook and health
     exposed = {p for args in args_of("EXPOSE") for p in args.split()}
     assert {env["WEBHOOK_PORT"], env["HEALTH_PORT"]} <= exposed

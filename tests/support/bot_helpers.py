@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -155,3 +156,35 @@ async def kill_if_running(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         proc.kill()
         await proc.wait()
+
+
+class LogLines(logging.Handler):
+    """Log lines of the bot, awaitable (the bot logs where it takes a decision); lines may come
+    from worker threads."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[int, str]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, record.getMessage()))
+        loop, event = self._loop, self._event
+        if loop is not None and event is not None:
+            loop.call_soon_threadsafe(event.set)
+
+    def count(self, needle: str) -> int:
+        return sum(1 for _, line in self.lines if needle in line)
+
+    async def wait_count(self, needle: str, count: int, timeout: float = 10) -> None:
+        self._loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            while True:
+                self._event = asyncio.Event()  # installed before the check: no wake-up lost
+                if self.count(needle) >= count:
+                    return
+                await self._event.wait()
+
+    def errors(self) -> list[str]:
+        return [line for level, line in self.lines if level >= logging.ERROR]

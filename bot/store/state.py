@@ -1,0 +1,291 @@
+"""What the bot remembers about its users, kept across restarts: the questions behind "more"
+buttons, usage and the questions nothing answered, the updates already handled, flood counters.
+
+One small interface, :class:`StateStore`, so the chat layer does not care where the state lives.
+:class:`SqliteState` keeps it in one SQLite file (``STATE_DIR/state.sqlite3``): embedded, nothing
+to start. WAL mode with ``synchronous=NORMAL``: every call is one transaction, and a process
+killed at any point (kill -9) loses nothing committed and leaves a file SQLite recovers on open;
+only a power cut may lose the last commits, never the file. Each table is bounded by age and by
+rows, so the file stays small whatever the traffic. A file SQLite cannot read is moved aside
+(and logged), and the bot starts with an empty state instead of not starting.
+
+Button keys are 128 random bits (``secrets``), bound to the chat the button was sent to: a key
+from another chat, a guessed one or an expired one finds nothing. The Bot API warns that a
+client can send any callback data, so a key is never a counter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = [
+    "PAGE_SECONDS",
+    "STATE_FILE",
+    "SqliteState",
+    "StateStore",
+    "UsageWindow",
+    "normal_question",
+    "open_state",
+]
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.sqlite3"
+#: How long a "more" button keeps working.
+PAGE_SECONDS = 48 * 3600
+_UPDATE_SECONDS = 48 * 3600  # Telegram keeps an unconfirmed update for 24 h
+_QUESTION_SECONDS = 30 * 86400  # /stats shows the last 7 and 30 days
+_FLOOD_SECONDS = 60.0
+_MAX_PAGES = 200_000
+_MAX_UPDATES = 100_000
+_MAX_QUESTIONS = 2_000_000
+_PRUNE_EVERY = 500  # writes between two prunes of a table
+_MISSING_SHOWN = 10
+_QUESTION_KEY_CHARS = 100
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    key TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, question TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_created ON pages (created);
+CREATE TABLE IF NOT EXISTS questions (
+    asked REAL NOT NULL, answered INTEGER NOT NULL, missing TEXT
+);
+CREATE INDEX IF NOT EXISTS questions_asked ON questions (asked);
+CREATE TABLE IF NOT EXISTS updates (update_id INTEGER PRIMARY KEY, seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS updates_seen ON updates (seen);
+CREATE TABLE IF NOT EXISTS flood (user_id INTEGER NOT NULL, asked REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS flood_user ON flood (user_id, asked);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageWindow:
+    """Questions of the last ``days`` days: how many, how many found nothing, and the most
+    frequent of those (what the corpus lacks)."""
+
+    days: int
+    questions: int
+    unanswered: int
+    missing: tuple[tuple[str, int], ...]
+
+    @property
+    def unanswered_share(self) -> float:
+        return self.unanswered / self.questions if self.questions else 0.0
+
+
+class StateStore(Protocol):
+    """The bot's state, wherever it is kept."""
+
+    def put_page(self, chat_id: int, question: str) -> str:
+        """A new unguessable key for the question behind a "more" button in ``chat_id``."""
+        ...
+
+    def page(self, key: str, chat_id: int) -> str | None:
+        """The question behind ``key``, if it was made for ``chat_id`` and has not expired."""
+        ...
+
+    def record_question(self, question: str, answered: bool) -> None:
+        """Count a question for /stats (its text is kept only when nothing answered it)."""
+        ...
+
+    def usage(self, days: int) -> UsageWindow:
+        """The questions of the last ``days`` days."""
+        ...
+
+    def first_time(self, update_id: int) -> bool:
+        """True (and remembered) the first time ``update_id`` is seen, False for a repeat."""
+        ...
+
+    def allow(self, user_id: int, per_minute: int) -> bool:
+        """Whether ``user_id`` may ask now (at most ``per_minute`` in any 60 s); counts it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def normal_question(question: str) -> str:
+    """How unanswered questions are counted alike: case and spacing do not matter."""
+    return " ".join(question.lower().split())[:_QUESTION_KEY_CHARS]
+
+
+class SqliteState:
+    """:class:`StateStore` in one SQLite file (``None``: in memory, gone with the process).
+    Safe to share between the threads of a process and between processes on one machine."""
+
+    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._writes: dict[str, int] = {}
+        self._db = self._open(path)
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def put_page(self, chat_id: int, question: str) -> str:
+        key = secrets.token_urlsafe(16)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO pages (key, chat_id, question, created) VALUES (?, ?, ?, ?)",
+                (key, chat_id, question, self._clock()),
+            )
+            self._prune(db, "pages", "created", PAGE_SECONDS, _MAX_PAGES)
+        return key
+
+    def page(self, key: str, chat_id: int) -> str | None:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT question FROM pages WHERE key = ? AND chat_id = ? AND created > ?",
+                (key, chat_id, self._clock() - PAGE_SECONDS),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- usage -----------------------------------------------------------------------------
+
+    def record_question(self, question: str, answered: bool) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO questions (asked, answered, missing) VALUES (?, ?, ?)",
+                (self._clock(), int(answered), None if answered else normal_question(question)),
+            )
+            self._prune(db, "questions", "asked", _QUESTION_SECONDS, _MAX_QUESTIONS)
+
+    def usage(self, days: int) -> UsageWindow:
+        since = self._clock() - days * 86400.0
+        with self._transaction() as db:
+            total, answered = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions WHERE asked > ?",
+                (since,),
+            ).fetchone()
+            missing = db.execute(
+                "SELECT missing, COUNT(*) AS n FROM questions"
+                " WHERE asked > ? AND missing IS NOT NULL"
+                " GROUP BY missing ORDER BY n DESC, MIN(asked) LIMIT ?",
+                (since, _MISSING_SHOWN),
+            ).fetchall()
+        return UsageWindow(
+            days,
+            int(total),
+            int(total) - int(answered),
+            tuple((str(text), int(count)) for text, count in missing),
+        )
+
+    # -- updates and flood -----------------------------------------------------------------
+
+    def first_time(self, update_id: int) -> bool:
+        now = self._clock()
+        with self._transaction() as db:
+            # An id seen longer ago than Telegram redelivers counts as new (after a week without
+            # updates, Telegram starts numbering at random).
+            changed = db.execute(
+                "INSERT INTO updates (update_id, seen) VALUES (?, ?)"
+                " ON CONFLICT (update_id) DO UPDATE SET seen = excluded.seen WHERE seen <= ?",
+                (update_id, now, now - _UPDATE_SECONDS),
+            ).rowcount
+            self._prune(db, "updates", "seen", _UPDATE_SECONDS, _MAX_UPDATES)
+        return changed == 1
+
+    def allow(self, user_id: int, per_minute: int) -> bool:
+        now = self._clock()
+        with self._transaction() as db:
+            (recent,) = db.execute(
+                "SELECT COUNT(*) FROM flood WHERE user_id = ? AND asked > ?",
+                (user_id, now - _FLOOD_SECONDS),
+            ).fetchone()
+            allowed = int(recent) < per_minute
+            if allowed:
+                db.execute("INSERT INTO flood (user_id, asked) VALUES (?, ?)", (user_id, now))
+                self._prune(db, "flood", "asked", _FLOOD_SECONDS, None)
+        return allowed
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- SQLite ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One call, one transaction, taken for writing at once (two processes sharing the file
+        never read a count the other is about to change)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
+
+    def _prune(
+        self, db: sqlite3.Connection, table: str, column: str, seconds: float, rows: int | None
+    ) -> None:
+        """Drop what is too old, and the oldest beyond ``rows``; every few hundred writes."""
+        count = self._writes.get(table, 0) + 1
+        self._writes[table] = count
+        if (count - 1) % _PRUNE_EVERY:
+            return
+        db.execute(f"DELETE FROM {table} WHERE {column} <= ?", (self._clock() - seconds,))
+        if rows is not None:
+            db.execute(
+                f"DELETE FROM {table} WHERE rowid <= "
+                f"(SELECT rowid FROM {table} ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                (rows,),
+            )
+
+    @staticmethod
+    def _connect(path: Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            ":memory:" if path is None else str(path),
+            timeout=10.0,
+            isolation_level=None,  # transactions are begun explicitly
+            check_same_thread=False,  # one lock serialises the threads
+        )
+        try:
+            if path is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            (check,) = db.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(check)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect(path)
+        except sqlite3.DatabaseError as exc:
+            if path is None:
+                raise
+            aside = path.with_name(f"{path.name}.unreadable-{int(self._clock())}")
+            logger.warning("state file %s is unreadable (%s): moved to %s", path, exc, aside)
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"{path}{suffix}").rename(f"{aside}{suffix}")
+            return self._connect(path)
+
+
+def open_state(state_dir: Path | None) -> SqliteState:
+    """The state under ``state_dir`` (``None``: kept in memory only, and said so)."""
+    if state_dir is None:
+        logger.warning("STATE_DIR is empty: buttons, /stats and limits start afresh at restart")
+        return SqliteState(None)
+    try:
+        return SqliteState(state_dir / STATE_FILE)
+    except OSError as exc:
+        logger.warning("state directory %s is unusable (%s): state kept in memory", state_dir, exc)
+        return SqliteState(None)

@@ -1,0 +1,121 @@
+"""What the bot remembers survives a restart, and a "more" button only ever opens its own
+question in its own chat: the real Application, restarted between question and button press,
+against the Bot API stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from tests.support.bot_helpers import LogLines, copy_corpus, expected, make_settings, running_bot
+from tests.support.botapi import BotApiStub
+
+pytestmark = pytest.mark.usefixtures("no_handler_errors")
+
+EXPIRED_DE = "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu."
+
+
+def _more(message: dict[str, Any]) -> str:
+    (data,) = [
+        b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert isinstance(data, str)
+    return data
+
+
+def _first_quote(settings: Settings, question: str, offset: int) -> str:
+    """The start of the first passage the engine itself gives for that page."""
+    return expected(settings, question, offset=offset).hits[0].text[:60]
+
+
+async def test_an_old_button_after_a_restart_shows_its_own_question(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    """The reproduction: one user asks before a restart, another after it, and the first one's
+    button must still show page 2 of the first one's question (it showed the other's)."""
+    settings = make_settings(botapi, copy_corpus(tmp_path))
+    anna = botapi.user(4001, "Anna")
+    ben = botapi.user(4002, "Ben")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Zugeständnisse")
+        annas = await botapi.next_message(anna)
+    async with running_bot(botapi, settings):
+        botapi.send_private(ben, "Peskov")
+        bens = await botapi.next_message(ben)
+        assert _more(annas).split(":")[2] != _more(bens).split(":")[2]
+        await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
+        page = await botapi.next_message(anna)
+        assert "hier 4–5:" in page["text"]
+        assert _first_quote(settings, "Zugeständnisse", 3) in page["text"]
+        assert _first_quote(settings, "Peskov", 3) not in page["text"]
+
+
+async def test_a_button_opens_nothing_in_another_chat(botapi: BotApiStub, tmp_path: Path) -> None:
+    """Callback data is the client's to send: Ben replaying Anna's key on his own message (or
+    guessing keys) finds nothing, and Anna's button still works for her."""
+    settings = make_settings(botapi, copy_corpus(tmp_path))
+    anna = botapi.user(4003, "Anna")
+    ben = botapi.user(4004, "Ben")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Zugeständnisse")
+        annas = await botapi.next_message(anna)
+        botapi.send_private(ben, "Peskov")
+        bens = await botapi.next_message(ben)
+        stolen = botapi.press_button(ben, bens, _more(annas), check=False)
+        assert (await botapi.callback_answer(stolen))["text"] == EXPIRED_DE
+        for guess in ("more:3:1", "more:3:2", "more:3:a", "more:3:" + "A" * 22):
+            guessed = botapi.press_button(ben, bens, guess, check=False)
+            assert (await botapi.callback_answer(guessed))["text"] == EXPIRED_DE
+        await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
+        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+
+
+async def test_a_repeated_update_is_not_answered_again_after_a_restart(
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
+) -> None:
+    """After a kill between answering and confirming, Telegram delivers the update again: the
+    restarted bot knows it answered it."""
+    settings = make_settings(botapi, copy_corpus(tmp_path))
+    anna = botapi.user(4005, "Anna")
+    async with running_bot(botapi, settings):
+        update = botapi.send_private(anna, "Lavrov")
+        await botapi.next_message(anna)
+    async with running_bot(botapi, settings):
+        botapi.push_update(update)  # the same update_id
+        await bot_log.wait_count("delivered again", 1)
+        botapi.send_private(anna, "Peskov")
+        following = await botapi.next_message(anna)
+        assert following["text"].startswith("5 passende Stelle(n) gefunden")
+        assert len(botapi.messages_to(anna)) == 2
+
+
+async def test_the_flood_limit_holds_across_a_restart(botapi: BotApiStub, tmp_path: Path) -> None:
+    settings = make_settings(botapi, copy_corpus(tmp_path), questions_per_minute=2)
+    anna = botapi.user(4006, "Anna", language_code="en")
+    async with running_bot(botapi, settings):
+        for _ in range(2):
+            botapi.send_private(anna, "Lavrov")
+            await botapi.next_message(anna)
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Lavrov")
+        refused = await botapi.next_message(anna)
+        assert (
+            refused["text"] == "Easy, please: at most 2 questions a minute. Try again in a moment."
+        )
+
+
+async def test_without_a_state_dir_the_bot_still_works(
+    botapi: BotApiStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(botapi, copy_corpus(tmp_path), state_dir="")
+    assert settings.state_dir is None
+    anna = botapi.user(4007, "Anna")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Zugeständnisse")
+        annas = await botapi.next_message(anna)
+        await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
+        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+    assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)

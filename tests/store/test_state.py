@@ -1,0 +1,224 @@
+"""The state store on its own: what it keeps, for how long, for whom; across reopening (a
+restart), two connections (two processes), a kill -9 mid-write and a damaged file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.store import state
+from bot.store.state import PAGE_SECONDS, STATE_FILE, SqliteState, open_state
+from tests.support.paths import ROOT
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _store(tmp_path: Path, clock: Clock | None = None) -> SqliteState:
+    return SqliteState(tmp_path / STATE_FILE, clock or Clock())
+
+
+def test_a_page_opens_only_in_its_chat_and_only_until_it_expires(tmp_path: Path) -> None:
+    clock = Clock()
+    store = _store(tmp_path, clock)
+    key = store.put_page(7, "Zugeständnisse")
+    assert store.page(key, 7) == "Zugeständnisse"
+    assert store.page(key, 8) is None
+    assert store.page(key + "x", 7) is None
+    clock.now += PAGE_SECONDS - 1
+    assert store.page(key, 7) == "Zugeständnisse"
+    clock.now += 2
+    assert store.page(key, 7) is None
+
+
+def test_keys_are_random_and_fit_callback_data(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    keys = {store.put_page(1, "q") for _ in range(2000)}
+    assert len(keys) == 2000
+    assert all(len(k) == 22 and len(f"more:999:{k}".encode()) <= 64 for k in keys)
+    # Not a counter: 128 random bits in URL-safe base64.
+    assert all(
+        set(k) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        for k in keys
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-5, 5), st.text(min_size=1, max_size=20), st.booleans()),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_no_key_shows_another_chats_question_over_restarts(
+    tmp_path_factory: pytest.TempPathFactory, asks: list[tuple[int, str, bool]]
+) -> None:
+    """Chats ask, the store is sometimes reopened (a restart) between questions; then every key
+    is tried in every chat: only its own chat gets its own question."""
+    path = tmp_path_factory.mktemp("state") / STATE_FILE
+    store = SqliteState(path)
+    made: list[tuple[str, int, str]] = []
+    for chat, question, restart in asks:
+        if restart:
+            store.close()
+            store = SqliteState(path)
+        made.append((store.put_page(chat, question), chat, question))
+    store.close()
+    store = SqliteState(path)
+    for key, chat, question in made:
+        for other in range(-5, 6):
+            assert store.page(key, other) == (question if other == chat else None)
+    store.close()
+
+
+def test_usage_by_window_across_a_restart(tmp_path: Path) -> None:
+    clock = Clock()
+    store = _store(tmp_path, clock)
+    store.record_question("Wie wird das Wetter?", answered=False)
+    clock.now += 10 * 86400
+    store.record_question("Lavrov", answered=True)
+    store.record_question("wie wird  das WETTER?", answered=False)
+    clock.now += 1  # equal counts: the one asked first comes first
+    store.record_question("Kartoffeln", answered=False)
+    store.close()
+    store = _store(tmp_path, clock)
+    week = store.usage(7)
+    assert (week.days, week.questions, week.unanswered) == (7, 3, 2)
+    assert week.missing == (("wie wird das wetter?", 1), ("kartoffeln", 1))
+    month = store.usage(30)
+    assert (month.questions, month.unanswered) == (4, 3)
+    assert month.missing == (("wie wird das wetter?", 2), ("kartoffeln", 1))
+    assert month.unanswered_share == 0.75
+    assert store.usage(7).unanswered_share == pytest.approx(2 / 3)
+    clock.now += 31 * 86400
+    assert store.usage(30).questions == 0 and store.usage(30).unanswered_share == 0.0
+
+
+def test_answered_questions_are_counted_not_kept(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.record_question("Was fordert Scholz?", answered=True)
+    store.close()
+    with sqlite3.connect(tmp_path / STATE_FILE) as db:
+        assert db.execute("SELECT missing FROM questions").fetchall() == [(None,)]
+
+
+def test_updates_are_seen_once_across_a_restart(tmp_path: Path) -> None:
+    clock = Clock()
+    store = _store(tmp_path, clock)
+    assert store.first_time(100) and not store.first_time(100) and store.first_time(101)
+    store.close()
+    store = _store(tmp_path, clock)
+    assert not store.first_time(100)
+    # Telegram renumbers after a week without updates: an id that old is new again.
+    clock.now += 3 * 86400
+    assert store.first_time(100) and not store.first_time(100)
+
+
+def test_the_flood_limit_is_shared_and_kept(tmp_path: Path) -> None:
+    clock = Clock()
+    one = _store(tmp_path, clock)
+    two = _store(tmp_path, clock)  # another process on the same file
+    assert one.allow(5, 3) and two.allow(5, 3) and one.allow(5, 3)
+    assert not two.allow(5, 3) and not one.allow(5, 3)
+    assert one.allow(6, 3)  # another user
+    one.close()
+    again = _store(tmp_path, clock)
+    assert not again.allow(5, 3)
+    clock.now += 60.5
+    assert again.allow(5, 3)
+
+
+def test_tables_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state, "_PRUNE_EVERY", 1)
+    monkeypatch.setattr(state, "_MAX_PAGES", 10)
+    monkeypatch.setattr(state, "_MAX_UPDATES", 10)
+    clock = Clock()
+    store = _store(tmp_path, clock)
+    keys = [store.put_page(1, f"q{i}") for i in range(30)]
+    for update_id in range(30):
+        store.first_time(update_id)
+    with sqlite3.connect(tmp_path / STATE_FILE) as db:
+        assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] <= 11
+        assert db.execute("SELECT COUNT(*) FROM updates").fetchone()[0] <= 11
+    assert store.page(keys[-1], 1) == "q29" and store.page(keys[0], 1) is None
+    clock.now += 61
+    store.allow(9, 5)
+    with sqlite3.connect(tmp_path / STATE_FILE) as db:
+        assert db.execute("SELECT COUNT(*) FROM flood").fetchone()[0] == 1
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from bot.store.state import SqliteState
+store = SqliteState(Path(sys.argv[1]))
+for i in range(1_000_000):
+    store.record_question(f"frage {i}", answered=False)
+    print(i, flush=True)  # committed: the call returned
+"""
+
+
+def test_kill_9_mid_write_loses_nothing_committed(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert writer.stdout is not None
+    committed = -1
+    try:
+        for line in writer.stdout:
+            committed = int(line)
+            if committed >= 300:
+                break
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    assert committed >= 300
+    store = SqliteState(path)  # opens (WAL recovered), passes quick_check
+    assert store.usage(30).questions >= committed + 1
+    store.record_question("danach", answered=True)
+    assert store.usage(30).questions >= committed + 2
+
+
+def test_an_unreadable_file_is_moved_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / STATE_FILE
+    path.write_bytes(b"this is not a database" * 100)
+    with caplog.at_level(logging.WARNING, logger="bot.store.state"):
+        store = SqliteState(path)
+    assert store.first_time(1)
+    assert any("is unreadable" in r.getMessage() for r in caplog.records)
+    aside = [p.name for p in tmp_path.iterdir() if ".unreadable-" in p.name]
+    assert len(aside) == 1 and (tmp_path / aside[0]).read_bytes().startswith(b"this is not")
+
+
+def test_open_state_without_a_directory_keeps_it_in_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.store.state"):
+        memory = open_state(None)
+    assert memory.path is None and memory.first_time(1) and not memory.first_time(1)
+    assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
+    on_disk = open_state(tmp_path / "nested" / "dir")
+    assert on_disk.path == tmp_path / "nested" / "dir" / STATE_FILE and on_disk.path.is_file()
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    fallback = open_state(blocked)  # a file where the directory should be
+    assert fallback.path is None and fallback.allow(1, 1)
