@@ -1,0 +1,75 @@
+"""What the state store adds to a question: the calls the bot makes for one answered question
+with a "more" button (the update seen, the flood limit, the question counted, the button's key
+stored), timed together, on a file as the bot keeps it and in memory for comparison.
+
+Usage: python bench/state.py [--questions 5000] [--users 200] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.store.state import STATE_FILE, SqliteState
+
+
+def _one_store(store: SqliteState, questions: int, users: int) -> dict[str, float]:
+    times: list[float] = []
+    for i in range(questions):
+        started = time.perf_counter()
+        store.first_time(10_000 + i)
+        store.allow(i % users, 20)
+        store.record_question(f"Frage {i % 500}", answered=i % 10 != 0)
+        store.put_page(i % users, f"Frage {i % 500}")
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return {
+        "p50_ms": round(1000 * statistics.median(times), 4),
+        "p95_ms": round(1000 * times[int(0.95 * (len(times) - 1))], 4),
+        "mean_ms": round(1000 * statistics.fmean(times), 4),
+    }
+
+
+def run(questions: int, users: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        on_disk = SqliteState(Path(tmp) / STATE_FILE)
+        try:
+            disk = _one_store(on_disk, questions, users)
+        finally:
+            on_disk.close()
+        size = (Path(tmp) / STATE_FILE).stat().st_size
+    memory_store = SqliteState(None)
+    try:
+        memory = _one_store(memory_store, questions, users)
+    finally:
+        memory_store.close()
+    return {"questions": questions, "sqlite_file": disk, "in_memory": memory, "file_bytes": size}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=int, default=5000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    result = run(args.questions, args.users)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for name in ("sqlite_file", "in_memory"):
+            r = result[name]
+            print(f"{name:12} p50 {r['p50_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms per question")
+        print(f"file after {result['questions']} questions: {result['file_bytes']:,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
