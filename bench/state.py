@@ -1,8 +1,9 @@
 """What the state store adds to a question: the calls the bot makes for one answered question
 with a "more" button (the update seen, the flood limit, the question counted, the button's key
-stored), timed together, on a file as the bot keeps it and in memory for comparison.
+stored), timed together: on a file as the bot keeps it, in memory for comparison, and on a Redis
+server when one is named (``--redis redis://127.0.0.1:6379/15``: its keys are flushed).
 
-Usage: python bench/state.py [--questions 5000] [--users 200] [--json]
+Usage: python bench/state.py [--questions 5000] [--users 200] [--redis URL] [--json]
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.store.state import STATE_FILE, SqliteState
+from bot.store.redis_state import RedisState
+from bot.store.state import STATE_FILE, SqliteState, StateStore
 
 
-def _one_store(store: SqliteState, questions: int, users: int) -> dict[str, float]:
+def _one_store(store: StateStore, questions: int, users: int) -> dict[str, float]:
     times: list[float] = []
     for i in range(questions):
         started = time.perf_counter()
@@ -38,7 +40,7 @@ def _one_store(store: SqliteState, questions: int, users: int) -> dict[str, floa
     }
 
 
-def run(questions: int, users: int) -> dict[str, Any]:
+def run(questions: int, users: int, redis_url: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         on_disk = SqliteState(Path(tmp) / STATE_FILE)
         try:
@@ -51,20 +53,39 @@ def run(questions: int, users: int) -> dict[str, Any]:
         memory = _one_store(memory_store, questions, users)
     finally:
         memory_store.close()
-    return {"questions": questions, "sqlite_file": disk, "in_memory": memory, "file_bytes": size}
+    result: dict[str, Any] = {
+        "questions": questions,
+        "sqlite_file": disk,
+        "in_memory": memory,
+        "file_bytes": size,
+    }
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        server = RedisState(redis_url, prefix="citebot-bench:")
+        try:
+            server.ping()
+            result["redis"] = _one_store(server, questions, users)
+        finally:
+            server.close()
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=5000)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--redis", help="a Redis server to time too (its database is flushed)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    result = run(args.questions, args.users)
+    result = run(args.questions, args.users, args.redis)
     if args.json:
         print(json.dumps(result))
     else:
-        for name in ("sqlite_file", "in_memory"):
+        for name in ("sqlite_file", "in_memory", "redis"):
+            if name not in result:
+                continue
             r = result[name]
             print(f"{name:12} p50 {r['p50_ms']:.3f} ms  p95 {r['p95_ms']:.3f} ms per question")
         print(f"file after {result['questions']} questions: {result['file_bytes']:,} bytes")

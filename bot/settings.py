@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Telegram bot (`citebot run`)
     # The bot's state (bot/store/state.py); None (set it empty) keeps it in memory only.
     state_dir: Path | None = Field(default_factory=default_state_dir)
+    # The state on a Redis server instead (redis://host:port/db), shared by several replicas.
+    state_url: str | None = None
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
     max_question_chars: int = Field(default=500, ge=20, le=4000)
     example_questions: Annotated[tuple[str, ...], NoDecode] = (
@@ -150,6 +152,15 @@ class Settings(BaseSettings):
     def _empty_dir(cls, value: object) -> object:
         if isinstance(value, str):
             return Path(value.strip()).expanduser() if value.strip() else None
+        return value
+
+    @field_validator("state_url", mode="before")
+    @classmethod
+    def _check_state_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+                raise ValueError("must be a redis:// (or rediss://, unix://) URL")
         return value
 
     @field_validator("health_port", mode="before")

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from tests.support.bot_helpers import LogLines
 from tests.support.botapi import BotApiStub
+from tests.support.redis_server import redis_server
 
 
 @pytest_asyncio.fixture
@@ -58,3 +59,21 @@ def bot_log() -> Iterator[LogLines]:
     finally:
         logger.removeHandler(lines)
         logger.setLevel(old_level)
+
+
+@pytest.fixture(scope="session")
+def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Redis server for the session (started on first use)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_service: str) -> Iterator[str]:
+    """The session's Redis server, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_service)
+    client.flushdb()
+    client.close()
+    yield redis_service

@@ -23,6 +23,7 @@ IMPORT_NAMES = {
     "pyyaml": "yaml",
     "selectolax": "selectolax",
     "ijson": "ijson",
+    "redis": "redis",
 }
 
 

@@ -43,7 +43,7 @@ from bot.chat.uploads import document_upload
 from bot.loader import LoadedCorpus, load_corpus_for, update_corpus_for
 from bot.serving import CorpusHolder
 from bot.settings import Settings, require_token
-from bot.store.state import open_state
+from bot.store.states import open_state
 from bot.texts import LANGUAGES, text
 
 __all__ = ["build_application", "file_url_for"]
@@ -131,7 +131,7 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
             lambda previous: load_corpus_for(settings, previous),
             lambda current, paths: update_corpus_for(settings, current, paths),
         ),
-        state=open_state(settings.state_dir),
+        state=open_state(settings.state_dir, settings.state_url),
     )
     application.add_handlers(_handlers())
     application.add_error_handler(error_handler)

@@ -34,7 +34,6 @@ __all__ = [
     "StateStore",
     "UsageWindow",
     "normal_question",
-    "open_state",
 ]
 
 logger = logging.getLogger(__name__)
@@ -277,15 +276,3 @@ class SqliteState:
                 with contextlib.suppress(FileNotFoundError):
                     Path(f"{path}{suffix}").rename(f"{aside}{suffix}")
             return self._connect(path)
-
-
-def open_state(state_dir: Path | None) -> SqliteState:
-    """The state under ``state_dir`` (``None``: kept in memory only, and said so)."""
-    if state_dir is None:
-        logger.warning("STATE_DIR is empty: buttons, /stats and limits start afresh at restart")
-        return SqliteState(None)
-    try:
-        return SqliteState(state_dir / STATE_FILE)
-    except OSError as exc:
-        logger.warning("state directory %s is unusable (%s): state kept in memory", state_dir, exc)
-        return SqliteState(None)

@@ -4,6 +4,7 @@ against the Bot API stand-in."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from bot.settings import Settings
 from tests.support.bot_helpers import LogLines, copy_corpus, expected, make_settings, running_bot
 from tests.support.botapi import BotApiStub
+from tests.support.redis_server import redis_server
 
 pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
@@ -26,17 +28,25 @@ def _more(message: dict[str, Any]) -> str:
     return data
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for each state store: the SQLite file (STATE_DIR), or a real Redis server."""
+    if request.param == "sqlite":
+        return {}
+    return {"state_url": request.getfixturevalue("redis_url")}
+
+
 def _first_quote(settings: Settings, question: str, offset: int) -> str:
     """The start of the first passage the engine itself gives for that page."""
     return expected(settings, question, offset=offset).hits[0].text[:60]
 
 
 async def test_an_old_button_after_a_restart_shows_its_own_question(
-    botapi: BotApiStub, tmp_path: Path
+    botapi: BotApiStub, tmp_path: Path, store: dict[str, str]
 ) -> None:
     """The reproduction: one user asks before a restart, another after it, and the first one's
     button must still show page 2 of the first one's question (it showed the other's)."""
-    settings = make_settings(botapi, copy_corpus(tmp_path))
+    settings = make_settings(botapi, copy_corpus(tmp_path), **store)
     anna = botapi.user(4001, "Anna")
     ben = botapi.user(4002, "Ben")
     async with running_bot(botapi, settings):
@@ -53,10 +63,12 @@ async def test_an_old_button_after_a_restart_shows_its_own_question(
         assert _first_quote(settings, "Peskov", 3) not in page["text"]
 
 
-async def test_a_button_opens_nothing_in_another_chat(botapi: BotApiStub, tmp_path: Path) -> None:
+async def test_a_button_opens_nothing_in_another_chat(
+    botapi: BotApiStub, tmp_path: Path, store: dict[str, str]
+) -> None:
     """Callback data is the client's to send: Ben replaying Anna's key on his own message (or
     guessing keys) finds nothing, and Anna's button still works for her."""
-    settings = make_settings(botapi, copy_corpus(tmp_path))
+    settings = make_settings(botapi, copy_corpus(tmp_path), **store)
     anna = botapi.user(4003, "Anna")
     ben = botapi.user(4004, "Ben")
     async with running_bot(botapi, settings):
@@ -74,11 +86,11 @@ async def test_a_button_opens_nothing_in_another_chat(botapi: BotApiStub, tmp_pa
 
 
 async def test_a_repeated_update_is_not_answered_again_after_a_restart(
-    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines, store: dict[str, str]
 ) -> None:
     """After a kill between answering and confirming, Telegram delivers the update again: the
     restarted bot knows it answered it."""
-    settings = make_settings(botapi, copy_corpus(tmp_path))
+    settings = make_settings(botapi, copy_corpus(tmp_path), **store)
     anna = botapi.user(4005, "Anna")
     async with running_bot(botapi, settings):
         update = botapi.send_private(anna, "Lavrov")
@@ -119,3 +131,23 @@ async def test_without_a_state_dir_the_bot_still_works(
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
         assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
+
+
+async def test_when_redis_goes_away_the_bot_keeps_answering(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    """Redis stops between a question and its button: questions are still answered, the
+    button says the question is no longer stored, and nothing reaches the error handler."""
+    anna = botapi.user(4008, "Anna")
+    with contextlib.ExitStack() as server:
+        url = server.enter_context(redis_server(tmp_path))
+        settings = make_settings(botapi, copy_corpus(tmp_path), state_url=url)
+        async with running_bot(botapi, settings):
+            botapi.send_private(anna, "Zugeständnisse")
+            annas = await botapi.next_message(anna)
+            server.close()  # Redis is gone
+            pressed = botapi.press_button(anna, annas, _more(annas))
+            assert (await botapi.callback_answer(pressed))["text"] == EXPIRED_DE
+            botapi.send_private(anna, "Peskov")
+            answer = await botapi.next_message(anna)
+            assert answer["text"].startswith("5 passende Stelle(n) gefunden")

@@ -1,5 +1,6 @@
-"""The state store on its own: what it keeps, for how long, for whom; across reopening (a
-restart), two connections (two processes), a kill -9 mid-write and a damaged file."""
+"""The state stores on their own: what they keep, for how long, for whom; across reopening (a
+restart) and two connections (two processes or replicas), on SQLite and on a real Redis server;
+and for the file, a kill -9 mid-write and damage."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.store import state
-from bot.store.state import PAGE_SECONDS, STATE_FILE, SqliteState, open_state
+from bot.store.redis_state import RedisState
+from bot.store.state import PAGE_SECONDS, STATE_FILE, SqliteState, StateStore
+from bot.store.states import open_state
 from tests.support.paths import ROOT
 
 
@@ -32,9 +36,21 @@ def _store(tmp_path: Path, clock: Clock | None = None) -> SqliteState:
     return SqliteState(tmp_path / STATE_FILE, clock or Clock())
 
 
-def test_a_page_opens_only_in_its_chat_and_only_until_it_expires(tmp_path: Path) -> None:
+Opener = Callable[[Clock], StateStore]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens the same store again on each call: a restart, or another replica."""
+    if request.param == "sqlite":
+        return lambda clock: SqliteState(tmp_path / STATE_FILE, clock)
+    url = request.getfixturevalue("redis_url")
+    return lambda clock: RedisState(url, clock=clock)
+
+
+def test_a_page_opens_only_in_its_chat_and_only_until_it_expires(opener: Opener) -> None:
     clock = Clock()
-    store = _store(tmp_path, clock)
+    store = opener(clock)
     key = store.put_page(7, "Zugeständnisse")
     assert store.page(key, 7) == "Zugeständnisse"
     assert store.page(key, 8) is None
@@ -45,8 +61,8 @@ def test_a_page_opens_only_in_its_chat_and_only_until_it_expires(tmp_path: Path)
     assert store.page(key, 7) is None
 
 
-def test_keys_are_random_and_fit_callback_data(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_keys_are_random_and_fit_callback_data(opener: Opener) -> None:
+    store = opener(Clock())
     keys = {store.put_page(1, "q") for _ in range(2000)}
     assert len(keys) == 2000
     assert all(len(k) == 22 and len(f"more:999:{k}".encode()) <= 64 for k in keys)
@@ -86,9 +102,9 @@ def test_no_key_shows_another_chats_question_over_restarts(
     store.close()
 
 
-def test_usage_by_window_across_a_restart(tmp_path: Path) -> None:
+def test_usage_by_window_across_a_restart(opener: Opener) -> None:
     clock = Clock()
-    store = _store(tmp_path, clock)
+    store = opener(clock)
     store.record_question("Wie wird das Wetter?", answered=False)
     clock.now += 10 * 86400
     store.record_question("Lavrov", answered=True)
@@ -96,7 +112,7 @@ def test_usage_by_window_across_a_restart(tmp_path: Path) -> None:
     clock.now += 1  # equal counts: the one asked first comes first
     store.record_question("Kartoffeln", answered=False)
     store.close()
-    store = _store(tmp_path, clock)
+    store = opener(clock)
     week = store.usage(7)
     assert (week.days, week.questions, week.unanswered) == (7, 3, 2)
     assert week.missing == (("wie wird das wetter?", 1), ("kartoffeln", 1))
@@ -117,27 +133,27 @@ def test_answered_questions_are_counted_not_kept(tmp_path: Path) -> None:
         assert db.execute("SELECT missing FROM questions").fetchall() == [(None,)]
 
 
-def test_updates_are_seen_once_across_a_restart(tmp_path: Path) -> None:
+def test_updates_are_seen_once_across_a_restart(opener: Opener) -> None:
     clock = Clock()
-    store = _store(tmp_path, clock)
+    store = opener(clock)
     assert store.first_time(100) and not store.first_time(100) and store.first_time(101)
     store.close()
-    store = _store(tmp_path, clock)
+    store = opener(clock)
     assert not store.first_time(100)
     # Telegram renumbers after a week without updates: an id that old is new again.
     clock.now += 3 * 86400
     assert store.first_time(100) and not store.first_time(100)
 
 
-def test_the_flood_limit_is_shared_and_kept(tmp_path: Path) -> None:
+def test_the_flood_limit_is_shared_and_kept(opener: Opener) -> None:
     clock = Clock()
-    one = _store(tmp_path, clock)
-    two = _store(tmp_path, clock)  # another process on the same file
+    one = opener(clock)
+    two = opener(clock)  # another process on the same file, another replica
     assert one.allow(5, 3) and two.allow(5, 3) and one.allow(5, 3)
     assert not two.allow(5, 3) and not one.allow(5, 3)
     assert one.allow(6, 3)  # another user
     one.close()
-    again = _store(tmp_path, clock)
+    again = opener(clock)
     assert not again.allow(5, 3)
     clock.now += 60.5
     assert again.allow(5, 3)
@@ -212,7 +228,7 @@ def test_an_unreadable_file_is_moved_aside(
 def test_open_state_without_a_directory_keeps_it_in_memory(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.store.state"):
+    with caplog.at_level(logging.WARNING, logger="bot.store.states"):
         memory = open_state(None)
     assert memory.path is None and memory.first_time(1) and not memory.first_time(1)
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
@@ -222,3 +238,34 @@ def test_open_state_without_a_directory_keeps_it_in_memory(
     blocked.write_text("x")
     fallback = open_state(blocked)  # a file where the directory should be
     assert fallback.path is None and fallback.allow(1, 1)
+
+
+def test_redis_going_away_leaves_the_bot_answering(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that stops mid-run: every call falls back at once to what harms least, with
+    one warning; the same store works again when a server is back."""
+    from tests.support.redis_server import redis_server
+
+    clock = Clock()
+    with redis_server(tmp_path) as url:
+        store = RedisState(url, clock=clock)
+        key = store.put_page(1, "Zugeständnisse")
+        assert store.page(key, 1) == "Zugeständnisse"
+    with caplog.at_level(logging.WARNING, logger="bot.store.redis_state"):
+        assert store.page(key, 1) is None  # the button says it expired
+        assert store.first_time(7) and store.first_time(7)  # answered rather than dropped
+        assert store.allow(1, 1) and store.allow(1, 1)
+        store.record_question("x", answered=False)
+        assert store.usage(30).questions == 0
+        assert len(store.put_page(1, "y")) == 22
+    warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0].getMessage()
+
+
+def test_a_password_in_the_url_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
+    store = RedisState("redis://:s3cret@127.0.0.1:1/0")
+    with caplog.at_level(logging.INFO):
+        open_state(None, "redis://:s3cret@127.0.0.1:1/0")
+        store.first_time(1)
+    assert caplog.records and not any("s3cret" in r.getMessage() for r in caplog.records)

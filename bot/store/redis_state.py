@@ -1,0 +1,179 @@
+"""The bot's state in Redis (``STATE_URL=redis://…``), for bots that run as several processes:
+the same :class:`~bot.store.state.StateStore` as the SQLite file, shared by every replica.
+
+Every check-and-change is one Lua script, so two replicas never both take an update as new or
+both let a user past the flood limit. Times are the caller's clock (as in the SQLite store), and
+every key also carries a Redis expiry, so nothing outlives its use even if nobody reads it.
+
+When Redis goes away the bot keeps answering: the calls fall back to what harms least (a
+question counts as new and allowed, a button says it expired, /stats counts nothing) and log
+one warning a minute until Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+
+from bot.store.state import PAGE_SECONDS, UsageWindow, normal_question
+
+__all__ = ["RedisState"]
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_UPDATE_SECONDS = 48 * 3600
+_QUESTION_SECONDS = 30 * 86400
+_FLOOD_SECONDS = 60.0
+_MAX_QUESTIONS = 2_000_000
+_MISSING_SHOWN = 10
+_WARN_EVERY = 60.0
+
+# KEYS[1] the update's key; ARGV now, the window, the expiry. 1 when the update is new.
+_FIRST_TIME = """
+local seen = redis.call('GET', KEYS[1])
+if seen and tonumber(seen) > tonumber(ARGV[1]) - tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+# KEYS[1] the user's sorted set of question times; ARGV now, window, limit, member. 1: allowed.
+_ALLOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return 1
+"""
+# KEYS[1] all questions, KEYS[2] the unanswered; ARGV now, member, answered, cut, max kept.
+_RECORD = """
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '0' then redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2]) end
+for i = 1, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[4])
+  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -tonumber(ARGV[5]) - 1)
+end
+return 1
+"""
+
+
+class RedisState:
+    """:class:`~bot.store.state.StateStore` on a Redis server; ``prefix`` keeps bots apart."""
+
+    def __init__(
+        self, url: str, *, prefix: str = "citebot:", clock: Callable[[], float] = time.time
+    ) -> None:
+        self.url = url
+        self._prefix = prefix
+        self._clock = clock
+        # Short timeouts: a call runs on the bot's event loop, a dead server must not stall it.
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
+        )
+        self._first_time = self._redis.register_script(_FIRST_TIME)
+        self._allow = self._redis.register_script(_ALLOW)
+        self._record = self._redis.register_script(_RECORD)
+        self._warned = float("-inf")
+
+    def ping(self) -> None:
+        """ConnectionError now if the server cannot be reached (checked once at start)."""
+        self._redis.ping()
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def put_page(self, chat_id: int, question: str) -> str:
+        key = secrets.token_urlsafe(16)
+        value = f"{chat_id}\n{self._clock()!r}\n{question}"
+        self._safely(lambda: self._redis.set(self._key("page", key), value, ex=PAGE_SECONDS), None)
+        return key
+
+    def page(self, key: str, chat_id: int) -> str | None:
+        value = self._safely(lambda: self._redis.get(self._key("page", key)), None)
+        if not isinstance(value, str):
+            return None
+        chat, created, question = value.split("\n", 2)
+        if int(chat) != chat_id or float(created) <= self._clock() - PAGE_SECONDS:
+            return None
+        return question
+
+    # -- usage -----------------------------------------------------------------------------
+
+    def record_question(self, question: str, answered: bool) -> None:
+        now = self._clock()
+        member = f"{secrets.token_hex(6)}\t{'' if answered else normal_question(question)}"
+        keys = [self._key("questions"), self._key("unanswered")]
+        args: list[str | int | float] = [
+            repr(now),
+            member,
+            int(answered),
+            repr(now - _QUESTION_SECONDS),
+            _MAX_QUESTIONS,
+        ]
+        self._safely(lambda: self._record(keys=keys, args=args), None)
+
+    def usage(self, days: int) -> UsageWindow:
+        since = f"({self._clock() - days * 86400.0!r}"
+
+        def read() -> tuple[int, list[str]]:
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zcount(self._key("questions"), since, "+inf")
+                pipe.zrangebyscore(self._key("unanswered"), since, "+inf")
+                total, unanswered = pipe.execute()
+            return int(total), list(unanswered)
+
+        nothing: tuple[int, list[str]] = (0, [])
+        total, unanswered = self._safely(read, nothing)
+        # In time order, so the first time a question was asked decides ties.
+        counts = Counter(member.split("\t", 1)[1] for member in unanswered)
+        order = {text: i for i, text in enumerate(counts)}
+        missing = sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
+        return UsageWindow(days, total, len(unanswered), tuple(missing[:_MISSING_SHOWN]))
+
+    # -- updates and flood -----------------------------------------------------------------
+
+    def first_time(self, update_id: int) -> bool:
+        now = self._clock()
+        args: list[str | int | float] = [repr(now), _UPDATE_SECONDS, _UPDATE_SECONDS]
+        key = self._key("update", str(update_id))
+        return bool(self._safely(lambda: self._first_time(keys=[key], args=args), 1))
+
+    def allow(self, user_id: int, per_minute: int) -> bool:
+        now = self._clock()
+        args: list[str | int | float] = [
+            repr(now),
+            _FLOOD_SECONDS,
+            per_minute,
+            f"{now!r}:{secrets.token_hex(4)}",
+        ]
+        key = self._key("flood", str(user_id))
+        return bool(self._safely(lambda: self._allow(keys=[key], args=args), 1))
+
+    def close(self) -> None:
+        self._redis.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _key(self, *parts: str) -> str:
+        return self._prefix + ":".join(parts)
+
+    def _safely(self, call: Callable[[], _T], fallback: _T) -> _T:
+        try:
+            return call()
+        except redis.RedisError as exc:
+            now = time.monotonic()
+            if now - self._warned >= _WARN_EVERY:
+                self._warned = now
+                logger.warning(
+                    "state server %s unreachable (%s): answering without it", self.safe_url(), exc
+                )
+            return fallback
+
+    def safe_url(self) -> str:
+        """The URL without its password (it may hold one: redis://:secret@host)."""
+        head, at, tail = self.url.rpartition("@")
+        return f"{head.split('://', 1)[0]}://…@{tail}" if at else self.url
