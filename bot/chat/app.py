@@ -41,7 +41,7 @@ from bot.chat.questions import (
 )
 from bot.chat.uploads import document_upload
 from bot.loader import LoadedCorpus, load_corpus_for, update_corpus_for
-from bot.serving import CorpusHolder
+from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings, require_token
 from bot.store.states import open_state
 from bot.texts import LANGUAGES, text
@@ -86,8 +86,11 @@ def file_url_for(api_url: str) -> str:
 
 
 async def _post_init(application: ChatApplication) -> None:
-    """Startup: the command menu in German and English, and one "ready" line."""
+    """Startup: the command menu in German and English, following the other replicas' corpus
+    changes (with a shared state store), and one "ready" line."""
     bot = application.bot
+    if application.bot_data.services.replicas is not None:
+        application.bot_data.services.replicas.start()
     for lang in (None, *LANGUAGES):
         pairs = text("bot_commands", lang or "en").split("|")
         commands = [BotCommand(*pair.split(":", 1)) for pair in pairs]
@@ -104,8 +107,12 @@ async def _post_init(application: ChatApplication) -> None:
 
 
 async def _post_shutdown(application: ChatApplication) -> None:
-    """The state's file is closed with the bot (everything in it is committed already)."""
-    application.bot_data.services.state.close()
+    """The replicas' changes are no longer followed, and the state is closed (everything in
+    it is committed already)."""
+    services = application.bot_data.services
+    if services.replicas is not None:
+        await services.replicas.stop()
+    services.state.close()
 
 
 def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplication:
@@ -123,15 +130,18 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         .post_shutdown(_post_shutdown)
         .build()
     )
+    holder = CorpusHolder(
+        loaded,
+        # The loader's functions are looked up at each call (tests stand in slow ones).
+        lambda previous: load_corpus_for(settings, previous),
+        lambda current, paths: update_corpus_for(settings, current, paths),
+    )
+    state = open_state(settings.state_dir, settings.state_url)
     application.bot_data.services = BotServices(
         settings=settings,
-        holder=CorpusHolder(
-            loaded,
-            # The loader's functions are looked up at each call (tests stand in slow ones).
-            lambda previous: load_corpus_for(settings, previous),
-            lambda current, paths: update_corpus_for(settings, current, paths),
-        ),
-        state=open_state(settings.state_dir, settings.state_url),
+        holder=holder,
+        state=state,
+        replicas=ReplicaFollower(holder, state) if state.shared else None,
     )
     application.add_handlers(_handlers())
     application.add_error_handler(error_handler)

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from bot.serving import CorpusHolder
+from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings
 from bot.store.state import StateStore
 from bot.texts import ui_language
@@ -33,6 +33,8 @@ class BotServices:
     holder: CorpusHolder
     #: Buttons, /stats, repeated updates and flood limits, kept across restarts.
     state: StateStore
+    #: With a shared state store: corpus changes to and from the other replicas.
+    replicas: ReplicaFollower | None = None
     #: When this process started (monotonic): /stats shows its uptime.
     started: float = field(default_factory=time.monotonic)
 

@@ -4,10 +4,12 @@ front end can serve with it."""
 
 from bot.serving.answers import answer_to_dict, format_plain, mark_highlights
 from bot.serving.holder import CorpusHolder, ReloadResult, builds_running
+from bot.serving.replicas import ReplicaFollower
 
 __all__ = [
     "CorpusHolder",
     "ReloadResult",
+    "ReplicaFollower",
     "answer_to_dict",
     "builds_running",
     "format_plain",

@@ -113,6 +113,9 @@ class CorpusHolder:
         self._closing = asyncio.Event()
         # Its thread starts with the first search and ends with the holder (or the process).
         self._searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citebot-search")
+        #: Called with the files of every change made here (``()`` for a full reload): how
+        #: replicas hear of it (:mod:`bot.serving.replicas`).
+        self.announcer: Callable[[tuple[str, ...]], None] | None = None
 
     def close(self) -> None:
         """Shutting down: reloads and updates stop waiting for their builds and change nothing
@@ -155,8 +158,9 @@ class CorpusHolder:
         engine = self._loaded.engine
         return await loop.run_in_executor(self._searcher, engine.search, query, k, offset)
 
-    async def reload(self) -> ReloadResult:
-        """Load the corpus again in a worker thread; on CorpusError keep serving the old one."""
+    async def reload(self, *, announce: bool = True) -> ReloadResult:
+        """Load the corpus again in a worker thread; on CorpusError keep serving the old one.
+        ``announce=False``: the change came from another replica, which told the rest."""
         async with self._lock:
             started = time.perf_counter()
             engine = self._loaded.engine
@@ -168,9 +172,11 @@ class CorpusHolder:
             except _Closing:
                 return ReloadResult(ok=False, error="shutting down", stopped=True)
             await self._swap(loaded)
+            if announce and self.announcer is not None:
+                await asyncio.to_thread(self.announcer, ())
             return _result(loaded, started)
 
-    async def update(self, paths: Sequence[Path]) -> ReloadResult:
+    async def update(self, paths: Sequence[Path], *, announce: bool = True) -> ReloadResult:
         """Index the changed files at ``paths`` (written, rewritten or deleted) in a worker
         thread. Changes that arrive while an update runs are applied together in the next one,
         so a burst of channel posts costs a few index builds, not one each."""
@@ -190,6 +196,8 @@ class CorpusHolder:
                 except _Closing:
                     return ReloadResult(ok=False, error="shutting down", stopped=True)
                 await self._swap(loaded)
+            if announce and self.announcer is not None:
+                await asyncio.to_thread(self.announcer, tuple(str(p) for p in paths))
             return _result(self._loaded, started)
 
 

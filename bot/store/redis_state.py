@@ -12,16 +12,18 @@ one warning a minute until Redis is back.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import redis
 
-from bot.store.state import PAGE_SECONDS, UsageWindow, normal_question
+from bot.store.state import PAGE_SECONDS, CorpusChange, UsageWindow, normal_question
 
 __all__ = ["RedisState"]
 
@@ -34,6 +36,7 @@ _FLOOD_SECONDS = 60.0
 _MAX_QUESTIONS = 2_000_000
 _MISSING_SHOWN = 10
 _WARN_EVERY = 60.0
+_CHANGES_KEPT = 1000  # corpus changes in the stream (a replica that is behind reloads anyway)
 
 # KEYS[1] the update's key; ARGV now, the window, the expiry. 1 when the update is new.
 _FIRST_TIME = """
@@ -63,7 +66,11 @@ return 1
 
 
 class RedisState:
-    """:class:`~bot.store.state.StateStore` on a Redis server; ``prefix`` keeps bots apart."""
+    """:class:`~bot.store.state.StateStore` on a Redis server; ``prefix`` keeps bots apart.
+    Corpus changes go through a Redis stream: a replica that was briefly cut off reads what it
+    missed from where it stopped."""
+
+    shared = True
 
     def __init__(
         self, url: str, *, prefix: str = "citebot:", clock: Callable[[], float] = time.time
@@ -78,7 +85,11 @@ class RedisState:
         self._first_time = self._redis.register_script(_FIRST_TIME)
         self._allow = self._redis.register_script(_ALLOW)
         self._record = self._redis.register_script(_RECORD)
+        # Reading changes blocks for seconds: its own connection, with a longer timeout.
+        self._url = url
+        self._follower: redis.Redis | None = None
         self._warned = float("-inf")
+        self._stopped = threading.Event()
 
     def ping(self) -> None:
         """ConnectionError now if the server cannot be reached (checked once at start)."""
@@ -153,8 +164,57 @@ class RedisState:
         key = self._key("flood", str(user_id))
         return bool(self._safely(lambda: self._allow(keys=[key], args=args), 1))
 
+    # -- corpus changes between replicas -------------------------------------------------
+
+    def announce(self, change: CorpusChange) -> None:
+        fields: dict[Any, Any] = {"origin": change.origin, "paths": json.dumps(list(change.paths))}
+        self._safely(
+            lambda: self._redis.xadd(
+                self._key("corpus"), fields, maxlen=_CHANGES_KEPT, approximate=True
+            ),
+            None,
+        )
+
+    def latest_change(self) -> str:
+        def newest() -> str:
+            found = self._redis.xrevrange(self._key("corpus"), count=1)
+            return str(found[0][0]) if found else "0-0"
+
+        return self._safely(newest, "0-0")
+
+    def changes(self, cursor: str, timeout: float) -> tuple[str, tuple[CorpusChange, ...]]:
+        def read() -> tuple[str, tuple[CorpusChange, ...]]:
+            if self._follower is None:
+                self._follower = redis.Redis.from_url(
+                    self._url, socket_timeout=timeout + 5, decode_responses=True
+                )
+            found = cast(
+                "list[tuple[str, list[tuple[str, dict[str, str]]]]] | None",
+                self._follower.xread(
+                    {self._key("corpus"): cursor}, block=max(1, int(timeout * 1000)), count=100
+                ),
+            )
+            out: list[CorpusChange] = []
+            last = cursor
+            for _, entries in found or ():
+                for entry_id, fields in entries:
+                    last = str(entry_id)
+                    paths = tuple(str(p) for p in json.loads(fields.get("paths", "[]")))
+                    out.append(CorpusChange(str(fields.get("origin", "")), paths))
+            return last, tuple(out)
+
+        try:
+            return read()
+        except redis.RedisError as exc:
+            self._warn(exc)
+            self._stopped.wait(timeout)  # not a busy loop while the server is away
+            return cursor, ()
+
     def close(self) -> None:
+        self._stopped.set()
         self._redis.close()
+        if self._follower is not None:
+            self._follower.close()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -165,13 +225,16 @@ class RedisState:
         try:
             return call()
         except redis.RedisError as exc:
-            now = time.monotonic()
-            if now - self._warned >= _WARN_EVERY:
-                self._warned = now
-                logger.warning(
-                    "state server %s unreachable (%s): answering without it", self.safe_url(), exc
-                )
+            self._warn(exc)
             return fallback
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned >= _WARN_EVERY:
+            self._warned = now
+            logger.warning(
+                "state server %s unreachable (%s): answering without it", self.safe_url(), exc
+            )
 
     def safe_url(self) -> str:
         """The URL without its password (it may hold one: redis://:secret@host)."""

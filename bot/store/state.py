@@ -30,6 +30,7 @@ from typing import Protocol
 __all__ = [
     "PAGE_SECONDS",
     "STATE_FILE",
+    "CorpusChange",
     "SqliteState",
     "StateStore",
     "UsageWindow",
@@ -82,8 +83,20 @@ class UsageWindow:
         return self.unanswered / self.questions if self.questions else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class CorpusChange:
+    """A change of the shared corpus one replica made, for the others to apply: the files
+    written or removed, or (no paths) a full reload."""
+
+    origin: str
+    paths: tuple[str, ...] = ()
+
+
 class StateStore(Protocol):
-    """The bot's state, wherever it is kept."""
+    """The bot's state, wherever it is kept. ``shared`` stores (a server) also carry corpus
+    changes between replicas; a file is one machine's, and its announcements go nowhere."""
+
+    shared: bool
 
     def put_page(self, chat_id: int, question: str) -> str:
         """A new unguessable key for the question behind a "more" button in ``chat_id``."""
@@ -109,6 +122,19 @@ class StateStore(Protocol):
         """Whether ``user_id`` may ask now (at most ``per_minute`` in any 60 s); counts it."""
         ...
 
+    def announce(self, change: CorpusChange) -> None:
+        """Tell the other replicas about a corpus change this one made."""
+        ...
+
+    def latest_change(self) -> str:
+        """A cursor at the newest change: :meth:`changes` after it returns only newer ones."""
+        ...
+
+    def changes(self, cursor: str, timeout: float) -> tuple[str, tuple[CorpusChange, ...]]:
+        """The changes after ``cursor`` (waiting up to ``timeout`` s for one) and the new
+        cursor."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -120,6 +146,8 @@ def normal_question(question: str) -> str:
 class SqliteState:
     """:class:`StateStore` in one SQLite file (``None``: in memory, gone with the process).
     Safe to share between the threads of a process and between processes on one machine."""
+
+    shared = False
 
     def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
         self.path = path
@@ -205,6 +233,15 @@ class SqliteState:
                 db.execute("INSERT INTO flood (user_id, asked) VALUES (?, ?)", (user_id, now))
                 self._prune(db, "flood", "asked", _FLOOD_SECONDS, None)
         return allowed
+
+    def announce(self, change: CorpusChange) -> None:
+        """Nothing to tell: the processes of one machine each see the corpus directory."""
+
+    def latest_change(self) -> str:
+        return ""
+
+    def changes(self, cursor: str, timeout: float) -> tuple[str, tuple[CorpusChange, ...]]:
+        return cursor, ()
 
     def close(self) -> None:
         with self._lock:

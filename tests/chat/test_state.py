@@ -1,16 +1,21 @@
-"""What the bot remembers survives a restart, and a "more" button only ever opens its own
-question in its own chat: the real Application, restarted between question and button press,
-against the Bot API stand-in."""
+"""What the bot remembers survives a restart, a "more" button only ever opens its own question
+in its own chat, and replicas sharing Redis share the corpus changes: the real Application,
+restarted between question and button press, against the Bot API stand-in."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.loader import load_corpus_for, update_corpus_for
+from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings
+from bot.store.redis_state import RedisState
 from tests.support.bot_helpers import LogLines, copy_corpus, expected, make_settings, running_bot
 from tests.support.botapi import BotApiStub
 from tests.support.redis_server import redis_server
@@ -151,3 +156,57 @@ async def test_when_redis_goes_away_the_bot_keeps_answering(
             botapi.send_private(anna, "Peskov")
             answer = await botapi.next_message(anna)
             assert answer["text"].startswith("5 passende Stelle(n) gefunden")
+
+
+async def _searchable(holder: CorpusHolder, question: str, seconds: float) -> float:
+    """How long until ``holder`` answers ``question`` (it swaps its engine when it applies a
+    change); fails after ``seconds``."""
+    started = time.perf_counter()
+    async with asyncio.timeout(seconds):
+        while not (await holder.search(question, k=1)).hits:
+            await holder.wait_generation(holder.generation + 1)
+    return time.perf_counter() - started
+
+
+async def test_a_replica_applies_the_corpus_changes_of_another(
+    botapi: BotApiStub, tmp_path: Path, redis_url: str
+) -> None:
+    """Two replicas share the corpus directory and Redis: a channel post ingested by one, and
+    an admin's /reload on it, reach the other's index within 2 s."""
+    corpus = copy_corpus(tmp_path)
+    settings = make_settings(
+        botapi, corpus, state_url=redis_url, source_channels="@frontnews", admin_ids="1"
+    )
+    other_holder = CorpusHolder(
+        load_corpus_for(settings),
+        lambda previous: load_corpus_for(settings, previous),
+        lambda current, paths: update_corpus_for(settings, current, paths),
+    )
+    other = ReplicaFollower(other_holder, RedisState(redis_url))
+    other.start()
+    try:
+        async with running_bot(botapi, settings):
+            assert not (await other_holder.search("Pontonbrücke Cherson", k=1)).hits
+            botapi.channel_post(-1001, _POST, username="frontnews", title="Front News")
+            assert await _searchable(other_holder, "Pontonbrücke Cherson", 2.0) < 2.0
+
+            (corpus / "kartoffeln.md").write_text(_KARTOFFELN, encoding="utf-8")
+            admin = botapi.user(1, "Admin", language_code="en")
+            botapi.send_private(admin, "/reload")
+            assert (await botapi.next_message(admin, timeout=20))["text"].startswith("Reloaded:")
+            assert await _searchable(other_holder, "Kartoffelernte Brandenburg", 2.0) < 2.0
+    finally:
+        await other.stop()
+
+
+_POST = (
+    "Brücke bei Cherson zerstört\n"
+    "Ukrainische Einheiten haben die Pontonbrücke bei Cherson zerstört.\n"
+    "https://www.understandingwar.org/backgrounder/kherson-bridge"
+)
+_KARTOFFELN = """---
+title: Kartoffeln
+url: https://example.org/kartoffeln
+---
+Die Kartoffelernte in Brandenburg fiel in diesem Jahr außergewöhnlich gut aus.
+"""
