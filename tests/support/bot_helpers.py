@@ -19,6 +19,7 @@ from bot.loader import load_corpus_for
 from bot.settings import Settings, load_settings
 from tests.support.botapi import BotApiStub
 from tests.support.paths import REPO_CORPUS
+from tests.support.proxy import RoundRobinProxy
 
 BOT = "citebot_test_bot"
 ADMIN_ID = 4242
@@ -63,9 +64,14 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    stub: BotApiStub, settings: Settings, *, webhook_port: int | None = None
+    stub: BotApiStub,
+    settings: Settings,
+    *,
+    webhook_port: int | None = None,
+    webhook_url: str | None = None,
 ) -> AsyncIterator[ChatApplication]:
-    """The real Application from build_application, polling (or on a webhook) the stand-in."""
+    """The real Application from build_application, polling (or on a webhook) the stand-in;
+    ``webhook_url`` is what Telegram is told to post to (a proxy in front), if not the port."""
     app = build_application(settings, load_corpus_for(settings))
     updater = app.updater
     assert updater is not None and app.post_init is not None
@@ -80,7 +86,7 @@ async def running_bot(
                 listen="127.0.0.1",
                 port=webhook_port,
                 url_path="hook",
-                webhook_url=f"http://127.0.0.1:{webhook_port}/hook",
+                webhook_url=webhook_url or f"http://127.0.0.1:{webhook_port}/hook",
                 secret_token="s3cret",
             )
         yield app
@@ -91,6 +97,28 @@ async def running_bot(
             if app.running:
                 await app.stop()
             await app.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def running_replicas(
+    stub: BotApiStub, settings: Settings, count: int = 2
+) -> AsyncIterator[tuple[list[ChatApplication], RoundRobinProxy]]:
+    """``count`` replicas of the bot in webhook mode behind a round-robin proxy, as behind a
+    load balancer: Telegram (the stand-in) posts every update to the proxy."""
+    ports = [free_port() for _ in range(count)]
+    proxy = RoundRobinProxy([f"http://127.0.0.1:{port}/hook" for port in ports])
+    await proxy.start()
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            apps = [
+                await stack.enter_async_context(
+                    running_bot(stub, settings, webhook_port=port, webhook_url=proxy.url)
+                )
+                for port in ports
+            ]
+            yield apps, proxy
+    finally:
+        await proxy.stop()
 
 
 def clean_env(**values: str) -> dict[str, str]:
