@@ -16,7 +16,8 @@ maximum so the flood limit never throttles the benchmark; answers that are flood
 are counted anyway. Only 127.0.0.1 is ever contacted.
 
 Usage: python bench/load.py [--passages 100000 | --corpus DIR] [--users 200]
-       [--questions-per-user 5] [--mode polling|webhook] [--timeout 300] [--json]
+       [--questions-per-user 5] [--mode polling|webhook] [--timeout 300]
+       [--state sqlite|memory|redis://...] [--json]
 """
 
 from __future__ import annotations
@@ -272,13 +273,20 @@ async def run(
     timeout: float = 300.0,
     sequential: int = 50,
     grace: float = 0.5,
+    state: str = "sqlite",
 ) -> dict[str, Any]:
-    """The whole benchmark in this event loop; returns the result dict (see ``main``)."""
+    """The whole benchmark in this event loop; returns the result dict (see ``main``).
+    ``state``: "sqlite" (a file in a temporary directory), "memory", or a redis:// URL."""
     if mode not in ("polling", "webhook"):
         raise ValueError(f"mode must be polling or webhook, not {mode!r}")
     errors = ErrorCount()
     for name in ("bot", "telegram", "tests"):
         logging.getLogger(name).addHandler(errors)
+    if state.startswith("redis"):
+        import redis
+
+        # The stand-in numbers updates from 1 in every run: the last run's would be repeats.
+        redis.Redis.from_url(state).flushdb()
     stub = RecordingStub()
     await stub.start()
     with tempfile.TemporaryDirectory(prefix="citebot-load-") as empty:
@@ -289,6 +297,8 @@ async def run(
                 telegram_api_url=stub.base_url,
                 questions_per_minute=MAX_QUESTIONS_PER_MINUTE,
                 cache_dir=None,
+                state_dir=None if state != "sqlite" else Path(empty) / "state",
+                state_url=state if state.startswith("redis") else None,
             )
             k = settings.results_per_answer
             n_load = users * questions_per_user
@@ -327,6 +337,7 @@ async def run(
         "corpus": str(corpus) if corpus is not None else "synthetic (bench/speed.py)",
         "build_s": round(build_s, 3),
         "mode": mode,
+        "state": "redis" if state.startswith("redis") else state,
         "users": users,
         "questions_per_user": questions_per_user,
         "results_per_answer": k,
@@ -466,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
     parser.add_argument("--sequential", type=int, default=50, help="single-user questions")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the load")
+    parser.add_argument(
+        "--state",
+        default="sqlite",
+        help='"sqlite" (a temporary file), "memory" or a redis:// URL (its database is flushed)',
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -477,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         mode=args.mode,
         timeout=args.timeout,
         sequential=args.sequential,
+        state=args.state,
     )
     print(json.dumps(result) if args.json else _report(result), flush=True)
     load = result["load"]

@@ -250,6 +250,7 @@ async def run(
                 questions_per_minute=MAX_QUESTIONS_PER_MINUTE,
                 admin_ids=frozenset({ADMIN_ID}),
                 cache_dir=None,
+                state_dir=Path(tmp) / "state",  # never the user's own bot state
             )
             started = time.perf_counter()
             loaded = load_corpus_for(settings)

@@ -136,7 +136,8 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         lambda previous: load_corpus_for(settings, previous),
         lambda current, paths: update_corpus_for(settings, current, paths),
     )
-    state = open_state(settings.state_dir, settings.state_url)
+    # The token's first part is the bot's public id.
+    state = open_state(settings.state_dir, settings.state_url, bot=token.split(":", 1)[0])
     application.bot_data.services = BotServices(
         settings=settings,
         holder=holder,

@@ -2,8 +2,8 @@
 buttons, usage and the questions nothing answered, the updates already handled, flood counters.
 
 One small interface, :class:`StateStore`, so the chat layer does not care where the state lives.
-:class:`SqliteState` keeps it in one SQLite file (``STATE_DIR/state.sqlite3``): embedded, nothing
-to start. WAL mode with ``synchronous=NORMAL``: every call is one transaction, and a process
+:class:`SqliteState` keeps it in one SQLite file (``STATE_DIR/state-<bot id>.sqlite3``): embedded,
+nothing to start. WAL mode with ``synchronous=NORMAL``: every call is one transaction, and a process
 killed at any point (kill -9) loses nothing committed and leaves a file SQLite recovers on open;
 only a power cut may lose the last commits, never the file. Each table is bounded by age and by
 rows, so the file stays small whatever the traffic. A file SQLite cannot read is moved aside

@@ -15,7 +15,7 @@ import pytest
 from bot.loader import load_corpus_for, update_corpus_for
 from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings
-from bot.store.redis_state import RedisState
+from bot.store.states import open_state
 from tests.support.bot_helpers import LogLines, copy_corpus, expected, make_settings, running_bot
 from tests.support.botapi import BotApiStub
 from tests.support.redis_server import redis_server
@@ -182,7 +182,9 @@ async def test_a_replica_applies_the_corpus_changes_of_another(
         lambda previous: load_corpus_for(settings, previous),
         lambda current, paths: update_corpus_for(settings, current, paths),
     )
-    other = ReplicaFollower(other_holder, RedisState(redis_url))
+    assert settings.telegram_bot_token is not None
+    bot_id = settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
+    other = ReplicaFollower(other_holder, open_state(None, redis_url, bot=bot_id))
     other.start()
     try:
         async with running_bot(botapi, settings):

@@ -233,7 +233,11 @@ def test_open_state_without_a_directory_keeps_it_in_memory(
     assert memory.path is None and memory.first_time(1) and not memory.first_time(1)
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
     on_disk = open_state(tmp_path / "nested" / "dir")
+    assert isinstance(on_disk, SqliteState)
     assert on_disk.path == tmp_path / "nested" / "dir" / STATE_FILE and on_disk.path.is_file()
+    # Two bots in one directory keep apart: update ids and chats are each bot's own.
+    one, two = open_state(tmp_path, bot="111"), open_state(tmp_path, bot="222")
+    assert one.first_time(5) and two.first_time(5) and not one.first_time(5)
     blocked = tmp_path / "file"
     blocked.write_text("x")
     fallback = open_state(blocked)  # a file where the directory should be
@@ -261,6 +265,13 @@ def test_redis_going_away_leaves_the_bot_answering(
         assert len(store.put_page(1, "y")) == 22
     warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(warnings) == 1 and "127.0.0.1" in warnings[0].getMessage()
+
+
+def test_two_bots_on_one_redis_keep_apart(redis_url: str) -> None:
+    one, two = open_state(None, redis_url, bot="111"), open_state(None, redis_url, bot="222")
+    assert one.first_time(5) and two.first_time(5) and not two.first_time(5)
+    key = one.put_page(1, "Frage")
+    assert one.page(key, 1) == "Frage" and two.page(key, 1) is None
 
 
 def test_a_password_in_the_url_is_never_logged(caplog: pytest.LogCaptureFixture) -> None:
