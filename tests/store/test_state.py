@@ -102,6 +102,32 @@ def test_no_key_shows_another_chats_question_over_restarts(
     store.close()
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-5, 5), st.text(min_size=1, max_size=20), st.integers(0, 2)),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_no_key_shows_another_chats_question_across_replicas(
+    redis_service: str, asks: list[tuple[int, str, int]]
+) -> None:
+    """The same over Redis: each question is asked on one of two replicas, a third connection
+    stands for a restarted one; every key is then tried on every connection in every chat."""
+    import redis
+
+    redis.Redis.from_url(redis_service).flushdb()
+    replicas = [RedisState(redis_service) for _ in range(3)]
+    made = [(replicas[which].put_page(chat, q), chat, q) for chat, q, which in asks]
+    for key, chat, question in made:
+        for replica in replicas:
+            for other in range(-5, 6):
+                assert replica.page(key, other) == (question if other == chat else None)
+    for replica in replicas:
+        replica.close()
+
+
 def test_usage_by_window_across_a_restart(opener: Opener) -> None:
     clock = Clock()
     store = opener(clock)
