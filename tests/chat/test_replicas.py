@@ -6,6 +6,7 @@ it, corpus changes reach both indexes within 2 s, and /stats counts every questi
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,18 @@ from bot.chat import ChatApplication
 from bot.serving import CorpusHolder
 from tests.support.bot_helpers import (
     ADMIN_ID,
+    Lines,
     LogLines,
     copy_corpus,
+    free_port,
+    kill_if_running,
     make_settings,
     running_replicas,
+    start_run,
+    stop_run,
 )
 from tests.support.botapi import BotApiStub
+from tests.support.proxy import RoundRobinProxy
 
 pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
@@ -115,3 +122,97 @@ async def test_two_replicas_behind_a_proxy_act_as_one_bot(
             stats = (await botapi.next_message(admin, timeout=10))["text"]
             assert f"Last 7 days: {asked} question(s)" in stats
         assert [len(botapi.messages_to(u)) for u in users] == [3, 3, 2, 2, 2, 2]
+
+
+async def _other_applied(outputs: list[tuple[Lines, Lines]], needle: str) -> None:
+    """Whichever process made a change, the other one logs that it applied it, within 2 s."""
+    waits = [asyncio.ensure_future(err.wait_for(needle, timeout=2.0)) for _, err in outputs]
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED, timeout=2.0)
+    for wait in pending:
+        wait.cancel()
+    assert any(w.exception() is None for w in done), f"no process logged {needle!r} within 2 s"
+
+
+async def test_two_citebot_run_processes_behind_a_proxy(
+    botapi: BotApiStub, tmp_path: Path, redis_url: str
+) -> None:
+    """The same as a deployment runs it: two `citebot run` processes in webhook mode behind
+    the proxy, one corpus directory, one Redis. Questions, a button, a channel post and an
+    admin's /reload during the run: nothing lost or doubled, the change reaches the other
+    process within 2 s, /stats counts both, and both stop cleanly on SIGTERM."""
+    corpus = copy_corpus(tmp_path)
+    ports = [free_port(), free_port()]
+    proxy = RoundRobinProxy([f"http://127.0.0.1:{port}/hook" for port in ports])
+    await proxy.start()
+    procs: list[asyncio.subprocess.Process] = []
+    outputs: list[tuple[Lines, Lines]] = []
+    try:
+        for i, port in enumerate(ports):
+            proc = await start_run(
+                botapi,
+                tmp_path,
+                CORPUS_DIR=str(corpus),
+                CACHE_DIR=str(tmp_path / f"cache-{i}"),
+                STATE_URL=redis_url,
+                WEBHOOK_URL=proxy.url,
+                WEBHOOK_LISTEN="127.0.0.1",
+                WEBHOOK_PORT=str(port),
+                WEBHOOK_SECRET="s3cret-value",
+                SOURCE_CHANNELS="@frontnews",
+                ADMIN_IDS=str(ADMIN_ID),
+                QUESTIONS_PER_MINUTE="100",
+                LOG_LEVEL="INFO",
+            )
+            assert proc.stdout is not None and proc.stderr is not None
+            procs.append(proc)
+            outputs.append((Lines(proc.stdout), Lines(proc.stderr)))
+        for _, err in outputs:
+            await err.wait_for("ready as @", timeout=60)
+
+        users = [botapi.user(6100 + i, f"Leser {i}") for i in range(4)]
+        asked = 0
+        for round_ in range(3):
+            for i, user in enumerate(users):
+                botapi.send_private(user, QUESTIONS[(i + round_) % len(QUESTIONS)])
+                asked += 1
+            for user in users:
+                await botapi.next_message(user, timeout=15)
+        assert all(proxy.served), proxy.served
+        page = botapi.messages_to(users[0])[0]
+        await botapi.callback_answer(botapi.press_button(users[0], page, _more(page)))
+        assert "hier 4–5:" in (await botapi.next_message(users[0], timeout=15))["text"]
+
+        botapi.channel_post(-1001, POST, username="frontnews", title="Front News")
+        await _other_applied(outputs, "applied (1 file(s))")
+        for _ in range(2):  # one question on each process
+            botapi.send_private(users[1], "Pontonbrücke Cherson")
+            asked += 1
+            answer = await botapi.next_message(users[1], timeout=15)
+            assert "Pontonbrücke" in answer["text"]
+
+        admin = botapi.user(ADMIN_ID, "Admin", language_code="en")
+        (corpus / "kartoffeln.md").write_text(KARTOFFELN, encoding="utf-8")
+        botapi.send_private(admin, "/reload")
+        assert (await botapi.next_message(admin, timeout=30))["text"].startswith("Reloaded:")
+        await _other_applied(outputs, "applied (reload)")
+        for _ in range(2):
+            botapi.send_private(users[2], "Kartoffelernte Brandenburg")
+            asked += 1
+            answer = await botapi.next_message(users[2], timeout=15)
+            assert "Kartoffelernte" in answer["text"]
+        for _ in range(2):
+            botapi.send_private(admin, "/stats")
+            stats = (await botapi.next_message(admin, timeout=15))["text"]
+            assert f"Last 7 days: {asked} question(s)" in stats
+        assert [len(botapi.messages_to(u)) for u in users] == [4, 5, 5, 3]
+
+        codes = [
+            await stop_run(proc, out, err, signal.SIGTERM)
+            for proc, (out, err) in zip(procs, outputs, strict=True)
+        ]
+        assert codes == [0, 0]
+        assert not any(botapi.token in out.text + err.text for out, err in outputs)
+    finally:
+        for proc in procs:
+            await kill_if_running(proc)
+        await proxy.stop()
