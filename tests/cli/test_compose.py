@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bot.settings import Settings
-from tests.cli.test_dockerfile import env_values
+from tests.support.dockerfile import env_values
 from tests.support.paths import ROOT
 
 DEPLOY = ROOT / "deploy"
