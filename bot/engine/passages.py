@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.engine._stopwords import ENGLISH, GERMAN
+
 __all__ = [
     "ABBREVIATIONS",
     "MONTHS",
@@ -53,7 +55,8 @@ abs abt allg anm art aufl bd bzw ca chr co corp dipl dr ebd etc evtl exkl fa ff 
 gem ggf ggü hg hrsg hr hl inc inkl insb jh jhd jr kap kfz kl lt ltd max mio mind min mr mrs
 ms mrd nr o.ä orig pkt prof sen sog spp st std str sr tel tsd usw uvm vgl vs zb zt ziff zzgl
 bspw bzgl dgl einschl erg gegr ggfs inzw jun lfd mwst röm sek stellv u.a u.u z.b z.t d.h i.e
-e.g etc no vol gen adm brig col capt lt sgt maj cpl
+e.g etc no vol gen adm brig col capt lt sgt maj cpl med kath evang ev phil jur rer nat ing mag
+dt engl frz ital russ ukr amerik brit europ ehem urspr
 """.split()
 )
 
@@ -67,9 +70,10 @@ the a an and or but of to in on at by for with from as that which who than
 """.split()
 )
 
-_OPENING_QUOTES = "„«‹‚"
-_CLOSING_QUOTES = "»”›’"
-_AMBIGUOUS_QUOTES = "“\"'"
+_OPENING_QUOTES = "„‚"
+# Guillemets open or close by where they stand: »Zitat« in German, «Zitat» in Swiss and French.
+_GUILLEMETS = "«»‹›"
+_CLOSING_QUOTES = "”’" + _GUILLEMETS
 _URL_RE = re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)\]”“\"'»]", re.IGNORECASE)
 _END_RE = re.compile(r"[.!?…]+")
 _NEXT_WORD_RE = re.compile(r"\s*(\S+)")
@@ -79,6 +83,21 @@ _SENTENCE_END = ".!?…:;”“\"»)]'’"
 _AFTER_END = _CLOSING_QUOTES + '“")]'  # marks that belong to the sentence a period ends
 _DOTTED_RE = re.compile(r"(?:\w\.)+\w")
 _MAX_QUOTE = 600  # a quotation longer than this is treated as a stray quote mark
+_WORD_EDGES = ",.;:!?()[]{}\"'„“”‚‘’«»‹›"
+_BULLETS = "•·▪‣◦*-–—"
+# Words a sentence opens with after a number that ended the previous one (compared in lower
+# case): articles, pronouns, conjunctions and the adverbs that link sentences.
+_OPENERS = (
+    GERMAN
+    | ENGLISH
+    | frozenset(
+        """
+danach dabei damals daher darauf darum davor dazu demnach deshalb deswegen dennoch ebenso
+außerdem zudem zuvor zuletzt zunächst später trotzdem inzwischen jedoch laut nachdem seitdem
+sodass somit stattdessen allerdings anschließend bisher gleichzeitig insgesamt mittlerweile
+""".split()
+    )
+)
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
@@ -102,19 +121,34 @@ def _is_abbreviation(word: str) -> bool:
     return "." in bare and _DOTTED_RE.fullmatch(bare) is not None
 
 
-def _ordinal_continues(word: str, next_word: str, prev_word: str) -> bool:
-    """ "am 2. Dezember", "der 3. Weltkrieg": a number with a period that is an ordinal."""
+def _ordinal_continues(number: str, next_word: str) -> bool:
+    """ "am 2. Dezember", "die 58. Armee", "im 19. Jahrhundert": a number with a period that is an
+    ordinal. An ordinal stands before a noun, a month, a year or a lower-case adjective; a
+    sentence after a number that ends one opens with a function word ("Die", "Er", "Danach")."""
     # str.isdecimal is exactly the regex class \d (Unicode category Nd), without a regex call.
-    if not (0 < len(word) <= 3 and word.isdecimal()):
+    if not (0 < len(number) <= 3 and number.isdecimal()):
         return False
-    nxt = next_word.lower().strip(",.;:")
+    if not next_word:
+        return False
+    nxt = next_word.lower().strip(_WORD_EDGES)
     if nxt in MONTHS or (0 < len(nxt) <= 4 and nxt.isdecimal()):
         return True
-    # An ordinal is usually preceded by an article or preposition ("am", "vom", "der", "zum").
-    if prev_word.lower() in _CONTINUES or prev_word.lower() in {"seit", "ab", "jeden", "jede"}:
+    first = next_word[0]
+    if first.islower() or (first in "-–" and next_word[1:2].isdecimal()):  # "1. -3. Jh."
         return True
-    # Lower-case continuation after the number is never a new sentence.
-    return bool(next_word) and next_word[0].islower()
+    if not first.isalpha():
+        return False  # a quote, a bracket, a digit: a new sentence
+    return nxt not in _OPENERS
+
+
+def _is_list_number(window: str, at_text_start: bool) -> bool:
+    """ "1. Dies ist eine Punkteliste.", "• 3. Seien Sie achtsam": a number that opens a line
+    (after a bullet, if any) numbers a list item; ``window`` ends with the number."""
+    line_start = window.rfind("\n")
+    if line_start < 0 and not at_text_start:
+        return False
+    lead = window[line_start + 1 :].rstrip("0123456789")
+    return not lead.strip(_BULLETS + " \t")
 
 
 def _line_break_joins(line: str, next_line: str) -> bool:
@@ -164,7 +198,11 @@ def split_sentences(text: str) -> list[Sentence]:
         ch = text[i]
         if depth > 0 and i - quote_start > _MAX_QUOTE:
             depth = 0  # a stray quote mark, not a quotation
-        if ch in _OPENING_QUOTES or (ch in '“"' and depth == 0 and _opens_quote(text, i)):
+        if (
+            ch in _OPENING_QUOTES
+            or (ch in _GUILLEMETS and _opens_quote(text, i))
+            or (ch in '“"' and depth == 0 and _opens_quote(text, i))
+        ):
             depth += 1
             quote_start = i
             continue
@@ -204,6 +242,13 @@ def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int
         return False  # "3.5", "z.B.", "Kap.3", a URL
     if protected and any(s <= dot < e for s, e in protected):
         return False
+    following = _NEXT_WORD_RE.match(text, end)
+    next_word = following.group(1) if following else ""
+    if not next_word:
+        return True
+    # A comma never opens a sentence (",,Das weiß ich" after a quotation: ",," typed for „).
+    if next_word[0] == ",":
+        return False
     if text[dot] != ".":
         return True
     if end - dot > 1:  # "..." or ".." ellipsis
@@ -213,20 +258,17 @@ def _ends_sentence(text: str, dot: int, end: int, protected: list[tuple[int, int
     window = text[max(0, dot - _LOOK_BEHIND) : dot]
     before = window.rsplit(None, 1) if window and not window[-1].isspace() else []
     word = before[-1] if before else ""
-    following = _NEXT_WORD_RE.match(text, end)
-    next_word = following.group(1) if following else ""
-    if not next_word:
-        return True
     if _is_abbreviation(word):
         return False
-    if word.isdecimal():  # only an ordinal needs the word before it
-        words = window.split()
-        prev_word = words[-2] if len(words) >= 2 else ""
-        if _ordinal_continues(word, next_word, prev_word):
+    # "1.–3. Juli", "1. -3. Jahrhundert": the number after a range dash.
+    number = word.rsplit("–", 1)[-1].rsplit("-", 1)[-1] if "-" in word or "–" in word else word
+    if number.isdecimal():
+        if _ordinal_continues(number, next_word):
+            return False
+        if number is word and _is_list_number(window, dot <= _LOOK_BEHIND):
             return False
     # A new sentence starts with an upper-case letter, a digit, a quote or a bracket.
-    first = next_word[0]
-    return not first.islower()
+    return not next_word[0].islower()
 
 
 def _spans(text: str, boundaries: list[int]) -> list[Sentence]:
