@@ -43,6 +43,7 @@ from bot.engine.index import (
 from bot.engine.links import quote_link
 from bot.engine.parts import IndexParts
 from bot.engine.passages import passage_text
+from bot.engine.quotes import quote_span
 
 # ``as Answer``: bot.serving.holder imports Answer from here (until it takes the package's).
 from bot.engine.results import Answer as Answer
@@ -292,7 +293,7 @@ class Engine:
         return _Passage(doc, int(table.index[pid]), text, table.langs[int(table.lang[pid])])
 
     def _hit(self, rank: int, pid: int, score: float, terms: Sequence[QuestionTerm]) -> Hit:
-        passage = self._passage(pid)
+        passage = self._quote(pid, terms)
         doc = self.documents[passage.document]
         spans = self._highlights(terms, passage)
         return Hit(
@@ -308,6 +309,30 @@ class Engine:
             date=doc.date,
             post_url=doc.post_url,
         )
+
+    def _quote(self, pid: int, terms: Sequence[QuestionTerm]) -> _Passage:
+        """The passage as quoted: widened by a neighbouring sentence that likely holds the
+        answer (see :mod:`bot.engine.quotes`)."""
+        table = self.parts.passages
+        doc = int(table.document[pid])
+        text = self.documents[doc].text
+        start, end = int(table.start[pid]), int(table.end[pid])
+        lower = int(table.start[pid - 1]) if pid > 0 and table.document[pid - 1] == doc else start
+        last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc
+        upper = end if last else int(table.end[pid + 1])
+        lang = table.langs[int(table.lang[pid])]
+        analyzer = analyzer_for(lang)
+        owner: dict[str, str] = {}
+        for term in terms:
+            owner[term.term] = term.term
+            for part in term.parts:
+                owner.setdefault(part, term.term)
+
+        def matched(sentence: str) -> frozenset[str]:
+            return frozenset(owner[t] for t in analyzer.terms(sentence) if t in owner)
+
+        start, end = quote_span(text, start, end, lower, upper, matched)
+        return _Passage(doc, int(table.index[pid]), passage_text(text, start, end), lang)
 
     def _highlights(
         self, terms: Sequence[QuestionTerm], passage: _Passage

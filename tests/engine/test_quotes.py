@@ -1,0 +1,119 @@
+"""Quotes that contain the answer: the passage widened by the sentence that likely holds it."""
+
+from __future__ import annotations
+
+from bot.corpus import Document
+from bot.engine import Engine, SearchConfig
+from bot.engine.quotes import MAX_CHARS, quote_span
+
+NO_CUTOFF = SearchConfig(min_coverage=0.0, min_relative_score=0.0, max_sentences=1)
+
+
+def _matcher(*words: str):  # type: ignore[no-untyped-def]
+    def matched(sentence: str) -> frozenset[str]:
+        lower = sentence.lower()
+        return frozenset(w for w in words if w in lower)
+
+    return matched
+
+
+def _quote(text: str, passage: str, *words: str) -> str:
+    start = text.index(passage)
+    end = start + len(passage)
+    s, e = quote_span(text, start, end, 0, len(text), _matcher(*words))
+    return text[s:e]
+
+
+TESLA = (
+    "Tesla zog 1884 nach New York. In New York arbeitete Tesla für Edison. "
+    "Er erfand den Wechselstrommotor. Später gründete er eine Firma."
+)
+
+
+def test_the_next_sentence_joins_when_it_points_back() -> None:
+    got = _quote(TESLA, "In New York arbeitete Tesla für Edison.", "edison")
+    assert got == "In New York arbeitete Tesla für Edison. Er erfand den Wechselstrommotor."
+
+
+def test_the_next_sentence_joins_when_it_holds_the_remaining_question_words() -> None:
+    text = "Die Firma baute Motoren. Später gründete Tesla ein Labor in Colorado. Dann nichts."
+    got = _quote(text, "Die Firma baute Motoren.", "firma", "labor")
+    assert got == "Die Firma baute Motoren. Später gründete Tesla ein Labor in Colorado."
+
+
+def test_the_previous_sentence_joins_when_the_passage_points_back() -> None:
+    got = _quote(TESLA, "Er erfand den Wechselstrommotor.", "wechselstrommotor")
+    assert got == "In New York arbeitete Tesla für Edison. Er erfand den Wechselstrommotor."
+    # "Dort" points back as well: who reads it needs the sentence before.
+    text = "Tesla zog nach New York. Dort arbeitete er für Edison. Dann ging er."
+    got = _quote(text, "Dort arbeitete er für Edison.", "edison")
+    assert got == "Tesla zog nach New York. Dort arbeitete er für Edison."
+
+
+def test_an_unrelated_neighbour_stays_out() -> None:
+    text = "Das Wetter war gut. Tesla erfand den Motor. Die Sonne schien."
+    assert _quote(text, "Tesla erfand den Motor.", "motor") == "Tesla erfand den Motor."
+
+
+def test_a_quote_never_crosses_a_paragraph() -> None:
+    text = "Tesla arbeitete für Edison.\n\nEr erfand den Motor."
+    assert _quote(text, "Tesla arbeitete für Edison.", "edison") == "Tesla arbeitete für Edison."
+
+
+def test_a_quote_holds_at_most_three_sentences() -> None:
+    text = "Edison kam. Edison sah. Edison siegte. Er ging."
+    # The passage's three sentences all hold the question's word: none may go, so no fourth.
+    assert _quote(text, "Edison kam. Edison sah. Edison siegte.", "edison") == (
+        "Edison kam. Edison sah. Edison siegte."
+    )
+    # A passage sentence without one makes room.
+    text = "Es regnete. Edison sah. Edison siegte. Er ging."
+    assert _quote(text, "Es regnete. Edison sah. Edison siegte.", "edison") == (
+        "Edison sah. Edison siegte. Er ging."
+    )
+
+
+def test_a_quote_stays_short() -> None:
+    long = "Edison kam mit " + "vielen Leuten " * 45 + "an."
+    text = f"{long} Er ging."
+    assert len(long) + len(" Er ging.") > MAX_CHARS
+    assert _quote(text, long, "edison") == long
+
+
+def test_a_heading_line_is_not_joined() -> None:
+    text = "Tesla arbeitete für Edison.\nEr erfand den Motor\nDer Text geht weiter."
+    assert _quote(text, "Tesla arbeitete für Edison.", "edison") == "Tesla arbeitete für Edison."
+
+
+def test_the_engine_quotes_the_answer_with_highlights_and_link_on_the_shown_text() -> None:
+    doc = Document(
+        id="tesla",
+        title="Nikola Tesla",
+        url="https://example.org/tesla",
+        lang="de",
+        date=None,
+        text=TESLA,
+        path="tesla.txt",
+    )
+    filler = [
+        Document(
+            id=f"d{i}",
+            title=f"Text {i}",
+            url=f"https://example.org/{i}",
+            lang="de",
+            date=None,
+            text=f"Ein anderer Text über Thema {i} und sonst nichts.",
+            path=f"d{i}.txt",
+        )
+        for i in range(5)
+    ]
+    engine = Engine.build([doc, *filler], NO_CUTOFF)
+    hit = engine.search("Für wen arbeitete Tesla in New York?", k=1).hits[0]
+    assert hit.passage == "tesla:p1"
+    assert hit.text == "In New York arbeitete Tesla für Edison. Er erfand den Wechselstrommotor."
+    # Highlights are spans into the text shown, the link opens at the text shown.
+    assert [hit.text[s:e] for s, e in hit.highlights] == ["New", "York", "arbeitete", "Tesla"]
+    assert hit.link == (
+        "https://example.org/tesla#:~:text=In%20New%20York%20arbeitete,"
+        "Er%20erfand%20den%20Wechselstrommotor."
+    )
