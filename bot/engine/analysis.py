@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # Covers the passage splitting too (bot.engine.passages): a snapshot built by another version
-# has other passages and is rebuilt. 2: sentence rules of issue 13.
+# has other passages and is rebuilt. 2: sentence rules and headlines of issue 13.
 ANALYZER_VERSION = "2"
 GRAM_SIZES = (3, 4)  # measured on XQuAD-de: 3+4 beats 3, 4 or 5 alone
 MIN_PART = 4  # shortest term that may be found inside a compound

@@ -27,7 +27,7 @@ from bot.engine.config import SearchConfig, index_settings
 from bot.engine.grams import GramField, TermGrams
 from bot.engine.index import BM25Field, IntArray, TermIds, TokenIds, gather_rows, unit_entries
 from bot.engine.parts import IndexParts, Passages
-from bot.engine.passages import Passage, split_passages
+from bot.engine.passages import Passage, split_passages, title_end
 from bot.engine.workers import DocumentPassages, analysed_documents, worker_count
 
 __all__ = ["Previous", "build_parts", "release_freed_memory"]
@@ -292,8 +292,8 @@ def _analyzer_of(doc: Document, config: SearchConfig) -> Analyzer:
 
 
 def _title_lines(doc: Document) -> int:
-    """1 if the text starts with the title line (a passage of its own), else 0."""
-    return 1 if doc.title and doc.text.split("\n", 1)[0].strip() == doc.title else 0
+    """1 if the text starts with the title line (which opens the first passage), else 0."""
+    return 1 if title_end(doc.text, doc.title) else 0
 
 
 def _analyse(doc: Document, analyzer: Analyzer, config: SearchConfig) -> list[Passage]:

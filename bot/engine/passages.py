@@ -20,6 +20,7 @@ __all__ = [
     "passage_text",
     "split_passages",
     "split_sentences",
+    "title_end",
 ]
 
 
@@ -298,42 +299,68 @@ def passage_text(text: str, start: int, end: int) -> str:
     return _clean(text[start:end])
 
 
+def title_end(text: str, title: str) -> int:
+    """Where the title line of ``text`` ends (0 if the text does not open with ``title``): a
+    post's first line is its headline, shown as the title rather than quoted."""
+    if not title:
+        return 0
+    nl = text.find("\n")
+    first = text if nl < 0 else text[:nl]
+    return len(first) if first.strip() == title else 0
+
+
 def split_passages(
     text: str, *, target_chars: int = 300, max_sentences: int = 3, title_lines: int = 0
 ) -> list[Passage]:
     """Group sentences into passages of up to ``max_sentences`` and about ``target_chars``.
 
-    ``title_lines`` first lines are a passage of their own (a post's title line).
+    ``title_lines`` first lines are the title (each line one sentence). A title, like a heading
+    (a line without end punctuation), opens the passage after it, so its words count for the
+    text it heads: a headline never becomes an answer of its own when its body answers.
     """
-    passages: list[Passage] = []
     offset = 0
+    head: list[Sentence] = []
     if title_lines:
-        head_end = 0
         for _ in range(title_lines):
-            nl = text.find("\n", head_end)
-            head_end = len(text) if nl < 0 else nl + 1
-        head = text[:head_end]
-        for s in _spans(head, []):
-            passages.append(Passage(0, s.start, s.end, _clean(head[s.start : s.end])))
-        offset = head_end
-    body = text[offset:]
+            nl = text.find("\n", offset)
+            head.extend(
+                Sentence(offset + s.start, offset + s.end)
+                for s in _spans(text[offset : len(text) if nl < 0 else nl], [])
+            )
+            offset = len(text) if nl < 0 else nl + 1
+    body = [Sentence(offset + s.start, offset + s.end) for s in split_sentences(text[offset:])]
+    passages: list[Passage] = []
     group: list[Sentence] = []
-    for sentence in split_sentences(body):
+    opened_by_headings = True  # the group holds headings only (or nothing)
+    for sentence in [*head, *body]:
+        heading = sentence in head or _is_heading(text, sentence)
         if group:
             length = sentence.end - group[0].start
-            last = group[-1].end
-            gap = body[last : sentence.start]
-            heading = body[last - 1] not in _SENTENCE_END and "\n" in gap
+            gap = text[group[-1].end : sentence.start]
             paragraph_break = gap.count("\n") >= 2  # a passage never spans paragraphs
-            if len(group) >= max_sentences or length > target_chars or heading or paragraph_break:
-                passages.append(_passage(text, offset, group, len(passages)))
+            if (
+                len(group) >= max_sentences
+                or length > target_chars
+                or (not opened_by_headings and (heading or paragraph_break))
+            ):
+                passages.append(_passage(text, group, len(passages)))
                 group = []
+                opened_by_headings = True
         group.append(sentence)
+        opened_by_headings = opened_by_headings and heading
     if group:
-        passages.append(_passage(text, offset, group, len(passages)))
+        passages.append(_passage(text, group, len(passages)))
     return passages
 
 
-def _passage(text: str, offset: int, group: list[Sentence], index: int) -> Passage:
-    start, end = offset + group[0].start, offset + group[-1].end
+def _is_heading(text: str, sentence: Sentence) -> bool:
+    """A line of its own without end punctuation: "Peskov: Die Operation wird fortgesetzt"."""
+    if text[sentence.end - 1] in _SENTENCE_END:
+        return False
+    after = text.find("\n", sentence.end)
+    return after >= 0 and not text[sentence.end : after].strip()
+
+
+def _passage(text: str, group: list[Sentence], index: int) -> Passage:
+    start, end = group[0].start, group[-1].end
     return Passage(index, start, end, _clean(text[start:end]))

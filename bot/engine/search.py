@@ -42,7 +42,7 @@ from bot.engine.index import (
 )
 from bot.engine.links import quote_link
 from bot.engine.parts import IndexParts
-from bot.engine.passages import passage_text
+from bot.engine.passages import passage_text, title_end
 from bot.engine.quotes import quote_span
 
 # ``as Answer``: bot.serving.holder imports Answer from here (until it takes the package's).
@@ -311,12 +311,18 @@ class Engine:
         )
 
     def _quote(self, pid: int, terms: Sequence[QuestionTerm]) -> _Passage:
-        """The passage as quoted: widened by a neighbouring sentence that likely holds the
-        answer (see :mod:`bot.engine.quotes`)."""
+        """The passage as quoted: without the headline that opens it (shown as the title),
+        widened by a neighbouring sentence that likely holds the answer (see
+        :mod:`bot.engine.quotes`)."""
         table = self.parts.passages
         doc = int(table.document[pid])
-        text = self.documents[doc].text
+        document = self.documents[doc]
+        text = document.text
         start, end = int(table.start[pid]), int(table.end[pid])
+        head = title_end(text, document.title) if start == 0 else 0
+        body = len(text[:end]) - len(text[head:end].lstrip()) if head else 0
+        if 0 < body < end:
+            start = body
         lower = int(table.start[pid - 1]) if pid > 0 and table.document[pid - 1] == doc else start
         last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc
         upper = end if last else int(table.end[pid + 1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.passages import split_passages, split_sentences
+from bot.engine.passages import split_passages, split_sentences, title_end
 from tests.support.paths import SEED_POST
 
 SEED = SEED_POST
@@ -88,8 +88,12 @@ def test_target_length_limits_passages_but_never_cuts_a_sentence() -> None:
 def test_seed_post() -> None:
     text = SEED.read_text(encoding="utf-8").rsplit("\n", 2)[0]
     passages = split_passages(text, title_lines=1, target_chars=500)
+    # The headline opens the first passage (its words count for the text it heads) ...
     assert passages[0].text.startswith("@ISW: Russland versucht")
-    assert passages[0].text.endswith("auszunutzen")
+    assert "auszunutzen Um eine Dynamik zu schaffen" in passages[0].text
+    # ... and so does a heading line in the middle of the post.
+    assert any(p.text.startswith("Peskov: Die “spezielle") for p in passages)
+    assert not any(p.text.endswith("wird fortgesetzt") for p in passages)
     for p in passages:
         # Line breaks are joined into spaces; spans still index the document.
         assert "\n" not in p.text
@@ -107,6 +111,38 @@ def test_empty_and_whitespace() -> None:
     assert split_passages("") == []
     assert split_passages("  \n\n ") == []
     assert sentences("ohne Punkt") == ["ohne Punkt"]
+
+
+def test_a_heading_opens_the_passage_after_it() -> None:
+    text = "Erster Satz. Zweiter Satz.\nZwischentitel ohne Punkt\nDritter Satz. Vierter Satz."
+    assert [p.text for p in split_passages(text, target_chars=10_000)] == [
+        "Erster Satz. Zweiter Satz.",
+        "Zwischentitel ohne Punkt Dritter Satz. Vierter Satz.",
+    ]
+    # Across a blank line too, and a title line the same way.
+    text = "Bahnstreik ab Montag\n\nDie GDL ruft zum Streik auf. Er dauert zwei Tage."
+    for title_lines in (0, 1):
+        passages = split_passages(text, target_chars=10_000, title_lines=title_lines)
+        assert [p.text for p in passages] == [
+            "Bahnstreik ab Montag  Die GDL ruft zum Streik auf. Er dauert zwei Tage."
+        ]
+
+
+def test_a_title_line_is_its_own_sentence() -> None:
+    # Even when the body's first line continues in lower case.
+    text = "Bahnstreik ab Montag\nund Dienstag fahren keine Züge. Sagt die GDL."
+    passages = split_passages(text, target_chars=10_000, max_sentences=2, title_lines=1)
+    assert [p.text for p in passages] == [
+        "Bahnstreik ab Montag und Dienstag fahren keine Züge.",
+        "Sagt die GDL.",
+    ]
+
+
+def test_title_end() -> None:
+    assert title_end("Titel\nText.", "Titel") == 5
+    assert title_end("Titel", "Titel") == 5
+    assert title_end("Anderes\nText.", "Titel") == 0
+    assert title_end("Titel\nText.", "") == 0
 
 
 def test_passages_never_span_paragraphs() -> None:

@@ -117,3 +117,38 @@ def test_the_engine_quotes_the_answer_with_highlights_and_link_on_the_shown_text
         "https://example.org/tesla#:~:text=In%20New%20York%20arbeitete,"
         "Er%20erfand%20den%20Wechselstrommotor."
     )
+
+
+def _post(doc_id: str, text: str) -> Document:
+    return Document(
+        id=doc_id,
+        title=text.split("\n", 1)[0],
+        url=f"https://example.org/{doc_id}",
+        lang="de",
+        date=None,
+        text=text,
+        path=f"{doc_id}.txt",
+    )
+
+
+def test_a_headline_is_shown_as_the_title_and_its_body_is_quoted() -> None:
+    posts = [
+        _post(
+            "bahn",
+            "Bahnstreik ab Montag\nDie GDL ruft von Montag an zu einem Streik von 48 Stunden auf. "
+            "Fernzüge fallen aus.\nDie Bahn bietet einen Notfahrplan an.",
+        ),
+        _post(
+            "wetter", "Wetterbericht\nAm Montag regnet es im Norden. Im Süden scheint die Sonne."
+        ),
+        _post("kurz", "Nur eine Überschrift"),
+    ]
+    engine = Engine.build(posts, SearchConfig(min_coverage=0.0, min_relative_score=0.0))
+    hit = engine.search("Gibt es einen Bahnstreik?", k=1).hits[0]
+    assert hit.title == "Bahnstreik ab Montag"
+    assert hit.text == (
+        "Die GDL ruft von Montag an zu einem Streik von 48 Stunden auf. Fernzüge fallen aus."
+    )
+    assert hit.link.startswith("https://example.org/bahn#:~:text=Die%20GDL%20ruft%20von,")
+    # A post that is only its headline is quoted as it is.
+    assert engine.search("Überschrift", k=1).hits[0].text == "Nur eine Überschrift"
