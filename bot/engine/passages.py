@@ -316,7 +316,8 @@ def split_passages(
 
     ``title_lines`` first lines are the title (each line one sentence). A title, like a heading
     (a line without end punctuation), opens the passage after it, so its words count for the
-    text it heads: a headline never becomes an answer of its own when its body answers.
+    text it heads: a headline never becomes an answer of its own when its body answers. The
+    title is not quoted (the hit shows it as the title), so it counts for neither limit.
     """
     offset = 0
     head: list[Sentence] = []
@@ -331,22 +332,26 @@ def split_passages(
     body = [Sentence(offset + s.start, offset + s.end) for s in split_sentences(text[offset:])]
     passages: list[Passage] = []
     group: list[Sentence] = []
+    titled = 0  # title sentences opening the group: shown as the title, so not counted
     opened_by_headings = True  # the group holds headings only (or nothing)
     for sentence in [*head, *body]:
-        heading = sentence in head or _is_heading(text, sentence)
-        if group:
-            length = sentence.end - group[0].start
+        title = sentence in head
+        heading = title or _is_heading(text, sentence)
+        if len(group) > titled:
+            length = sentence.end - group[titled].start
             gap = text[group[-1].end : sentence.start]
             paragraph_break = gap.count("\n") >= 2  # a passage never spans paragraphs
             if (
-                len(group) >= max_sentences
+                len(group) - titled >= max_sentences
                 or length > target_chars
                 or (not opened_by_headings and (heading or paragraph_break))
             ):
                 passages.append(_passage(text, group, len(passages)))
                 group = []
+                titled = 0
                 opened_by_headings = True
         group.append(sentence)
+        titled += title
         opened_by_headings = opened_by_headings and heading
     if group:
         passages.append(_passage(text, group, len(passages)))

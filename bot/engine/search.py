@@ -142,7 +142,8 @@ class Engine:
         accepted = answers(ranked, terms, self.parts, self.config)
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
-            self._hit(offset + i + 1, pid, score, terms) for i, (pid, score) in enumerate(page)
+            self._hit(offset + i + 1, pid, score, terms, frozenset(p for p, _ in page[:i]))
+            for i, (pid, score) in enumerate(page)
         )
         return Answer(query, hits, len(accepted), offset, lang)
 
@@ -292,8 +293,15 @@ class Engine:
         text = passage_text(self.documents[doc].text, int(table.start[pid]), int(table.end[pid]))
         return _Passage(doc, int(table.index[pid]), text, table.langs[int(table.lang[pid])])
 
-    def _hit(self, rank: int, pid: int, score: float, terms: Sequence[QuestionTerm]) -> Hit:
-        passage = self._quote(pid, terms)
+    def _hit(
+        self,
+        rank: int,
+        pid: int,
+        score: float,
+        terms: Sequence[QuestionTerm],
+        shown: frozenset[int] = frozenset(),
+    ) -> Hit:
+        passage = self._quote(pid, terms, shown)
         doc = self.documents[passage.document]
         spans = self._highlights(terms, passage)
         return Hit(
@@ -310,10 +318,13 @@ class Engine:
             post_url=doc.post_url,
         )
 
-    def _quote(self, pid: int, terms: Sequence[QuestionTerm]) -> _Passage:
+    def _quote(
+        self, pid: int, terms: Sequence[QuestionTerm], shown: frozenset[int] = frozenset()
+    ) -> _Passage:
         """The passage as quoted: without the headline that opens it (shown as the title),
         widened by a neighbouring sentence that likely holds the answer (see
-        :mod:`bot.engine.quotes`)."""
+        :mod:`bot.engine.quotes`), unless that sentence's passage is quoted above it on the
+        same page (``shown``): the reader has seen it already."""
         table = self.parts.passages
         doc = int(table.document[pid])
         document = self.documents[doc]
@@ -323,8 +334,9 @@ class Engine:
         body = len(text[:end]) - len(text[head:end].lstrip()) if head else 0
         if 0 < body < end:
             start = body
-        lower = int(table.start[pid - 1]) if pid > 0 and table.document[pid - 1] == doc else start
-        last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc
+        first = pid == 0 or table.document[pid - 1] != doc or pid - 1 in shown
+        lower = start if first else int(table.start[pid - 1])
+        last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc or pid + 1 in shown
         upper = end if last else int(table.end[pid + 1])
         lang = table.langs[int(table.lang[pid])]
         analyzer = analyzer_for(lang)

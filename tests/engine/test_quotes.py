@@ -147,8 +147,23 @@ def test_a_headline_is_shown_as_the_title_and_its_body_is_quoted() -> None:
     hit = engine.search("Gibt es einen Bahnstreik?", k=1).hits[0]
     assert hit.title == "Bahnstreik ab Montag"
     assert hit.text == (
-        "Die GDL ruft von Montag an zu einem Streik von 48 Stunden auf. Fernzüge fallen aus."
+        "Die GDL ruft von Montag an zu einem Streik von 48 Stunden auf. Fernzüge fallen aus. "
+        "Die Bahn bietet einen Notfahrplan an."
     )
     assert hit.link.startswith("https://example.org/bahn#:~:text=Die%20GDL%20ruft%20von,")
     # A post that is only its headline is quoted as it is.
     assert engine.search("Überschrift", k=1).hits[0].text == "Nur eine Überschrift"
+
+
+def test_no_quote_repeats_a_passage_quoted_above_it() -> None:
+    engine = Engine.build([_post("tesla", f"Tesla\n{TESLA}")], NO_CUTOFF)
+    hits = engine.search("Was erfand Tesla in New York?", k=3).hits
+    assert [h.passage for h in hits] == ["tesla:p2", "tesla:p0", "tesla:p1"]
+    # "Er erfand ..." takes the sentence it points back to ...
+    assert (
+        hits[0].text == "In New York arbeitete Tesla für Edison. Er erfand den Wechselstrommotor."
+    )
+    # ... and that sentence's own hit below does not take "Er erfand ..." again.
+    assert hits[2].text == "In New York arbeitete Tesla für Edison."
+    # The title line opens passage 0 without counting as one of its sentences.
+    assert hits[1].text == "Tesla zog 1884 nach New York."
