@@ -8,6 +8,10 @@ corpus at 1M passages. ``--baseline FILE`` adds another version of ``bot/engine/
 (e.g. ``git show main:bot/engine/passages.py > /tmp/passages_main.py``) to the comparison.
 pySBD and SoMaJo are measured when installed (``pip install pysbd somajo``).
 
+With ``--xquad``, the quotes too: for each question's top 3 hits (cut-off off), how often the
+quote is its passage widened by a neighbouring sentence (bot/engine/quotes.py), the quotes'
+length in characters and sentences, and how often the first quote holds the answer.
+
 Usage: python bench/sentences.py [--xquad FILE] [--baseline FILE] [--passages 20000] [--json]
 """
 
@@ -100,6 +104,49 @@ def chars_per_second(split: Splitter, texts: list[str], budget: float = 20.0) ->
     return best
 
 
+def quote_stats(path: Path) -> dict[str, float]:
+    """What the top 3 quotes of each XQuAD question look like."""
+    from bench.retrieval import NO_CUTOFF, load_squad
+    from bot.engine import Engine
+
+    documents, questions, _ = load_squad(path)
+    engine = Engine.build(documents, NO_CUTOFF)
+    table = engine.parts.passages
+    pid_of = {
+        (documents[int(d)].id, int(i)): pid
+        for pid, (d, i) in enumerate(zip(table.document, table.index, strict=True))
+    }
+    quotes = widened = first_has_answer = 0
+    chars: list[int] = []
+    passage_chars: list[int] = []  # the same hits unwidened
+    widened_chars: list[int] = []
+    sentences: list[int] = []
+    for q in questions:
+        hits = engine.search(q.text, k=3).hits
+        for hit in hits:
+            doc, index = hit.passage.rsplit(":p", 1)
+            quotes += 1
+            passage = engine.passage_text(pid_of[doc, int(index)])
+            passage_chars.append(len(passage))
+            if hit.text != passage:
+                widened += 1
+                widened_chars.append(len(hit.text))
+            chars.append(len(hit.text))
+            sentences.append(len(split_sentences(hit.text)))
+        if hits and hits[0].document == q.paragraph and any(a in hits[0].text for a in q.answers):
+            first_has_answer += 1
+    return {
+        "quotes": quotes,
+        "widened": round(widened / max(quotes, 1), 4),
+        "mean_chars": round(sum(chars) / max(len(chars), 1), 1),
+        "mean_passage_chars": round(sum(passage_chars) / max(len(passage_chars), 1), 1),
+        "max_chars": max(chars, default=0),  # a passage of one long sentence
+        "max_widened_chars": max(widened_chars, default=0),
+        "max_sentences": max(sentences, default=0),
+        "first_quote_has_answer": round(first_has_answer / max(len(questions), 1), 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xquad", type=Path, help="SQuAD-format JSON: its contexts as text")
@@ -134,11 +181,16 @@ def main(argv: list[str] | None = None) -> int:
             row[f"{sample}_chars_per_s"] = round(chars_per_second(split, texts))
         row["seconds_at_1M_passages"] = round(1e6 * per_passage / row["synthetic_chars_per_s"], 1)
         result[name] = row
+    if args.xquad:
+        result["quotes"] = quote_stats(args.xquad)
     if args.json:
         print(json.dumps(result))
         return 0
     print(f"synthetic corpus: {per_passage:.0f} characters per passage")
     for name, row in result.items():
+        if name == "quotes":
+            print("quotes (top 3, cut-off off): " + ", ".join(f"{k} {v}" for k, v in row.items()))
+            continue
         speeds = "  ".join(f"{k} {v:,}" for k, v in row.items() if k.endswith("_per_s"))
         print(
             f"{name:9} suite {row['suite']}/{row['of']} (failed {row['failed']})  {speeds}  "
