@@ -330,12 +330,14 @@ class Engine:
         document = self.documents[doc]
         text = document.text
         start, end = int(table.start[pid]), int(table.end[pid])
-        head = title_end(text, document.title) if start == 0 else 0
-        body = len(text[:end]) - len(text[head:end].lstrip()) if head else 0
-        if 0 < body < end:
+        # The body starts after the headline (and the blank after it); a passage of the
+        # headline alone is quoted as it is.
+        head = title_end(text, document.title)
+        body = len(text) - len(text[head:].lstrip()) if head else 0
+        if start < body < end:
             start = body
         first = pid == 0 or table.document[pid - 1] != doc or pid - 1 in shown
-        lower = start if first else int(table.start[pid - 1])
+        lower = start if first else max(int(table.start[pid - 1]), min(body, start))
         last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc or pid + 1 in shown
         upper = end if last else int(table.end[pid + 1])
         lang = table.langs[int(table.lang[pid])]

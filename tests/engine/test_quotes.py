@@ -216,3 +216,16 @@ def test_a_quote_holds_its_passage_and_stays_short(
         # Widened: within the limits the issue sets (3 sentences, about 600 characters).
         assert len(split_sentences(text[start:end])) <= 3
         assert end - start <= 600
+
+
+def test_quotes_around_a_headline_leave_it_out() -> None:
+    # "Er ..." points back, but what is before it is the headline: shown as the title already.
+    post = _post("p", "Tesla in New York\nEr erfand den Wechselstrommotor in New York.")
+    engine = Engine.build([post], SearchConfig(min_coverage=0.0, min_relative_score=0.0))
+    hit = engine.search("Was erfand Tesla?", k=1).hits[0]
+    assert hit.text == "Er erfand den Wechselstrommotor in New York."
+    config = SearchConfig(min_coverage=0.0, min_relative_score=0.0, max_sentences=1)
+    post = _post("q", "Tesla\n\nTesla kam nach New York. Er erfand den Motor.")
+    hits = Engine.build([post], config).search("Was erfand er?", k=1).hits
+    # The second passage takes the first passage's sentence, not the headline that opens it.
+    assert hits[0].text == "Tesla kam nach New York. Er erfand den Motor."
