@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "text", "ui_language"]
+import datetime
+
+__all__ = ["LANGUAGES", "format_date", "text", "ui_language"]
 
 LANGUAGES = ("de", "en")
 
@@ -257,3 +259,26 @@ def text(key: str, lang: str = "en", **values: object) -> str:
     entry = _TEXTS[key]
     template = entry.get(lang) or entry["en"]
     return template.format(**values) if values else template
+
+
+_MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def format_date(value: str | None, lang: str = "en") -> str | None:
+    """A document's date (ISO 8601, a day or a moment) as a reader writes it: "2. Dezember 2022"
+    / "2 December 2022", the day as written (no zone conversion); None without a readable date,
+    so nothing rather than a wrong date is shown."""
+    if not value:
+        return None
+    try:
+        day = datetime.datetime.fromisoformat(value).date()
+    except ValueError:
+        return None
+    months = _MONTHS.get(lang, _MONTHS["en"]).split()
+    month = months[day.month - 1]
+    if lang == "de":
+        return f"{day.day}. {month} {day.year}"
+    return f"{day.day} {month} {day.year}"
