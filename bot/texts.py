@@ -13,6 +13,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Nichts in den Quellen beantwortet diese Frage.",
         "en": "Nothing in the sources answers this question.",
     },
+    "no_answer_filtered": {
+        "de": "Mit diesen Filtern (Zeitraum, Kanal) beantwortet nichts in den Quellen diese Frage.",
+        "en": "Nothing in the sources answers this question with these filters (period, channel).",
+    },
     "found": {
         "de": "{total} passende Stelle(n) gefunden, hier {shown}:",
         "en": "Found {total} matching passage(s), showing {shown}:",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.engine import Answer, Hit
-from bot.texts import text
+from bot.texts import format_date, text
 
 __all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
 
@@ -34,14 +34,16 @@ def mark_highlights(
 
 
 def format_plain(answer: Answer, *, bold: bool = False) -> str:
-    """A terminal answer: numbered quotes, each with title and link; or the no-answer line."""
+    """A terminal answer: numbered quotes, each with title, date and link; or the no-answer
+    line (which says so when a filter left nothing)."""
     if not answer.hits:
-        return text("no_answer", answer.lang)
+        return text("no_answer_filtered" if answer.filtered else "no_answer", answer.lang)
     before, after = ("\033[1m", "\033[0m") if bold else ("", "")
     lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
     for hit in answer.hits:
         lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
-        lines.append(f"    — {hit.title}")
+        when = format_date(hit.date, answer.lang)
+        lines.append(f"    — {hit.title}, {when}" if when else f"    — {hit.title}")
         lines.append(f"    {text('source', answer.lang)}: {hit.link}")
         if hit.post_url:
             lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
@@ -62,6 +64,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "url": hit.url,
                 "link": hit.link,
                 "post_url": hit.post_url,
+                "date": hit.date,
                 "document": hit.document,
                 "passage": hit.passage,
                 "highlights": [[start, end] for start, end in hit.highlights],
