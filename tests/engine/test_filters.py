@@ -12,6 +12,7 @@ import pytest
 from bot.corpus import Document
 from bot.engine import Engine, Query, SearchConfig, parse_query, period_end, period_start
 from bot.engine.analysis import analyzer_for
+from bot.texts import text
 
 D = datetime.date
 
@@ -331,3 +332,14 @@ def test_newest_first_ties_on_a_day_go_by_time_then_score() -> None:
         "morning",
         "day",
     ]
+
+
+@pytest.mark.parametrize(("lang", "marks"), [("de", "„“"), ("en", "“”")])
+def test_the_help_texts_example_filters_as_it_says(lang: str, marks: str) -> None:
+    usage = text("bot_usage", lang, bot="citebot")
+    example = usage[usage.rindex(marks[0]) + 1 : usage.rindex(marks[1])]
+    assert parse_query(example) == Query(
+        example.split()[0], since=D(2024, 1, 1), channel=example.split(":")[-1].lower()
+    )
+    for token in ("2024-01-01", "2024-03-31", "2024-03", "@"):
+        assert token in usage
