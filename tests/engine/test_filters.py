@@ -276,6 +276,8 @@ def test_both_ways_of_picking_candidates_agree_within_a_scope() -> None:
         for query in queries:
             scope = facets.scope(query)
             assert scope is not None
+            doc_of = engine.parts.passages.document
+            assert np.array_equal(scope.outside, ~scope.documents[doc_of])
             dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near, scope)
             sparse = engine._candidates_sparse(terms, near, scope)
             assert dense is not None and sparse is not None
@@ -343,3 +345,31 @@ def test_the_help_texts_example_filters_as_it_says(lang: str, marks: str) -> Non
     )
     for token in ("2024-01-01", "2024-03-31", "2024-03", "@"):
         assert token in usage
+
+
+def test_a_channel_read_once_per_folder_still_follows_each_documents_rule() -> None:
+    docs = [
+        _doc("a", "Inflation eins.", "2024-01-01", path="telegram/eins/1.md"),
+        _doc("b", "Inflation zwei.", "2024-01-02", path="telegram/eins/2.md"),
+        # Directly under telegram/ no folder names a channel: each post's own link does.
+        _doc("c", "Inflation drei.", "2024-01-03", path="telegram/3.md"),
+        _doc(
+            "d",
+            "Inflation vier.",
+            "2024-01-04",
+            path="telegram/4.md",
+            post_url="https://t.me/x_kanal/4",
+        ),
+        _doc(
+            "e",
+            "Inflation fünf.",
+            "2024-01-05",
+            path="telegram/5.md",
+            post_url="https://t.me/c/77/5",
+        ),
+        *OTHER,
+    ]
+    engine = Engine.build(docs)
+    assert set(_docs(engine, "Inflation @eins")) == {"a", "b"}
+    assert _docs(engine, "Inflation @x_kanal") == ["d"]
+    assert _docs(engine, "Inflation kanal:c77") == ["e"]
