@@ -110,7 +110,7 @@ _FIRST_DAY = datetime.date(2021, 1, 1)
 _DAYS = 4 * 365
 
 
-def _dated(documents: list[Document]) -> list[Document]:
+def dated_corpus(documents: list[Document]) -> list[Document]:
     """The corpus as channel posts: every document but each 20th dated (spread over four
     years), filed under one of ten channels."""
     return [
@@ -125,7 +125,7 @@ def _dated(documents: list[Document]) -> list[Document]:
     ]
 
 
-def _filter_cases(question: str, i: int) -> dict[str, tuple[Query, int]]:
+def filter_cases(question: str, i: int) -> dict[str, tuple[Query, int]]:
     """The question as each case asks it, with the offset: best first unfiltered (the
     baseline), its second page, newest first, a period that differs for every question (its
     masks are made afresh each time), a channel, and all of them at once."""
@@ -153,7 +153,7 @@ def measure_filters(engine: Engine, questions: list[str]) -> dict[str, Any]:
     wall: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     for i, question in enumerate(questions):
-        cases = list(_filter_cases(question, i).items())
+        cases = list(filter_cases(question, i).items())
         shift = i % len(cases)
         for name, (query, offset) in cases[shift:] + cases[:shift]:
             t0, c0 = time.perf_counter(), time.thread_time()
@@ -181,7 +181,7 @@ def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[st
     from rank_bm25 import BM25Okapi
 
     documents, texts = make_corpus(passages)
-    documents = _dated(documents)
+    documents = dated_corpus(documents)
     questions = make_questions(texts, n_questions)
     del texts  # the generator's copy of the passage texts; a bot does not hold one
     gc.collect()
