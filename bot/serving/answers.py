@@ -3,13 +3,25 @@ object (the Telegram HTML lives with the bot, and marks its highlights the same 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 from bot.engine import Answer, Hit
 from bot.texts import format_date, text
 
-__all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
+__all__ = ["answer_to_dict", "format_plain", "iso_date", "mark_highlights"]
+
+
+def iso_date(value: str | None) -> str | None:
+    """A document's date in ISO 8601 proper: the loader keeps a moment as written, which may
+    be one of the spellings Python also reads ("2024-01-05 10:00"); None stays None."""
+    if value is None or len(value) == 10:
+        return value
+    try:
+        return datetime.datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
 
 
 def mark_highlights(
@@ -64,7 +76,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "url": hit.url,
                 "link": hit.link,
                 "post_url": hit.post_url,
-                "date": hit.date,
+                "date": iso_date(hit.date),
                 "document": hit.document,
                 "passage": hit.passage,
                 "highlights": [[start, end] for start, end in hit.highlights],
