@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "text", "ui_language"]
+import datetime
+
+__all__ = ["LANGUAGES", "format_date", "text", "ui_language"]
 
 LANGUAGES = ("de", "en")
 
@@ -10,6 +12,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "no_answer": {
         "de": "Nichts in den Quellen beantwortet diese Frage.",
         "en": "Nothing in the sources answers this question.",
+    },
+    "no_answer_filtered": {
+        "de": "Mit diesen Filtern (Zeitraum, Kanal) beantwortet nichts in den Quellen diese Frage.",
+        "en": "Nothing in the sources answers this question with these filters (period, channel).",
     },
     "found": {
         "de": "{total} passende Stelle(n) gefunden, hier {shown}:",
@@ -109,9 +115,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "bot_usage": {
         "de": "Schreib mir einfach eine Frage. In Gruppen: /ask Frage, @{bot} Frage oder eine"
         " Antwort auf eine meiner Nachrichten. Überall: @{bot} Frage (Inline). /sources listet"
-        " die Quellen.",
+        " die Quellen.\nFilter in der Frage: seit:2024-01-01, bis:2024-03-31 (einschließlich)"
+        " oder ein Monat wie 2024-03; ein Kanal mit @Kanalname oder kanal:Kanalname."
+        " Zum Beispiel: „Inflation seit:2024-01 kanal:Kanalname“.",
         "en": "Just send me a question. In groups: /ask question, @{bot} question or a reply to"
-        " one of my messages. Anywhere: @{bot} question (inline). /sources lists the sources.",
+        " one of my messages. Anywhere: @{bot} question (inline). /sources lists the sources."
+        "\nFilters in the question: since:2024-01-01, until:2024-03-31 (inclusive) or a month"
+        " such as 2024-03; a channel as @channelname or channel:channelname."
+        " For example: “inflation since:2024-01 channel:channelname”.",
     },
     "bot_ask_usage": {
         "de": "So geht’s: /ask gefolgt von deiner Frage, z. B. /ask {example}",
@@ -257,3 +268,26 @@ def text(key: str, lang: str = "en", **values: object) -> str:
     entry = _TEXTS[key]
     template = entry.get(lang) or entry["en"]
     return template.format(**values) if values else template
+
+
+_MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def format_date(value: str | None, lang: str = "en") -> str | None:
+    """A document's date (ISO 8601, a day or a moment) as a reader writes it: "2. Dezember 2022"
+    / "2 December 2022", the day as written (no zone conversion); None without a readable date,
+    so nothing rather than a wrong date is shown."""
+    if not value:
+        return None
+    try:
+        day = datetime.datetime.fromisoformat(value).date()
+    except ValueError:
+        return None
+    months = _MONTHS.get(lang, _MONTHS["en"]).split()
+    month = months[day.month - 1]
+    if lang == "de":
+        return f"{day.day}. {month} {day.year}"
+    return f"{day.day} {month} {day.year}"
