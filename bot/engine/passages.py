@@ -15,6 +15,7 @@ from bot.engine._stopwords import ENGLISH, GERMAN
 __all__ = [
     "ABBREVIATIONS",
     "MONTHS",
+    "SENTENCE_END",
     "Passage",
     "Sentence",
     "passage_text",
@@ -80,8 +81,10 @@ _END_RE = re.compile(r"[.!?…]+")
 _NEXT_WORD_RE = re.compile(r"\s*(\S+)")
 _INTERESTING_RE = re.compile(r"[.!?…„«‹‚»”›’“\"\n]")
 _LOOK_BEHIND = 100
-_SENTENCE_END = ".!?…:;”“\"»)]'’"
+#: Marks a sentence (not a heading line) ends with.
+SENTENCE_END = ".!?…:;”“\"«»‹›)]'’"
 _AFTER_END = _CLOSING_QUOTES + '“")]'  # marks that belong to the sentence a period ends
+_LINE_END_RE = re.compile(r"[^\S\n]*\n")
 _DOTTED_RE = re.compile(r"(?:\w\.)+\w")
 _MAX_QUOTE = 600  # a quotation longer than this is treated as a stray quote mark
 _WORD_EDGES = ",.;:!?()[]{}\"'„“”‚‘’«»‹›"
@@ -360,10 +363,11 @@ def split_passages(
 
 def _is_heading(text: str, sentence: Sentence) -> bool:
     """A line of its own without end punctuation: "Peskov: Die Operation wird fortgesetzt"."""
-    if text[sentence.end - 1] in _SENTENCE_END:
+    if text[sentence.end - 1] in SENTENCE_END:
         return False
-    after = text.find("\n", sentence.end)
-    return after >= 0 and not text[sentence.end : after].strip()
+    # Only the blanks after the sentence are read: a search for the next line break could read
+    # the rest of the text for every sentence.
+    return _LINE_END_RE.match(text, sentence.end) is not None
 
 
 def _passage(text: str, group: list[Sentence], index: int) -> Passage:

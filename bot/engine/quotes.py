@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.engine.passages import Sentence, split_sentences
+from bot.engine.passages import SENTENCE_END, Sentence, split_sentences
 
 __all__ = ["ANAPHORS", "MAX_CHARS", "MAX_SENTENCES", "quote_span"]
 
@@ -103,7 +103,7 @@ def _piece(
 
 def _heading_free(text: str, piece: _Piece) -> bool:
     """A line without end punctuation (a heading) is no sentence to join a quote."""
-    return text[piece.end - 1] in ".!?…:;”“\"»«)]'’"
+    return text[piece.end - 1] in SENTENCE_END
 
 
 def _continues(text: str, pieces: list[_Piece], nxt: _Piece) -> bool:

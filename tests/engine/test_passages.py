@@ -153,3 +153,10 @@ def test_passages_never_span_paragraphs() -> None:
         "Erster Absatz, erster Satz. Zweiter Satz.",
         "Zweiter Absatz beginnt hier. Und endet.",
     ]
+
+
+def test_a_line_ending_in_a_closing_quote_is_no_heading() -> None:
+    text = "Erster Satz. Er sagte »Ja.«\nDann ging er."
+    assert [p.text for p in split_passages(text, target_chars=10_000)] == [
+        "Erster Satz. Er sagte »Ja.« Dann ging er."
+    ]
