@@ -21,7 +21,8 @@ TESLA = (
     "Tesla zog 1884 nach New York, wo er zunächst für Thomas Edison arbeitete und dessen "
     "Gleichstrommaschinen verbessern sollte, bevor er sich nach einem Streit über eine "
     "versprochene Prämie von ihm trennte und eine eigene Firma gründete.\n\n"
-    "In den folgenden Jahren meldete er viele Patente an, die ihm Geld einbrachten.\n"
+    "Die Jahre danach waren unruhig. Sein Labor brannte 1895 ab. In den folgenden Jahren "
+    "meldete er viele Patente an, die ihm Geld einbrachten.\n"
     "Er erfand den Wechselstrommotor, der die Stromversorgung der Städte veränderte.\n"
     "https://example.org/tesla\n"
 )
@@ -57,10 +58,12 @@ async def test_the_quote_holds_the_answer_of_the_next_sentence(
         reply = await botapi.next_message(anna)
     raw = reply["raw_text"]
     quote = raw.split("<blockquote>", 1)[1].split("</blockquote>", 1)[0]
-    # The passage matches "Patente"; the sentence after it, pointing back with "Er", is the
-    # answer, and the matched words are bold in the text shown.
+    # The passage (three sentences) matches "Patente"; the sentence after it, the next
+    # passage's, points back with "Er" and is the answer: it joins the quote in place of the
+    # passage's first sentence, which holds no word of the question. The matched words are
+    # bold in the text shown.
     assert quote == (
-        "In den folgenden Jahren <b>meldete</b> er viele <b>Patente</b> an, die ihm Geld "
-        "einbrachten. "
+        "Sein Labor brannte 1895 ab. In den folgenden Jahren <b>meldete</b> er viele "
+        "<b>Patente</b> an, die ihm Geld einbrachten. "
         "Er erfand den Wechselstrommotor, der die Stromversorgung der Städte veränderte."
     )
