@@ -35,6 +35,8 @@ class Answer:
     total: int
     offset: int = 0
     lang: str = "de"
+    #: The quotes' language when it is not the question's (a cross-language answer), else None.
+    quote_lang: str | None = None
 
     @property
     def has_more(self) -> bool:

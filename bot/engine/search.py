@@ -25,12 +25,15 @@ import numpy as np
 
 from bot.corpus import Document
 from bot.engine.analysis import Analyzer, Token, analyzer_for, fold
+from bot.engine.bilingual import Lexicon, other_language
 from bot.engine.build import Previous, build_parts, release_freed_memory
 from bot.engine.config import SearchConfig
+from bot.engine.crossquery import TermGroup, group_terms, term_groups
 from bot.engine.cutoff import QuestionTerm, answers, weighted_terms
 from bot.engine.grams import gram_counts, group_counts
 from bot.engine.index import (
     Accumulator,
+    BM25Field,
     FloatArray,
     Id32Array,
     IntArray,
@@ -71,6 +74,9 @@ class Engine:
     config: SearchConfig
     parts: IndexParts = field(repr=False)
     stats: EngineStats
+    #: German–English lexicon for questions in the language the corpus has fewer documents
+    #: of; None: every question is matched in its own language only.
+    lexicon: Lexicon | None = field(default=None, repr=False, compare=False)
     # Per-term look-ups (questions repeat their words); no part of the engine's value.
     _neighbours: TermCache[tuple[tuple[str, float], ...]] = field(
         default_factory=TermCache, repr=False, compare=False
@@ -81,6 +87,7 @@ class Engine:
     _term_ids: TermCache[tuple[int, Id32Array]] = field(
         default_factory=TermCache, repr=False, compare=False
     )
+    _groups: TermCache[TermGroup] = field(default_factory=TermCache, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -88,10 +95,12 @@ class Engine:
         documents: Sequence[Document],
         config: SearchConfig | None = None,
         previous: Engine | None = None,
+        lexicon: Lexicon | None = None,
     ) -> Engine:
         """Analyse and index ``documents``. With ``previous`` (the engine being replaced), a
         document it already holds unchanged is not analysed again: its passages and terms are
-        taken from there, so a reload costs the analysis of the changed documents only."""
+        taken from there, so a reload costs the analysis of the changed documents only. The
+        new engine keeps ``previous``'s lexicon unless given one."""
         started = time.perf_counter()
         config = config or SearchConfig()
         parts = build_parts(
@@ -110,7 +119,9 @@ class Engine:
             languages=parts.languages,
             build_seconds=time.perf_counter() - started,
         )
-        return cls(tuple(documents), config, parts, stats)
+        if lexicon is None and previous is not None:
+            lexicon = previous.lexicon
+        return cls(tuple(documents), config, parts, stats, lexicon)
 
     @classmethod
     def from_parts(
@@ -126,6 +137,24 @@ class Engine:
         stats = EngineStats(len(documents), len(parts.passages), parts.languages, build_seconds)
         return cls(tuple(documents), config, parts, stats)
 
+    def with_lexicon(self, lexicon: Lexicon | None) -> Engine:
+        """This engine answering cross-language questions through ``lexicon`` (None: not)."""
+        return Engine(self.documents, self.config, self.parts, self.stats, lexicon)
+
+    @property
+    def cross_language(self) -> bool:
+        """Whether questions may be translated: a lexicon, and documents in both languages
+        or in one the default language is not."""
+        return self.lexicon is not None and len(self._languages()) > 0
+
+    def _languages(self) -> frozenset[str]:
+        return frozenset(lang for lang, count in self.parts.languages if count > 0)
+
+    def _translates(self, lang: str) -> bool:
+        """Translate a question of ``lang`` only if the corpus has documents of the other
+        language: a one-language corpus asked in its language pays nothing."""
+        return self.lexicon is not None and other_language(lang) in self._languages()
+
     # -- questions -------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
@@ -133,41 +162,69 @@ class Engine:
         lang = guess_question_language(query, self.config.default_lang)
         analyzer = analyzer_for(lang)
         tokens = analyzer.tokens(query)
+        groups = None
+        if self._translates(lang):
+            assert self.lexicon is not None
+            groups = term_groups(query, tokens, lang, self.lexicon, self.parts, self._groups)
         # Every candidate shares at least a term or an n-gram with the question.
-        ranked = self._rank(tokens)
+        ranked = self._rank(tokens, groups)
         if not ranked:
             return Answer(query, (), 0, offset, lang)
-        terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
+        if groups is None:
+            terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
+        else:
+            terms = group_terms(groups, self.parts, self._term_parts)
         accepted = answers(ranked, terms, self.parts, self.config)
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
             self._hit(offset + i + 1, pid, score, terms) for i, (pid, score) in enumerate(page)
         )
-        return Answer(query, hits, len(accepted), offset, lang)
+        quote_lang = None
+        if groups is not None:
+            langs = {self._passage(pid).lang for pid, _ in page}
+            if len(langs) == 1 and lang not in langs:
+                quote_lang = langs.pop()
+        return Answer(query, hits, len(accepted), offset, lang, quote_lang)
 
-    def _rank(self, tokens: list[Token]) -> list[tuple[int, float]]:
-        return top_k(self._scores(tokens), self.config.candidates)
+    def _rank(
+        self, tokens: list[Token], groups: list[TermGroup] | None = None
+    ) -> list[tuple[int, float]]:
+        return top_k(self._scores(tokens, groups), self.config.candidates)
 
-    def _scores(self, tokens: list[Token]) -> SparseScores:
-        """Full scores of the ``rerank`` best candidates of the word index."""
+    def _scores(
+        self, tokens: list[Token], translated: list[TermGroup] | None = None
+    ) -> SparseScores:
+        """Full scores of the ``rerank`` best candidates of the word index; with ``translated``
+        (a translated question), each question word counts as its group of terms."""
         terms = [t.term for t in tokens]
         config = self.config
         parts = self.parts
         # Stage 1: the word index, widened by each term's spelling neighbours, plus the
         # document context, picks the candidates.
         near = self._near(terms)
-        units = [(term, 1.0) for term in terms] + near
+        scaled = (
+            [(term, 1.0) for term in terms]
+            if translated is None
+            else [member for group in translated for member in group.members]
+        )
+        units = scaled + near
         # Above ~1 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
         # (measured at 100k and 1M passages).
         if parts.stems.postings_count(term for term, _ in units) * 100 >= len(parts.passages):
-            picked = self._candidates_dense(terms, units)
+            picked = self._candidates_dense(scaled, units)
         else:
-            picked = self._candidates_sparse(terms, near)
+            picked = self._candidates_sparse(scaled, near)
         if picked is None:
             return SparseScores.empty()
         candidates, doc_own = picked
         # Stage 2: the full score of each candidate, n-gram fields included.
-        score = parts.stems.lookup(terms, candidates)
+        if translated is None:
+            score = parts.stems.lookup(terms, candidates)
+        else:
+            score = np.zeros(len(candidates), dtype=np.float64)
+            for term, scale in scaled:
+                score += scale * parts.stems.lookup((term,), candidates)
+            terms = [term for term, _ in scaled]
         query = parts.term_grams.query(Analyzer.grams_of(terms))
         doc_of = parts.passages.document
         docs = np.unique(doc_of[candidates])
@@ -194,7 +251,7 @@ class Engine:
         return SparseScores(candidates, score)
 
     def _candidates_dense(
-        self, terms: list[str], units: list[tuple[str, float]]
+        self, terms: list[tuple[str, float]], units: list[tuple[str, float]]
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 when the question's postings cover a good part of the corpus: whole-corpus
         arrays, no bookkeeping of touched passages. Same scores, same candidates as
@@ -202,7 +259,7 @@ class Engine:
         config = self.config
         parts = self.parts
         n_docs = len(self.documents)
-        documents = parts.doc_stems.dense([(term, 1.0) for term in terms])
+        documents = parts.doc_stems.dense(terms)
         doc_scores = np.zeros(n_docs, dtype=np.float64) if documents is None else documents[0]
         best: list[tuple[int, float]] | None = None
         if config.document_weight > 0:
@@ -243,20 +300,20 @@ class Engine:
         return candidates, lambda docs: doc_scores[docs]
 
     def _candidates_sparse(
-        self, terms: list[str], near: list[tuple[str, float]]
+        self, terms: list[tuple[str, float]], near: list[tuple[str, float]]
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 through the per-thread buffers: costs the postings, not the corpus size."""
         config = self.config
         parts = self.parts
         passages = Accumulator.for_thread(len(parts.passages))
-        parts.stems.accumulate(terms, passages)
+        _accumulate(parts.stems, terms, passages)
         for term, weight in near:
             parts.stems.accumulate((term,), passages, weight)
         wide = passages.take()
         if not len(wide.ids):
             return None
         documents = Accumulator.for_thread(len(self.documents))
-        parts.doc_stems.accumulate(terms, documents)
+        _accumulate(parts.doc_stems, terms, documents)
         if config.document_weight:
             # Read the context straight from the dense buffer (a gather, not a search per
             # passage); negative document scores say nothing and count as zero.
@@ -313,11 +370,23 @@ class Engine:
         self, terms: Sequence[QuestionTerm], passage: _Passage
     ) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
-        wanted = set().union(*(t.parts for t in terms), (t.term for t in terms))
+        wanted = set().union(
+            *(t.parts for t in terms), *(t.alternatives for t in terms), (t.term for t in terms)
+        )
         return tuple(analyzer_for(passage.lang).spans(passage.text, wanted))
 
     def passage_text(self, pid: int) -> str:
         return self._passage(pid).text
+
+
+def _accumulate(field: BM25Field, terms: list[tuple[str, float]], into: Accumulator) -> None:
+    """Add the field's scores of the scaled ``terms`` in order; unscaled terms all at once (as
+    a question in the corpus's language always was)."""
+    if all(scale == 1.0 for _, scale in terms):
+        field.accumulate([term for term, _ in terms], into)
+        return
+    for term, scale in terms:
+        field.accumulate((term,), into, scale)
 
 
 def _lookup(scores: SparseScores, ids: IntArray) -> FloatArray:
