@@ -6,7 +6,11 @@ wall-clock time and, beside it, the searching thread's CPU time (steadier on a s
 Corpora are German-like and reproducible (fixed seed): Zipf-distributed made-up words with real
 German words mixed in. Questions are 2 to 4 words of a random passage, with question phrasing.
 
-Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json]
+Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json] [--mixed]
+
+``--mixed``: every other document is declared English and the engine has the German–English
+lexicon (Debian's trans-de-en), so every (German) question is translated as well: the cost of a
+question with cross-language answers on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,10 @@ import numpy as np
 from bot.corpus import Document
 from bot.engine import Engine, SearchConfig
 from bot.engine.analysis import analyzer_for
+from bot.engine.bilingual import DEFAULT_DICTIONARY
 from bot.engine.index import top_k
+from bot.settings import default_cache_dir
+from bot.store.lexiconfile import load_lexicon
 from tests.support.corpora import make_corpus, make_questions
 
 
@@ -99,17 +107,25 @@ def _first_answer_from_snapshot(engine: Engine, documents: list[Document], quest
         return time.perf_counter() - started
 
 
-def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[str, Any]:
+def measure(
+    passages: int, n_questions: int, baseline_questions: int, mixed: bool = False
+) -> dict[str, Any]:
     """One size, in this process (called in a fresh subprocess by main)."""
     from rank_bm25 import BM25Okapi
 
     documents, texts = make_corpus(passages)
+    lexicon = None
+    if mixed:
+        documents = [replace(d, lang="en") if i % 2 else d for i, d in enumerate(documents)]
+        lexicon = load_lexicon(DEFAULT_DICTIONARY, default_cache_dir())
+        if lexicon is None:
+            raise RuntimeError(f"--mixed needs the dictionary at {DEFAULT_DICTIONARY}")
     questions = make_questions(texts, n_questions)
     del texts  # the generator's copy of the passage texts; a bot does not hold one
     gc.collect()
     before = _rss_mb()
     started = time.perf_counter()
-    engine = Engine.build(documents, SearchConfig())
+    engine = Engine.build(documents, SearchConfig(), lexicon=lexicon)
     build_s = time.perf_counter() - started
     gc.collect()
     peak_mb = _peak_mb()
@@ -167,17 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts")
     parser.add_argument("--questions", type=int, default=200, help="questions per size")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--mixed", action="store_true", help="half English, lexicon on")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
     args = parser.parse_args(argv)
     if args.one:
         baseline_questions = args.questions if args.one <= 100_000 else 20
-        print(json.dumps(measure(args.one, args.questions, baseline_questions)))
+        print(json.dumps(measure(args.one, args.questions, baseline_questions, args.mixed)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []
     for size in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
+            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)]
+            + ["--mixed"] * args.mixed,
             capture_output=True,
             text=True,
             check=False,

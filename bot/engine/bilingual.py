@@ -39,7 +39,7 @@ DEFAULT_DICTIONARY = Path("/usr/share/trans/de-en")
 
 #: The lexicon's tables: by term (a stem, as the index has it) and by word (folded), per language.
 TABLES = ("de", "en", "de:word", "en:word")
-_KEEP = 6
+_KEEP = 10
 _MAX_PHRASE = 2
 _MIN_COMPOUND_PART = 3
 #: Changes whenever parsing would give another lexicon from the same file (caches key on it).
@@ -190,23 +190,21 @@ class Lexicon:
     def translate(self, word: str, term: str, lang: str) -> Translation:
         """The other language's terms for the question word ``word`` (raw) whose term in
         ``lang`` is ``term``: its dictionary translations, else those of its compound parts
-        (German), else the word itself analysed in the other language (names, numbers)."""
+        (German); and the word itself analysed in the other language (names, numbers)."""
         table = self.entries[lang]
+        # The word as the other language would index it: names, numbers and the many words
+        # both languages share ("Radio", "Element", "Mausoleum") need no dictionary.
+        kept = analyzer_for(other_language(lang)).word_terms(word) if word else ()
         # The word itself first: stems of different words meet ("city" and "kitty" are one
         # term), the words as the dictionary spells them do not.
         found = self.entries[f"{lang}:word"].get(fold(word)) or table.get(term)
+        if not found and lang == "de":
+            out: dict[str, None] = {}
+            for part in self._compound_parts(word):
+                out.update(dict.fromkeys(table.get(part, ())))
+            found = tuple(out)
         if found:
-            return Translation(found, True)
-        if lang == "de":
-            parts = self._compound_parts(word)
-            if parts:
-                out: dict[str, None] = {}
-                for part in parts:
-                    out.update(dict.fromkeys(table.get(part, ())))
-                if out:
-                    return Translation(tuple(out), True)
-        other = analyzer_for(other_language(lang))
-        kept = other.word_terms(word) if word else ()
+            return Translation(tuple(dict.fromkeys((*found, *kept))), True)
         return Translation(kept, False)
 
     def _compound_parts(self, word: str) -> tuple[str, ...]:
