@@ -163,7 +163,7 @@ class Engine:
         analyzer = analyzer_for(lang)
         tokens = analyzer.tokens(query)
         groups = None
-        if self._translates(lang):
+        if self._translates(lang) and _told_language(query) == lang:
             assert self.lexicon is not None
             groups = term_groups(query, tokens, lang, self.lexicon, self.parts, self._groups)
         # Every candidate shares at least a term or an n-gram with the question.
@@ -409,11 +409,18 @@ def _context(documents: SparseScores, doc_of: IntArray) -> FloatArray:
 
 def guess_question_language(query: str, default: str) -> str:
     """Short questions: whichever language's stop words the question uses more."""
+    return _told_language(query) or default
+
+
+def _told_language(query: str) -> str | None:
+    """The language whose stop words the question uses more; None if neither (keywords only,
+    or as many of each): such a question is never translated, for nothing says it is in the
+    other language."""
     words = [fold(w) for w in query.split()]
     scores = {}
     for lang in ("de", "en"):
         stop = analyzer_for(lang)
         scores[lang] = sum(1 for w in words if stop.is_stop_word(w.strip("?!.,;:\"'")))
     if scores["de"] == scores["en"]:
-        return default
+        return None
     return "de" if scores["de"] > scores["en"] else "en"

@@ -155,6 +155,11 @@ def test_the_corpus_language_ranks_as_without_the_lexicon_and_does_no_work(
     monkeypatch.setattr(Lexicon, "translate", refuse)
     for question in ("Will Putin einen Waffenstillstand?", "Raketen auf den Hafen", "Brot"):
         assert crossing.search(question, k=10) == plain.search(question, k=10)
+    # Keywords alone do not say which language they are in (the default, German, is assumed):
+    # on English sources they are not translated either.
+    english = [(t, "en") for t in ENGLISH]
+    for question in ("museum sculpture", "Waffenstillstand"):
+        assert _engine(english, lexicon).search(question) == _engine(english, None).search(question)
     # An English question to a German-only corpus is translated.
     monkeypatch.undo()
     assert crossing.search("Does Putin want a ceasefire?").hits[0].text == GERMAN[0]
