@@ -39,7 +39,7 @@ DEFAULT_DICTIONARY = Path("/usr/share/trans/de-en")
 
 #: The lexicon's tables: by term (a stem, as the index has it) and by word (folded), per language.
 TABLES = ("de", "en", "de:word", "en:word")
-_KEEP = 10
+_KEEP = 15
 _MAX_PHRASE = 2
 _MIN_COMPOUND_PART = 3
 #: Changes whenever parsing would give another lexicon from the same file (caches key on it).

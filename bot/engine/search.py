@@ -224,7 +224,9 @@ class Engine:
             score = np.zeros(len(candidates), dtype=np.float64)
             for term, scale in scaled:
                 score += scale * parts.stems.lookup((term,), candidates)
-            terms = [term for term, _ in scaled]
+        # The n-grams stay the question's own words' (names and numbers match across the
+        # languages by them): the grams of every translation would give a word with many
+        # translations many times the weight (measured in docs/BENCHMARKS.md).
         query = parts.term_grams.query(Analyzer.grams_of(terms))
         doc_of = parts.passages.document
         docs = np.unique(doc_of[candidates])
