@@ -158,13 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cutoff", action="store_true", help="apply the no-answer cut-off")
     parser.add_argument("--questions", type=Path, help="parallel file whose questions to ask")
     parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY)
+    parser.add_argument("--no-dictionary", action="store_true", help="questions untranslated")
     args = parser.parse_args(argv)
     documents, questions, articles = load_squad(args.xquad)
     if args.questions:
         global LEXICON
-        LEXICON = load_lexicon(args.dictionary, default_cache_dir())
-        if LEXICON is None:
-            parser.error(f"no dictionary at {args.dictionary} (apt-get install trans-de-en)")
+        if not args.no_dictionary:
+            LEXICON = load_lexicon(args.dictionary, default_cache_dir())
+            if LEXICON is None:
+                parser.error(f"no dictionary at {args.dictionary} (apt-get install trans-de-en)")
         documents, questions = swap_questions(documents, questions, args.questions)
     config = SearchConfig() if args.cutoff else NO_CUTOFF
     started = time.perf_counter()

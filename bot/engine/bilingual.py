@@ -129,13 +129,14 @@ class Lexicon:
         de, en = analyzer_for("de"), analyzer_for("en")
         counts: dict[str, dict[str, Counter[str]]] = {t: defaultdict(Counter) for t in TABLES}
         heads: set[str] = set()
+        memo: dict[str, dict[str, tuple[str, ...]]] = {"de": {}, "en": {}}
         for line in lines:
             if line.startswith("#") or " :: " not in line:
                 continue
             left, _, right = line.partition(" :: ")
             for de_sub, en_sub in zip(left.split(" | "), right.split(" | "), strict=False):
-                de_syn = [_content(de, s) for s in de_sub.split("; ")]
-                en_syn = [_content(en, s) for s in en_sub.split("; ")]
+                de_syn = [_content(de, s, memo["de"]) for s in de_sub.split("; ")]
+                en_syn = [_content(en, s, memo["en"]) for s in en_sub.split("; ")]
                 for terms, raw in de_syn:
                     if len(terms) == 1 and len(raw) == 1:
                         heads.add(fold(raw[0]))
@@ -172,8 +173,12 @@ class Lexicon:
     ) -> Lexicon:
         """The lexicon of :meth:`tables` and ``heads`` (ValueError if they do not fit)."""
         entries: dict[str, dict[str, tuple[str, ...]]] = {}
+        # One string per distinct term (a translation recurs in many entries): a third of the
+        # memory of a string per occurrence.
+        pool: dict[str, str] = {}
         for lang in TABLES:
             terms, flat, ends = tables[lang]
+            flat = [pool.setdefault(term, term) for term in flat]
             if len(terms) != len(ends) or (ends and ends[-1] != len(flat)):
                 raise ValueError(f"lexicon table {lang} does not fit together")
             starts = [0, *ends[:-1]]
@@ -231,8 +236,12 @@ class Lexicon:
         return ()
 
 
-def _content(analyzer: Analyzer, phrase: str) -> tuple[tuple[str, ...], list[str]]:
-    """The content terms of a dictionary phrase and its raw words, annotations removed."""
+def _content(
+    analyzer: Analyzer, phrase: str, memo: dict[str, tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[str]]:
+    """The content terms of a dictionary phrase and its raw words, annotations removed. Words
+    are analysed through ``memo`` (this parse's own), not the analyzer's caches, which keep what
+    highlighting needs and would be filled with the dictionary's 300k words instead."""
     text = _PLACEHOLDER.sub(" ", _ANNOTATION.sub(" ", phrase))
     if analyzer.lang == "en":
         text = re.sub(r"^\s*to\s+", " ", text)
@@ -241,7 +250,10 @@ def _content(analyzer: Analyzer, phrase: str) -> tuple[tuple[str, ...], list[str
         return (), raw  # a phrase or a sentence: neither an entry nor a translation
     terms: list[str] = []
     for word in raw:
-        terms.extend(analyzer.word_terms(word))
+        found = memo.get(word)
+        if found is None:
+            found = memo[word] = analyzer.index_terms(word)
+        terms.extend(found)
     return tuple(dict.fromkeys(terms)), raw
 
 
