@@ -13,6 +13,10 @@ The human report adds the abstention check: index half of the articles, ask the 
 questions, and count how many wrongly get an answer.
 
 Usage: python bench/retrieval.py --xquad ../shared/data/xquad-de/xquad.de.dev.json [--json]
+
+Cross-language: ``--questions FILE2`` asks FILE2's questions (a parallel file: same question ids)
+against the paragraphs of ``--xquad``, whose documents then take the language they are written
+in, and the engine translates through the dictionary at ``--dictionary``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus import Document
 from bot.engine import Engine, SearchConfig
+from bot.engine.bilingual import DEFAULT_DICTIONARY, Lexicon
+from bot.languages import guess_language
+from bot.settings import default_cache_dir
+from bot.store.lexiconfile import load_lexicon
 
 KS = (1, 3, 5)
 MRR_AT = 10
@@ -38,6 +46,7 @@ class Question:
     text: str
     paragraph: str  # document id of its paragraph
     answers: tuple[str, ...]
+    id: str = ""
 
 
 def load_squad(path: Path) -> tuple[list[Document], list[Question], list[int]]:
@@ -64,7 +73,7 @@ def load_squad(path: Path) -> tuple[list[Document], list[Question], list[int]]:
             articles.append(a_no)
             for qa in paragraph["qas"]:
                 answers = tuple(a["text"] for a in qa.get("answers", []) if a.get("text"))
-                questions.append(Question(qa["question"], doc_id, answers))
+                questions.append(Question(qa["question"], doc_id, answers, str(qa.get("id", ""))))
     return documents, questions, articles
 
 
@@ -77,13 +86,25 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
 
 
 NO_CUTOFF = SearchConfig(min_coverage=0.0, min_relative_score=0.0)
+LEXICON: Lexicon | None = None
+
+
+def swap_questions(
+    documents: list[Document], questions: list[Question], path: Path
+) -> tuple[list[Document], list[Question]]:
+    """The documents in their own language, asked the parallel questions of ``path`` (matched
+    by id; each keeps its paragraph and the answers found in the documents' language)."""
+    _, others, _ = load_squad(path)
+    text = {q.id: q.text for q in others}
+    documents = [replace(d, lang=guess_language(d.text, d.lang)) for d in documents]
+    return documents, [replace(q, text=text[q.id]) for q in questions if q.id in text]
 
 
 def evaluate_paragraphs(
     documents: list[Document], questions: list[Question], config: SearchConfig
 ) -> dict[str, float]:
     config = replace(config, passage_chars=10**9, max_sentences=10**6)
-    engine = Engine.build(documents, config)
+    engine = Engine.build(documents, config, lexicon=LEXICON)
     ranks: list[int | None] = []
     for q in questions:
         answer = engine.search(q.text, k=MRR_AT)
@@ -94,10 +115,12 @@ def evaluate_paragraphs(
 def evaluate_passages(
     documents: list[Document], questions: list[Question], config: SearchConfig
 ) -> dict[str, float]:
-    engine = Engine.build(documents, config)
+    engine = Engine.build(documents, config, lexicon=LEXICON)
     ranks: list[int | None] = []
+    refused = 0
     for q in questions:
         answer = engine.search(q.text, k=MRR_AT)
+        refused += not answer.hits
         ranks.append(
             next(
                 (
@@ -108,7 +131,7 @@ def evaluate_passages(
                 None,
             )
         )
-    return _metrics(ranks)
+    return {**_metrics(ranks), "refused": round(refused / max(len(questions), 1), 4)}
 
 
 def abstention(
@@ -117,7 +140,7 @@ def abstention(
     """Index the even articles; the odd articles' questions should find nothing."""
     article_of = {d.id: a for d, a in zip(documents, articles, strict=True)}
     inside = [d for d in documents if article_of[d.id] % 2 == 0]
-    engine = Engine.build(inside)
+    engine = Engine.build(inside, lexicon=LEXICON)
     asked_in = [q for q in questions if article_of[q.paragraph] % 2 == 0]
     asked_out = [q for q in questions if article_of[q.paragraph] % 2 == 1]
     answered_in = sum(1 for q in asked_in if engine.search(q.text, k=1).hits)
@@ -133,8 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xquad", type=Path, required=True, help="SQuAD-format JSON file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cutoff", action="store_true", help="apply the no-answer cut-off")
+    parser.add_argument("--questions", type=Path, help="parallel file whose questions to ask")
+    parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY)
+    parser.add_argument("--no-dictionary", action="store_true", help="questions untranslated")
     args = parser.parse_args(argv)
     documents, questions, articles = load_squad(args.xquad)
+    if args.questions:
+        global LEXICON
+        if not args.no_dictionary:
+            LEXICON = load_lexicon(args.dictionary, default_cache_dir())
+            if LEXICON is None:
+                parser.error(f"no dictionary at {args.dictionary} (apt-get install trans-de-en)")
+        documents, questions = swap_questions(documents, questions, args.questions)
     config = SearchConfig() if args.cutoff else NO_CUTOFF
     started = time.perf_counter()
     result = {

@@ -10,7 +10,11 @@ Filters and newest first (issue 18) are timed on the same engine and questions, 
 the unfiltered question so the machine's noise falls on all alike: the documents get dates over
 four years and ten source channels (the index is the same; only filters read them).
 
-Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json]
+Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json] [--mixed]
+
+``--mixed``: every other document is declared English and the engine has the German–English
+lexicon (Debian's trans-de-en), so every (German) question is translated as well: the cost of a
+question with cross-language answers on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +41,10 @@ import numpy as np
 from bot.corpus import Document
 from bot.engine import Engine, Query, SearchConfig
 from bot.engine.analysis import analyzer_for
+from bot.engine.bilingual import DEFAULT_DICTIONARY
 from bot.engine.index import top_k
+from bot.settings import default_cache_dir
+from bot.store.lexiconfile import load_lexicon
 from tests.support.corpora import make_corpus, make_questions
 
 
@@ -176,18 +184,26 @@ def measure_filters(engine: Engine, questions: list[str]) -> dict[str, Any]:
     return out
 
 
-def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[str, Any]:
+def measure(
+    passages: int, n_questions: int, baseline_questions: int, mixed: bool = False
+) -> dict[str, Any]:
     """One size, in this process (called in a fresh subprocess by main)."""
     from rank_bm25 import BM25Okapi
 
     documents, texts = make_corpus(passages)
     documents = dated_corpus(documents)
+    lexicon = None
+    if mixed:
+        documents = [replace(d, lang="en") if i % 2 else d for i, d in enumerate(documents)]
+        lexicon = load_lexicon(DEFAULT_DICTIONARY, default_cache_dir())
+        if lexicon is None:
+            raise RuntimeError(f"--mixed needs the dictionary at {DEFAULT_DICTIONARY}")
     questions = make_questions(texts, n_questions)
     del texts  # the generator's copy of the passage texts; a bot does not hold one
     gc.collect()
     before = _rss_mb()
     started = time.perf_counter()
-    engine = Engine.build(documents, SearchConfig())
+    engine = Engine.build(documents, SearchConfig(), lexicon=lexicon)
     build_s = time.perf_counter() - started
     gc.collect()
     peak_mb = _peak_mb()
@@ -247,17 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="passage counts")
     parser.add_argument("--questions", type=int, default=200, help="questions per size")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--mixed", action="store_true", help="half English, lexicon on")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
     args = parser.parse_args(argv)
     if args.one:
         baseline_questions = args.questions if args.one <= 100_000 else 20
-        print(json.dumps(measure(args.one, args.questions, baseline_questions)))
+        print(json.dumps(measure(args.one, args.questions, baseline_questions, args.mixed)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = []
     for size in sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
+            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)]
+            + ["--mixed"] * args.mixed,
             capture_output=True,
             text=True,
             check=False,

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -157,7 +158,17 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         read = loaded.corpus.files - loaded.cached_files
         print(text("files_cached", read=read, cached=loaded.cached_files))
     print(text(f"snapshot_{loaded.snapshot}", path=settings.cache_dir))
+    print(_cross_language(loaded, settings))
     return 0
+
+
+def _cross_language(loaded: LoadedCorpus, settings: Settings) -> str:
+    """Whether questions in the other language find the sources, and how to turn that on."""
+    if loaded.engine.lexicon is not None:
+        return text("cross_on", path=settings.dictionary_path)
+    if settings.dictionary_path is None:
+        return text("cross_disabled")
+    return text("cross_off", path=settings.dictionary_path)
 
 
 _SHOWN_CHATS = 10
@@ -243,6 +254,10 @@ def _run(settings: Settings) -> int:
     )
     for skipped in loaded.corpus.skipped:
         log.warning("skipped %s: %s", skipped.path, skipped.reason)
+    log.info("%s", _cross_language(loaded, settings))
+    if loaded.engine.lexicon is not None:
+        # Parsed (or read from the cache) now, not at the first question in the other language.
+        threading.Thread(target=loaded.engine.lexicon.load, name="lexicon", daemon=True).start()
     try:
         asyncio.run(serve(settings, loaded))
     except CitebotError as exc:

@@ -12,18 +12,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.corpus import DEFAULT_MAX_FILE_BYTES, CorpusLoad, Document, load_corpus, load_file
 from bot.engine import Engine, SearchConfig
+from bot.engine.bilingual import Lexicon
 from bot.errors import CorpusError, Skipped
 from bot.settings import Settings
 from bot.store import filecache, snapshot
+from bot.store.lexiconfile import load_lexicon
 
 __all__ = [
     "LoadedCorpus",
     "apply_files",
+    "lexicon_for",
     "load_corpus_for",
     "load_engine",
     "search_config",
@@ -44,14 +47,29 @@ def load_corpus_for(
     settings: Settings, previous: Engine | None = None, corpus_dir: Path | None = None
 ) -> LoadedCorpus:
     """Load CORPUS_DIR (or ``corpus_dir``) as the settings say (raises CorpusError); on a
-    reload, ``previous`` spares the analysis of the documents that did not change."""
-    return load_engine(
+    reload, ``previous`` spares the analysis of the documents that did not change (and lends
+    its lexicon)."""
+    loaded = load_engine(
         corpus_dir or settings.corpus_dir,
         search_config(settings),
         max_file_bytes=settings.max_file_mb * 1024 * 1024,
         cache_dir=settings.cache_dir,
         previous=previous,
     )
+    lexicon = previous.lexicon if previous is not None else lexicon_for(settings)
+    if loaded.engine.lexicon is lexicon:
+        return loaded
+    return replace(loaded, engine=loaded.engine.with_lexicon(lexicon))
+
+
+def lexicon_for(settings: Settings) -> Lexicon | None:
+    """The German–English lexicon of DICTIONARY_PATH (parsed once, then from CACHE_DIR), or
+    None: cross-language answers off (no dictionary there, or DICTIONARY_PATH empty)."""
+    path, cache_dir = settings.dictionary_path, settings.cache_dir
+    if path is None or not path.is_file():
+        return None
+    # Read at the first question that needs it: questions in the sources' language never do.
+    return Lexicon.deferred(str(path), lambda: load_lexicon(path, cache_dir))
 
 
 def update_corpus_for(

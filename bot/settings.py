@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Processes analysing documents in big builds (bot/engine/workers.py): 0 = one per CPU, 1 =
     # none.
     build_workers: int = Field(default=0, ge=0, le=8)
+    # The Ding German-English dictionary (Debian: trans-de-en) for questions in the other
+    # language than the sources' (bot/engine/bilingual.py); None (set it empty) turns them off.
+    dictionary_path: Path | None = Path("/usr/share/trans/de-en")
 
     # Telegram bot (`citebot run`)
     # The bot's state (bot/store/state.py); None (set it empty) keeps it in memory only.
@@ -147,7 +150,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
         return value
 
-    @field_validator("cache_dir", "state_dir", mode="before")
+    @field_validator("cache_dir", "state_dir", "dictionary_path", mode="before")
     @classmethod
     def _empty_dir(cls, value: object) -> object:
         if isinstance(value, str):

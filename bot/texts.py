@@ -39,6 +39,27 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Index gebaut (Snapshots aus: CACHE_DIR ist leer)",
         "en": "index built (snapshots off: CACHE_DIR is empty)",
     },
+    "cross_on": {
+        "de": "Fragen auf Englisch oder Deutsch finden Quellen beider Sprachen (Wörterbuch {path})",
+        "en": "cross-language answers on: questions in English or German find sources in "
+        "either (dictionary {path})",
+    },
+    "cross_off": {
+        "de": "Fragen in der anderen Sprache als die der Quellen: aus (kein Wörterbuch in "
+        "{path}; einschalten mit „apt-get install trans-de-en“ oder DICTIONARY_PATH)",
+        "en": "cross-language answers off: no dictionary at {path} (turn them on with "
+        "`apt-get install trans-de-en`, or point DICTIONARY_PATH at a Ding file)",
+    },
+    "cross_disabled": {
+        "de": "Fragen in der anderen Sprache als die der Quellen: aus (DICTIONARY_PATH ist leer)",
+        "en": "cross-language answers off (DICTIONARY_PATH is empty)",
+    },
+    "quotes_in": {
+        "de": "Die Zitate sind auf {language}.",
+        "en": "The quotes are in {language}.",
+    },
+    "language_de": {"de": "Deutsch", "en": "German"},
+    "language_en": {"de": "Englisch", "en": "English"},
     "files_cached": {
         "de": "{read} Dateien gelesen, {cached} unverändert aus dem Cache",
         "en": "{read} files read, {cached} unchanged from the cache",

@@ -32,6 +32,9 @@ def _cache_dir(
     bot state to its own (a test that restarts its bot keeps it, as a deployment would)."""
     monkeypatch.setenv("CACHE_DIR", str(tmp_path_factory.getbasetemp() / "citebot-cache"))
     monkeypatch.setenv("STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # No test reads the system's dictionary unless it asks for it (tests/engine/test_bilingual.py
+    # does): answers to questions in English on the German seed corpus stay as they were.
+    monkeypatch.setenv("DICTIONARY_PATH", "")
     yield
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from bot.engine import Answer, Hit
-from bot.serving import mark_highlights
+from bot.serving import mark_highlights, quote_language
 from bot.texts import text
 
 __all__ = [
@@ -117,6 +117,7 @@ def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS
     first = answer.offset + 1
     last = answer.offset + len(answer.hits)
     header = escape(text("bot_found", lang, total=answer.total, first=first, last=last))
+    header += "".join(f"\n{escape(note)}" for note in [quote_language(answer, lang)] if note)
 
     def render(passage_limit: int | None) -> str:
         parts = [header] + [hit_html(hit, lang, passage_limit) for hit in answer.hits]

@@ -39,6 +39,9 @@ class QuestionTerm:
     #: The term's id (-1 if the corpus lacks it) and its parts' ids, for the forward index.
     tid: int = -1
     part_ids: Id32Array = field(default_factory=lambda: np.zeros(0, np.int32))
+    #: A translated word's other terms (its translations) and their ids: each counts fully.
+    alternatives: frozenset[str] = frozenset()
+    alt_ids: Id32Array = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 def weighted_terms(
@@ -130,6 +133,8 @@ def coverage(terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts) -
         full = np.zeros(len(pids), dtype=bool)
         if term.tid >= 0:
             full[owner[present == term.tid]] = True
+        if len(term.alt_ids):
+            full[owner[np.isin(present, term.alt_ids)]] = True
         part = np.zeros(len(pids), dtype=bool)
         if len(term.part_ids):
             table[term.part_ids] = 0

@@ -40,6 +40,8 @@ class Answer:
     lang: str = "de"
     newest: bool = False
     filtered: bool = False
+    #: The quotes' language when it is not the question's (a cross-language answer), else None.
+    quote_lang: str | None = None
 
     @property
     def has_more(self) -> bool:

@@ -25,13 +25,16 @@ import numpy as np
 
 from bot.corpus import Document
 from bot.engine.analysis import Analyzer, Token, analyzer_for, fold
+from bot.engine.bilingual import Lexicon, other_language
 from bot.engine.build import Previous, build_parts, release_freed_memory
 from bot.engine.config import SearchConfig
+from bot.engine.crossquery import TermGroup, group_terms, term_groups
 from bot.engine.cutoff import QuestionTerm, answers, weighted_terms
 from bot.engine.facets import LazyFacets, Scope
 from bot.engine.grams import gram_counts, group_counts
 from bot.engine.index import (
     Accumulator,
+    BM25Field,
     FloatArray,
     Id32Array,
     IntArray,
@@ -74,6 +77,9 @@ class Engine:
     config: SearchConfig
     parts: IndexParts = field(repr=False)
     stats: EngineStats
+    #: German–English lexicon for questions in the language the corpus has fewer documents
+    #: of; None: every question is matched in its own language only.
+    lexicon: Lexicon | None = field(default=None, repr=False, compare=False)
     # Per-term look-ups (questions repeat their words); no part of the engine's value.
     _neighbours: TermCache[tuple[tuple[str, float], ...]] = field(
         default_factory=TermCache, repr=False, compare=False
@@ -84,6 +90,7 @@ class Engine:
     _term_ids: TermCache[tuple[int, Id32Array]] = field(
         default_factory=TermCache, repr=False, compare=False
     )
+    _groups: TermCache[TermGroup] = field(default_factory=TermCache, repr=False, compare=False)
     # Dates and channels of the documents, for filters and the newest-first order.
     _facets: LazyFacets = field(default_factory=LazyFacets, repr=False, compare=False)
 
@@ -93,10 +100,12 @@ class Engine:
         documents: Sequence[Document],
         config: SearchConfig | None = None,
         previous: Engine | None = None,
+        lexicon: Lexicon | None = None,
     ) -> Engine:
         """Analyse and index ``documents``. With ``previous`` (the engine being replaced), a
         document it already holds unchanged is not analysed again: its passages and terms are
-        taken from there, so a reload costs the analysis of the changed documents only."""
+        taken from there, so a reload costs the analysis of the changed documents only. The
+        new engine keeps ``previous``'s lexicon unless given one."""
         started = time.perf_counter()
         config = config or SearchConfig()
         parts = build_parts(
@@ -115,7 +124,9 @@ class Engine:
             languages=parts.languages,
             build_seconds=time.perf_counter() - started,
         )
-        return cls(tuple(documents), config, parts, stats)
+        if lexicon is None and previous is not None:
+            lexicon = previous.lexicon
+        return cls(tuple(documents), config, parts, stats, lexicon)
 
     @classmethod
     def from_parts(
@@ -131,6 +142,24 @@ class Engine:
         stats = EngineStats(len(documents), len(parts.passages), parts.languages, build_seconds)
         return cls(tuple(documents), config, parts, stats)
 
+    def with_lexicon(self, lexicon: Lexicon | None) -> Engine:
+        """This engine answering cross-language questions through ``lexicon`` (None: not)."""
+        return Engine(self.documents, self.config, self.parts, self.stats, lexicon)
+
+    @property
+    def cross_language(self) -> bool:
+        """Whether questions may be translated: a lexicon, and documents in both languages
+        or in one the default language is not."""
+        return self.lexicon is not None and len(self._languages()) > 0
+
+    def _languages(self) -> frozenset[str]:
+        return frozenset(lang for lang, count in self.parts.languages if count > 0)
+
+    def _translates(self, lang: str) -> bool:
+        """Translate a question of ``lang`` only if the corpus has documents of the other
+        language: a one-language corpus asked in its language pays nothing."""
+        return self.lexicon is not None and other_language(lang) in self._languages()
+
     # -- questions -------------------------------------------------------------------------
 
     def search(self, query: str | Query, k: int = 3, offset: int = 0) -> Answer:
@@ -145,6 +174,10 @@ class Engine:
         lang = guess_question_language(query.text, self.config.default_lang)
         analyzer = analyzer_for(lang)
         tokens = analyzer.tokens(query.text)
+        groups = None
+        if self._translates(lang) and _told_language(query.text) == lang:
+            assert self.lexicon is not None
+            groups = term_groups(query.text, tokens, lang, self.lexicon, self.parts, self._groups)
         facets = (
             self._facets.get(self.documents, self.parts.passages.document)
             if query.filtered or query.newest
@@ -152,10 +185,13 @@ class Engine:
         )
         scope = None if facets is None else facets.scope(query)
         # Every candidate shares at least a term or an n-gram with the question.
-        ranked = top_k(self._scores(tokens, scope), self.config.candidates)
+        ranked = top_k(self._scores(tokens, scope, groups), self.config.candidates)
         if not ranked:
             return Answer(raw, (), 0, offset, lang, query.newest, query.filtered)
-        terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
+        if groups is None:
+            terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
+        else:
+            terms = group_terms(groups, self.parts, self._term_parts)
         accepted = answers(ranked, terms, self.parts, self.config)
         if facets is not None and query.newest:
             accepted = facets.newest_first(accepted)
@@ -164,29 +200,55 @@ class Engine:
             self._hit(offset + i + 1, pid, score, terms, frozenset(p for p, _ in page[:i]))
             for i, (pid, score) in enumerate(page)
         )
-        return Answer(raw, hits, len(accepted), offset, lang, query.newest, query.filtered)
+        quote_lang = None
+        if groups is not None:
+            langs = {self._passage(pid).lang for pid, _ in page}
+            if len(langs) == 1 and lang not in langs:
+                quote_lang = langs.pop()
+        return Answer(
+            raw, hits, len(accepted), offset, lang, query.newest, query.filtered, quote_lang
+        )
 
-    def _scores(self, tokens: list[Token], scope: Scope | None = None) -> SparseScores:
+    def _scores(
+        self,
+        tokens: list[Token],
+        scope: Scope | None = None,
+        translated: list[TermGroup] | None = None,
+    ) -> SparseScores:
         """Full scores of the ``rerank`` best candidates of the word index (of the passages in
-        ``scope`` only, if given)."""
+        ``scope`` only, if given); with ``translated`` (a translated question), each question
+        word counts as its group of terms."""
         terms = [t.term for t in tokens]
         config = self.config
         parts = self.parts
         # Stage 1: the word index, widened by each term's spelling neighbours, plus the
         # document context, picks the candidates.
         near = self._near(terms)
-        units = [(term, 1.0) for term in terms] + near
+        scaled = (
+            [(term, 1.0) for term in terms]
+            if translated is None
+            else [member for group in translated for member in group.members]
+        )
+        units = scaled + near
         # Above ~1 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
         # (measured at 100k and 1M passages).
         if parts.stems.postings_count(term for term, _ in units) * 100 >= len(parts.passages):
-            picked = self._candidates_dense(terms, units, scope)
+            picked = self._candidates_dense(scaled, units, scope)
         else:
-            picked = self._candidates_sparse(terms, near, scope)
+            picked = self._candidates_sparse(scaled, near, scope)
         if picked is None:
             return SparseScores.empty()
         candidates, doc_own = picked
         # Stage 2: the full score of each candidate, n-gram fields included.
-        score = parts.stems.lookup(terms, candidates)
+        if translated is None:
+            score = parts.stems.lookup(terms, candidates)
+        else:
+            score = np.zeros(len(candidates), dtype=np.float64)
+            for term, scale in scaled:
+                score += scale * parts.stems.lookup((term,), candidates)
+        # The n-grams stay the question's own words' (names and numbers match across the
+        # languages by them): the grams of every translation would give a word with many
+        # translations many times the weight (measured in docs/BENCHMARKS.md).
         query = parts.term_grams.query(Analyzer.grams_of(terms))
         doc_of = parts.passages.document
         docs = np.unique(doc_of[candidates])
@@ -213,7 +275,10 @@ class Engine:
         return SparseScores(candidates, score)
 
     def _candidates_dense(
-        self, terms: list[str], units: list[tuple[str, float]], scope: Scope | None = None
+        self,
+        terms: list[tuple[str, float]],
+        units: list[tuple[str, float]],
+        scope: Scope | None = None,
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 when the question's postings cover a good part of the corpus: whole-corpus
         arrays, no bookkeeping of touched passages. Same scores, same candidates as
@@ -221,7 +286,7 @@ class Engine:
         config = self.config
         parts = self.parts
         n_docs = len(self.documents)
-        documents = parts.doc_stems.dense([(term, 1.0) for term in terms])
+        documents = parts.doc_stems.dense(terms)
         doc_scores = np.zeros(n_docs, dtype=np.float64) if documents is None else documents[0]
         best: list[tuple[int, float]] | None = None
         if config.document_weight > 0:
@@ -269,13 +334,16 @@ class Engine:
         return candidates, lambda docs: doc_scores[docs]
 
     def _candidates_sparse(
-        self, terms: list[str], near: list[tuple[str, float]], scope: Scope | None = None
+        self,
+        terms: list[tuple[str, float]],
+        near: list[tuple[str, float]],
+        scope: Scope | None = None,
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 through the per-thread buffers: costs the postings, not the corpus size."""
         config = self.config
         parts = self.parts
         passages = Accumulator.for_thread(len(parts.passages))
-        parts.stems.accumulate(terms, passages)
+        _accumulate(parts.stems, terms, passages)
         for term, weight in near:
             parts.stems.accumulate((term,), passages, weight)
         wide = passages.take()
@@ -284,7 +352,7 @@ class Engine:
         if not len(wide.ids):
             return None
         documents = Accumulator.for_thread(len(self.documents))
-        parts.doc_stems.accumulate(terms, documents)
+        _accumulate(parts.doc_stems, terms, documents)
         if config.document_weight:
             # Read the context straight from the dense buffer (a gather, not a search per
             # passage); negative document scores say nothing and count as zero.
@@ -384,11 +452,23 @@ class Engine:
         self, terms: Sequence[QuestionTerm], passage: _Passage
     ) -> tuple[tuple[int, int], ...]:
         """Spans of the passage words that match a question word: what was matched is bold."""
-        wanted = set().union(*(t.parts for t in terms), (t.term for t in terms))
+        wanted = set().union(
+            *(t.parts for t in terms), *(t.alternatives for t in terms), (t.term for t in terms)
+        )
         return tuple(analyzer_for(passage.lang).spans(passage.text, wanted))
 
     def passage_text(self, pid: int) -> str:
         return self._passage(pid).text
+
+
+def _accumulate(field: BM25Field, terms: list[tuple[str, float]], into: Accumulator) -> None:
+    """Add the field's scores of the scaled ``terms`` in order; unscaled terms all at once (as
+    a question in the corpus's language always was)."""
+    if all(scale == 1.0 for _, scale in terms):
+        field.accumulate([term for term, _ in terms], into)
+        return
+    for term, scale in terms:
+        field.accumulate((term,), into, scale)
 
 
 def _lookup(scores: SparseScores, ids: IntArray) -> FloatArray:
@@ -411,11 +491,18 @@ def _context(documents: SparseScores, doc_of: IntArray) -> FloatArray:
 
 def guess_question_language(query: str, default: str) -> str:
     """Short questions: whichever language's stop words the question uses more."""
+    return _told_language(query) or default
+
+
+def _told_language(query: str) -> str | None:
+    """The language whose stop words the question uses more; None if neither (keywords only,
+    or as many of each): such a question is never translated, for nothing says it is in the
+    other language."""
     words = [fold(w) for w in query.split()]
     scores = {}
     for lang in ("de", "en"):
         stop = analyzer_for(lang)
         scores[lang] = sum(1 for w in words if stop.is_stop_word(w.strip("?!.,;:\"'")))
     if scores["de"] == scores["en"]:
-        return default
+        return None
     return "de" if scores["de"] > scores["en"] else "en"

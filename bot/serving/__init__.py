@@ -2,7 +2,7 @@
 the per-user state a bot keeps, and an answer as plain text or JSON. Free of Telegram, so any
 front end can serve with it."""
 
-from bot.serving.answers import answer_to_dict, format_plain, mark_highlights
+from bot.serving.answers import answer_to_dict, format_plain, mark_highlights, quote_language
 from bot.serving.holder import CorpusHolder, ReloadResult, builds_running
 from bot.serving.replicas import ReplicaFollower
 
@@ -14,4 +14,5 @@ __all__ = [
     "builds_running",
     "format_plain",
     "mark_highlights",
+    "quote_language",
 ]

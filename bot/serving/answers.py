@@ -10,7 +10,7 @@ from typing import Any
 from bot.engine import Answer, Hit
 from bot.texts import format_date, text
 
-__all__ = ["answer_to_dict", "format_plain", "iso_date", "mark_highlights"]
+__all__ = ["answer_to_dict", "format_plain", "iso_date", "mark_highlights", "quote_language"]
 
 
 def iso_date(value: str | None) -> str | None:
@@ -22,6 +22,14 @@ def iso_date(value: str | None) -> str | None:
         return datetime.datetime.fromisoformat(value).isoformat()
     except ValueError:
         return None
+
+
+def quote_language(answer: Answer, lang: str) -> str | None:
+    """The line saying, in ``lang``, which language the quotes are in: only when the question
+    was in another one (the quotes are never translated)."""
+    if answer.quote_lang is None or not answer.hits:
+        return None
+    return text("quotes_in", lang, language=text(f"language_{answer.quote_lang}", lang))
 
 
 def mark_highlights(
@@ -52,6 +60,9 @@ def format_plain(answer: Answer, *, bold: bool = False) -> str:
         return text("no_answer_filtered" if answer.filtered else "no_answer", answer.lang)
     before, after = ("\033[1m", "\033[0m") if bold else ("", "")
     lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
+    note = quote_language(answer, answer.lang)
+    if note:
+        lines[1:1] = [note]
     for hit in answer.hits:
         lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
         when = format_date(hit.date, answer.lang)

@@ -227,12 +227,16 @@ def test_both_ways_of_picking_candidates_agree() -> None:
     for question in ("Armee Front", "Getreide Hafen Schiff", "Kreml", "Verhandlung Abkomen"):
         terms = de.terms(question)
         near = engine._near(terms)
-        dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near)
-        sparse = engine._candidates_sparse(terms, near)
-        assert dense is not None and sparse is not None
-        assert dense[0].tolist() == sparse[0].tolist()
-        docs_of = np.unique(engine.parts.passages.document[dense[0]])
-        assert np.array_equal(dense[1](docs_of), sparse[1](docs_of))
+        # Scaled as a translated question's groups scale them, and not.
+        for scale in (1.0, 0.7):
+            units = [(t, scale) for t in terms]
+            dense = engine._candidates_dense(units, units + near)
+            sparse = engine._candidates_sparse(units, near)
+            assert dense is not None and sparse is not None
+            assert dense[0].tolist() == sparse[0].tolist()
+            docs_of = np.unique(engine.parts.passages.document[dense[0]])
+            same = np.array_equal if scale == 1.0 else np.allclose
+            assert same(dense[1](docs_of), sparse[1](docs_of))
 
 
 def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
