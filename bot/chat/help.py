@@ -42,7 +42,7 @@ async def help_command(update: Update, context: ChatContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    body = help_html(context.services, lang_of(update), context.bot.username)
+    body = help_html(context.services, lang_of(update, context), context.bot.username)
     await reply(message, fit_html(lambda _: body, 0), quote=message.chat.type != ChatType.PRIVATE)
 
 
@@ -69,6 +69,6 @@ async def sources_command(update: Update, context: ChatContext) -> None:
     if message is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     body = fit_html(lambda limit: sources_html(services, lang, limit), 200)
     await reply(message, body, quote=message.chat.type != ChatType.PRIVATE)

@@ -114,9 +114,7 @@ def fit_html(
 
 def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """A Telegram answer: one line on what was found, then each quote with title and link."""
-    first = answer.offset + 1
-    last = answer.offset + len(answer.hits)
-    header = escape(text("bot_found", lang, total=answer.total, first=first, last=last))
+    header = escape(text("bot_found", lang, total=answer.total))
 
     def render(passage_limit: int | None) -> str:
         parts = [header] + [hit_html(hit, lang, passage_limit) for hit in answer.hits]

@@ -30,7 +30,7 @@ async def inline_query(update: Update, context: ChatContext) -> None:
     if query is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     question = clean_question(query.query, services.settings.max_question_chars)
     username = context.bot.username
     example = (services.settings.example_questions or ("…",))[0]

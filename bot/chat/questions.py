@@ -78,7 +78,7 @@ async def answer_question(
     if message is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     question = clean_question(question, services.settings.max_question_chars)
     if await flood_refused(update, context, message, quote=quote):
         return
@@ -116,7 +116,7 @@ async def more_button(update: Update, context: ChatContext) -> None:
     if query is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     parts = (query.data or "").split(":")
     question = None
     offset = 0
@@ -191,9 +191,8 @@ async def ask_command(update: Update, context: ChatContext) -> None:
     question = " ".join(context.args or [])
     if not question.strip():
         example = context.services.settings.example_questions[:1] or ("…",)
-        await reply(
-            message, escape(text("bot_ask_usage", lang_of(update), example=example[0])), quote=True
-        )
+        usage = text("bot_ask_usage", lang_of(update, context), example=example[0])
+        await reply(message, escape(usage), quote=True)
         return
     await answer_question(update, context, question, quote=message.chat.type != ChatType.PRIVATE)
 
@@ -207,11 +206,11 @@ async def non_text_message(update: Update, context: ChatContext) -> None:
     if message.caption:
         await answer_question(update, context, message.caption, quote=False)
         return
-    await reply(message, escape(text("bot_text_only", lang_of(update))))
+    await reply(message, escape(text("bot_text_only", lang_of(update, context))))
 
 
 async def unknown_command(update: Update, context: ChatContext) -> None:
     """A command this bot does not have (in private): point to /help."""
     message = update.effective_message
     if message is not None:
-        await reply(message, escape(text("bot_unknown_command", lang_of(update))))
+        await reply(message, escape(text("bot_unknown_command", lang_of(update, context))))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.engine import Answer, Hit
-from bot.texts import text
+from bot.texts import quoted, text
 
 __all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
 
@@ -38,9 +38,9 @@ def format_plain(answer: Answer, *, bold: bool = False) -> str:
     if not answer.hits:
         return text("no_answer", answer.lang)
     before, after = ("\033[1m", "\033[0m") if bold else ("", "")
-    lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
+    lines = [text("found", answer.lang, total=answer.total), ""]
     for hit in answer.hits:
-        lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
+        lines.append(f"[{hit.rank}] {quoted(mark_highlights(hit, before, after), answer.lang)}")
         lines.append(f"    — {hit.title}")
         lines.append(f"    {text('source', answer.lang)}: {hit.link}")
         if hit.post_url:

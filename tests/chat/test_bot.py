@@ -40,7 +40,7 @@ async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path)
     async with running_bot(botapi, settings):
         botapi.send_private(anna, question)
         reply = await botapi.next_message(anna)
-        assert reply["text"].startswith(f"{total} passende Stelle(n) gefunden, hier 1–3:")
+        assert reply["text"].startswith(f"{total} passende Stellen gefunden:")
         raw = reply["raw_text"]
         assert raw.count("<blockquote>") == 3
         assert "<b>Scholz</b>" in raw and "<b>Putin</b>" in raw
@@ -57,8 +57,8 @@ async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path)
             await botapi.callback_answer(pressed)
             following = await botapi.next_message(anna)
             last = min(shown + 3, total)
-            assert following["text"].startswith(f"{total} passende Stelle(n) gefunden, hier")
-            assert f"hier {shown + 1}–{last}:" in following["text"]
+            assert following["text"].startswith(f"{total} passende Stellen gefunden:")
+            assert expected(settings, question, offset=shown).hits[0].text[:40] in following["text"]
             edited = await botapi.next_edit(anna)
             assert edited["message_id"] == page["message_id"] and "reply_markup" not in edited
             shown, page = last, following
@@ -80,7 +80,7 @@ async def test_no_answer_is_helpful(botapi: BotApiStub, tmp_path: Path) -> None:
         botapi.send_private(bob, "Wie wird das Wetter morgen?")
         reply = await botapi.next_message(bob)
         assert reply["text"].startswith("Nothing in the sources answers this question.")
-        assert "1 document(s)" in reply["text"] and "@ISW: Russland" in reply["text"]
+        assert "1 document, e.g.:" in reply["text"] and "@ISW: Russland" in reply["text"]
         assert "/sources" in reply["text"] and "<blockquote>" not in reply["raw_text"]
         assert buttons(reply) == []
 
@@ -110,16 +110,17 @@ async def test_start_help_sources_in_both_languages(botapi: BotApiStub, tmp_path
 
         botapi.send_private(bob, "/help")
         help_ = await botapi.next_message(bob)
-        assert help_["text"].startswith("I answer questions by quoting 1 document(s)")
+        assert help_["text"].startswith("I answer questions by quoting 1 document (")
         assert "For example:" in help_["text"] and f"@{BOT}" in help_["text"]
 
         botapi.send_private(anna, "/sources")
         sources = await botapi.next_message(anna)
-        assert sources["text"].startswith("1 Dokument(e) in der Sammlung:")
+        assert sources["text"].startswith("1 Dokument in der Sammlung, die neuesten zuerst:")
         assert f'<a href="{URL_PREFIX}' in sources["raw_text"]
 
         botapi.send_private(bob, "/sources")
-        assert (await botapi.next_message(bob))["text"].startswith("1 document(s) in the")
+        sources_en = (await botapi.next_message(bob))["text"]
+        assert sources_en.startswith("1 document in the collection, newest first:")
 
         botapi.send_private(bob, "/frobnicate")
         assert "/help" in (await botapi.next_message(bob))["text"]
@@ -221,8 +222,8 @@ async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -
         (corpus / "kaputt.txt").write_bytes(b"\xff\xfe kaputt")
         botapi.send_private(admin, "/reload")
         reloaded = await botapi.next_message(admin)
-        assert reloaded["text"].startswith("Neu geladen: 2 Dokument(e),")
-        assert "1 Datei(en) übersprungen:" in reloaded["text"]
+        assert reloaded["text"].startswith("Neu geladen: 2 Dokumente,")
+        assert "1 Datei übersprungen:" in reloaded["text"]
         assert "kaputt.txt: not valid UTF-8" in reloaded["text"]
 
         botapi.send_private(admin, "Wie war die Kartoffelernte?")
@@ -257,20 +258,20 @@ async def test_stats(botapi: BotApiStub, tmp_path: Path) -> None:
         await botapi.next_message(admin)
         botapi.send_private(admin, "/stats")
         stats = (await botapi.next_message(admin))["text"]
-        assert stats.startswith("Uptime: 00:00:")
+        assert stats.startswith("Running for: 00:00:")
         assert stats.splitlines()[1:] == [
-            f"Sources: 1 document(s), {stats_.passages} passages",
-            "Last 7 days: 3 question(s), 2 without an answer (67%)",
-            "Last 30 days: 3 question(s), 2 without an answer (67%)",
+            f"Sources: 1 document, {stats_.passages} passages",
+            "Questions in the last 7 days: 3, 2 of them without an answer (67%)",
+            "Questions in the last 30 days: 3, 2 of them without an answer (67%)",
             "",
-            "Most frequent questions without an answer (last 30 days):",
+            "Most frequent questions without an answer in the last 30 days:",
             "• wie wird das wetter morgen? (2)",
         ]
         german = botapi.user(ADMIN_ID, "Admin", language_code="de")
         botapi.send_private(german, "/stats")
         stats = (await botapi.next_message(german))["text"]
-        assert "Letzte 7 Tage: 3 Frage(n), davon 2 ohne Antwort (67\u00a0%)" in stats
-        assert "Häufigste Fragen ohne Antwort (letzte 30 Tage):" in stats
+        assert "Fragen der letzten 7 Tage: 3, davon 2 ohne Antwort (67\u00a0%)" in stats
+        assert "Häufigste Fragen ohne Antwort der letzten 30 Tage:" in stats
 
 
 async def test_429_is_waited_out(botapi: BotApiStub, tmp_path: Path) -> None:

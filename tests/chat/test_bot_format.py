@@ -67,7 +67,7 @@ def test_answer_always_fits() -> None:
     html = render_answer_html(answer, "de")
     assert utf16_len(html) <= 4096
     plain = parse_telegram_html(html)
-    assert plain.startswith("12 passende Stelle(n) gefunden, hier 1–10:")
+    assert plain.startswith("12 passende Stellen gefunden:")
     assert plain.count("Titel <&>") == 10
     short = dataclasses.replace(answer, hits=hits[:1])
     assert utf16_len(render_answer_html(short, "en")) <= 4096

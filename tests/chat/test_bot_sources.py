@@ -167,8 +167,8 @@ async def test_admins_upload_documents_and_others_are_refused(
     added = await botapi.next_message(admin, timeout=15)
     stats = holder.engine.stats
     assert added["text"] == (
-        f"lage.md aufgenommen: 1 Dokument(e). Die Quellen umfassen jetzt {stats.documents}"
-        f" Dokument(e), {stats.passages} Passagen."
+        f"lage.md aufgenommen: 1 Dokument. Die Quellen umfassen jetzt {stats.documents}"
+        f" Dokumente, {stats.passages} Passagen."
     )
     assert holder.generation == generation + 1
     assert (corpus / "uploads" / "lage.md").read_bytes() == note
@@ -177,7 +177,7 @@ async def test_admins_upload_documents_and_others_are_refused(
 
     botapi.send_document(admin, "lage.md", note.replace(b"neue", b"weitere"), "text/markdown")
     replaced = await botapi.next_message(admin, timeout=15)
-    assert replaced["text"].startswith("lage.md ersetzt: 1 Dokument(e).")
+    assert replaced["text"].startswith("lage.md ersetzt: 1 Dokument.")
     assert holder.engine.stats.documents == stats.documents
 
     # Leftovers: nothing staged stays behind, nothing outside CORPUS_DIR was written.
@@ -244,7 +244,7 @@ async def test_an_admin_uploads_a_channel_export(
     assert imported["text"] == (
         "Export result.json eingelesen: 5 neue, 0 geänderte, 0 unveränderte Beiträge;"
         " 5 ohne Text oder Dienstnachricht übersprungen. Die Quellen umfassen jetzt"
-        f" {stats.documents} Dokument(e), {stats.passages} Passagen."
+        f" {stats.documents} Dokumente, {stats.passages} Passagen."
     )
     hit = holder.engine.search("Was forderte der Bundeskanzler von Putin?").hits[0]
     assert (hit.url, hit.post_url) == (export_factory.SOURCE, "https://t.me/lageticker/2")

@@ -63,7 +63,7 @@ async def test_an_old_button_after_a_restart_shows_its_own_question(
         assert _more(annas).split(":")[2] != _more(bens).split(":")[2]
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
         page = await botapi.next_message(anna)
-        assert "hier 4–5:" in page["text"]
+        assert "5 passende Stellen gefunden:" in page["text"]
         assert _first_quote(settings, "Zugeständnisse", 3) in page["text"]
         assert _first_quote(settings, "Peskov", 3) not in page["text"]
 
@@ -87,7 +87,7 @@ async def test_a_button_opens_nothing_in_another_chat(
             guessed = botapi.press_button(ben, bens, guess, check=False)
             assert (await botapi.callback_answer(guessed))["text"] == EXPIRED_DE
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
-        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+        assert "5 passende Stellen gefunden:" in (await botapi.next_message(anna))["text"]
 
 
 async def test_a_repeated_update_is_not_answered_again_after_a_restart(
@@ -105,7 +105,7 @@ async def test_a_repeated_update_is_not_answered_again_after_a_restart(
         await bot_log.wait_count("delivered again", 1)
         botapi.send_private(anna, "Peskov")
         following = await botapi.next_message(anna)
-        assert following["text"].startswith("5 passende Stelle(n) gefunden")
+        assert following["text"].startswith("5 passende Stellen gefunden")
         assert len(botapi.messages_to(anna)) == 2
 
 
@@ -134,7 +134,7 @@ async def test_without_a_state_dir_the_bot_still_works(
         botapi.send_private(anna, "Zugeständnisse")
         annas = await botapi.next_message(anna)
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
-        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+        assert "5 passende Stellen gefunden:" in (await botapi.next_message(anna))["text"]
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
 
 
@@ -155,7 +155,7 @@ async def test_when_redis_goes_away_the_bot_keeps_answering(
             assert (await botapi.callback_answer(pressed))["text"] == EXPIRED_DE
             botapi.send_private(anna, "Peskov")
             answer = await botapi.next_message(anna)
-            assert answer["text"].startswith("5 passende Stelle(n) gefunden")
+            assert answer["text"].startswith("5 passende Stellen gefunden")
 
 
 async def _searchable(holder: CorpusHolder, question: str, seconds: float) -> float:

@@ -240,7 +240,7 @@ async def test_inline_and_button_answers_survive_faults(
             start = botapi.mark()
             botapi.press_button(anna, page, more)
             following = await botapi.next_message(anna, timeout=10)
-            assert "hier 4–6:" in following["text"], (method, fault)
+            assert "passende Stellen gefunden:" in following["text"], (method, fault)
             assert len(botapi.messages_to(anna)) == before + 1, (method, fault)
             assert "reply_markup" not in botapi.message(anna.id, page["message_id"])
             assert _statuses(botapi, method, start).count(200) == 1, (method, fault)
