@@ -13,9 +13,19 @@ language applied by :func:`text` itself (so no caller formats a number):
 
 from __future__ import annotations
 
+import datetime
 import string
 
-__all__ = ["LANGUAGES", "decimal", "number", "quoted", "templates", "text", "ui_language"]
+__all__ = [
+    "LANGUAGES",
+    "decimal",
+    "format_date",
+    "number",
+    "quoted",
+    "templates",
+    "text",
+    "ui_language",
+]
 
 LANGUAGES = ("de", "en")
 
@@ -357,3 +367,26 @@ def text(key: str, lang: str = "en", **values: object) -> str:
     language = lang if lang in entry else "en"
     template = entry[language]
     return _Typography(language).format(template, **values) if values else template
+
+
+_MONTHS = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def format_date(value: str | None, lang: str = "en") -> str | None:
+    """A document's date (ISO 8601, a day or a moment) as a reader writes it: "2. Dezember 2022"
+    / "2 December 2022", the day as written (no zone conversion); None without a readable date,
+    so nothing rather than a wrong date is shown."""
+    if not value:
+        return None
+    try:
+        day = datetime.datetime.fromisoformat(value).date()
+    except ValueError:
+        return None
+    months = _MONTHS.get(lang, _MONTHS["en"]).split()
+    month = months[day.month - 1]
+    if lang == "de":
+        return f"{day.day}. {month} {day.year}"
+    return f"{day.day} {month} {day.year}"

@@ -16,15 +16,21 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "LINK_HOSTS",
+    "TELEGRAM_DIR",
     "USERNAME_RE",
     "bot_api_id",
+    "channel_key",
     "channel_ref",
+    "channel_slug",
+    "document_channel",
     "internal_id",
     "is_telegram_host",
     "post_link",
     "username_of",
 ]
 
+#: Channel posts are kept under this directory of the corpus, one sub-directory per channel.
+TELEGRAM_DIR = "telegram"
 #: Hosts whose links name a channel or a post (``t.me/name/5``, ``t.me/c/123/5``).
 LINK_HOSTS = frozenset(("t.me", "www.t.me", "telegram.me", "telegram.dog"))
 # Telegram's own site: no channel's link, but no outside source for a post either.
@@ -37,6 +43,7 @@ _CHANNEL_OFFSET = 1_000_000_000_000
 # its own. The export's channel (username_of) takes every link host, in any case.
 _REF_LINK_RE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/")
 _REF_ID_RE = re.compile(r"-?\d{1,20}")
+_SLUG_RE = re.compile(r"[^a-z0-9_]+")
 
 
 def bot_api_id(channel_id: int) -> int:
@@ -93,4 +100,56 @@ def channel_ref(ref: str) -> str | None:
         return str(int(part))
     if USERNAME_RE.fullmatch(part):
         return part.lower()
+    return None
+
+
+def channel_slug(username: str, chat_id: int) -> str:
+    """A channel's key: its username lowercase (the letters, digits and underscores), or
+    ``c<bare id>`` as in private t.me links. Posts are filed under it
+    (``telegram/<key>/``) and a channel filter names a channel by it."""
+    name = _SLUG_RE.sub("", username.lower().lstrip("@"))
+    if name:
+        return name
+    return f"c{internal_id(chat_id)}"
+
+
+def channel_key(ref: str) -> str | None:
+    """The key (:func:`channel_slug`) of a channel as a person names it: "@name", "name", a
+    t.me/name link, "c1234567890" (the key itself), or its id bare or as "-100…"; None if it is
+    none of these."""
+    found = channel_ref(ref)
+    if found is None:
+        return None
+    if _REF_ID_RE.fullmatch(found):
+        return channel_slug("", int(found))
+    return channel_slug(found, 0)
+
+
+def _link_channel(url: str) -> str | None:
+    """The key of the channel a t.me link points into (t.me/name/5, t.me/c/123/5, t.me/name)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if (parts.hostname or "").lower() not in LINK_HOSTS:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) >= 2 and segments[0] == "c" and segments[1].isdigit():
+        return channel_slug("", int(segments[1]))
+    name = username_of(url)
+    return None if name is None else channel_slug(name, 0)
+
+
+def document_channel(path: str, *links: str | None) -> str | None:
+    """The key of the channel a corpus document comes from: the directory of a post filed under
+    ``telegram/<key>/``, else the channel of the first t.me link among ``links`` (a document's
+    ``post_url``, then its ``url``); None for a document from no channel."""
+    segments = path.replace("\\", "/").split("/")
+    if len(segments) >= 3 and segments[0] == TELEGRAM_DIR and segments[1]:
+        return segments[1].lower()
+    for link in links:
+        if link:
+            key = _link_channel(link)
+            if key is not None:
+                return key
     return None

@@ -28,13 +28,18 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The hits for one page of results; ``total`` counts every passage that passed the cut-off."""
+    """The hits for one page of results; ``total`` counts every passage that passed the cut-off.
+
+    ``newest``: the hits are ordered newest first; ``filtered``: a period or channel bounded the
+    search, so an empty answer may be the filter's doing rather than the question's."""
 
     query: str
     hits: tuple[Hit, ...]
     total: int
     offset: int = 0
     lang: str = "de"
+    newest: bool = False
+    filtered: bool = False
 
     @property
     def has_more(self) -> bool:

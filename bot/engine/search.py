@@ -28,6 +28,7 @@ from bot.engine.analysis import Analyzer, Token, analyzer_for, fold
 from bot.engine.build import Previous, build_parts, release_freed_memory
 from bot.engine.config import SearchConfig
 from bot.engine.cutoff import QuestionTerm, answers, weighted_terms
+from bot.engine.facets import LazyFacets, Scope
 from bot.engine.grams import gram_counts, group_counts
 from bot.engine.index import (
     Accumulator,
@@ -43,6 +44,7 @@ from bot.engine.index import (
 from bot.engine.links import quote_link
 from bot.engine.parts import IndexParts
 from bot.engine.passages import passage_text
+from bot.engine.query import Query, parse_query
 
 # ``as Answer``: bot.serving.holder imports Answer from here (until it takes the package's).
 from bot.engine.results import Answer as Answer
@@ -81,6 +83,8 @@ class Engine:
     _term_ids: TermCache[tuple[int, Id32Array]] = field(
         default_factory=TermCache, repr=False, compare=False
     )
+    # Dates and channels of the documents, for filters and the newest-first order.
+    _facets: LazyFacets = field(default_factory=LazyFacets, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -128,28 +132,41 @@ class Engine:
 
     # -- questions -------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 3, offset: int = 0) -> Answer:
-        """The best ``k`` passages after the first ``offset`` that answer ``query``, or none."""
-        lang = guess_question_language(query, self.config.default_lang)
+    def search(self, query: str | Query, k: int = 3, offset: int = 0) -> Answer:
+        """The best ``k`` passages after the first ``offset`` that answer ``query``, or none.
+
+        A string is parsed with :func:`parse_query`, so its filter tokens apply; the answer's
+        ``query`` is that string (a :class:`Query`'s text otherwise). A filter bounds the
+        candidates of stage 1; newest first reorders the same answers."""
+        raw = query if isinstance(query, str) else query.text
+        if isinstance(query, str):
+            query = parse_query(query)
+        lang = guess_question_language(query.text, self.config.default_lang)
         analyzer = analyzer_for(lang)
-        tokens = analyzer.tokens(query)
+        tokens = analyzer.tokens(query.text)
+        facets = (
+            self._facets.get(self.documents, self.parts.passages.document)
+            if query.filtered or query.newest
+            else None
+        )
+        scope = None if facets is None else facets.scope(query)
         # Every candidate shares at least a term or an n-gram with the question.
-        ranked = self._rank(tokens)
+        ranked = top_k(self._scores(tokens, scope), self.config.candidates)
         if not ranked:
-            return Answer(query, (), 0, offset, lang)
+            return Answer(raw, (), 0, offset, lang, query.newest, query.filtered)
         terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
         accepted = answers(ranked, terms, self.parts, self.config)
+        if facets is not None and query.newest:
+            accepted = facets.newest_first(accepted)
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
             self._hit(offset + i + 1, pid, score, terms) for i, (pid, score) in enumerate(page)
         )
-        return Answer(query, hits, len(accepted), offset, lang)
+        return Answer(raw, hits, len(accepted), offset, lang, query.newest, query.filtered)
 
-    def _rank(self, tokens: list[Token]) -> list[tuple[int, float]]:
-        return top_k(self._scores(tokens), self.config.candidates)
-
-    def _scores(self, tokens: list[Token]) -> SparseScores:
-        """Full scores of the ``rerank`` best candidates of the word index."""
+    def _scores(self, tokens: list[Token], scope: Scope | None = None) -> SparseScores:
+        """Full scores of the ``rerank`` best candidates of the word index (of the passages in
+        ``scope`` only, if given)."""
         terms = [t.term for t in tokens]
         config = self.config
         parts = self.parts
@@ -160,9 +177,9 @@ class Engine:
         # Above ~1 % of the corpus in postings, whole-corpus arrays beat per-posting bookkeeping
         # (measured at 100k and 1M passages).
         if parts.stems.postings_count(term for term, _ in units) * 100 >= len(parts.passages):
-            picked = self._candidates_dense(terms, units)
+            picked = self._candidates_dense(terms, units, scope)
         else:
-            picked = self._candidates_sparse(terms, near)
+            picked = self._candidates_sparse(terms, near, scope)
         if picked is None:
             return SparseScores.empty()
         candidates, doc_own = picked
@@ -194,7 +211,7 @@ class Engine:
         return SparseScores(candidates, score)
 
     def _candidates_dense(
-        self, terms: list[str], units: list[tuple[str, float]]
+        self, terms: list[str], units: list[tuple[str, float]], scope: Scope | None = None
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 when the question's postings cover a good part of the corpus: whole-corpus
         arrays, no bookkeeping of touched passages. Same scores, same candidates as
@@ -213,6 +230,9 @@ class Engine:
                 positive = parts.stems.add_into(units, scores)
                 if positive is None:
                     return None
+                if scope is not None:
+                    # Out of scope is no posting: only the period's or channel's passages rank.
+                    np.copyto(scores, 0.0, where=scope.outside)
                 if positive:
                     # Negative document scores say nothing and count as zero.
                     context = np.maximum(doc_scores, 0.0)
@@ -233,17 +253,21 @@ class Engine:
             scores, touched = found
             if touched is None:
                 touched = scores > 0
+            if scope is not None:
+                np.copyto(touched, False, where=scope.outside)
             if config.document_weight:
                 context = np.maximum(doc_scores, 0.0)[parts.passages.document]
                 if config.document_weight != 1.0:
                     context = config.document_weight * context
                 np.add(scores, context, out=scores)
             best = top_k_dense(scores, config.rerank, touched)
+        if not best:
+            return None
         candidates = np.sort(np.array([pid for pid, _ in best], np.int64))
         return candidates, lambda docs: doc_scores[docs]
 
     def _candidates_sparse(
-        self, terms: list[str], near: list[tuple[str, float]]
+        self, terms: list[str], near: list[tuple[str, float]], scope: Scope | None = None
     ) -> tuple[IntArray, Callable[[IntArray], FloatArray]] | None:
         """Stage 1 through the per-thread buffers: costs the postings, not the corpus size."""
         config = self.config
@@ -253,6 +277,8 @@ class Engine:
         for term, weight in near:
             parts.stems.accumulate((term,), passages, weight)
         wide = passages.take()
+        if scope is not None:
+            wide = scope.restrict(wide)
         if not len(wide.ids):
             return None
         documents = Accumulator.for_thread(len(self.documents))

@@ -36,11 +36,10 @@ __all__ = [
 ]
 
 #: Posts are kept under this directory of the corpus, one sub-directory per channel.
-TELEGRAM_DIR = "telegram"
+TELEGRAM_DIR = tme.TELEGRAM_DIR
 
 _URL_RE = re.compile(r"https?://[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"»“”…"
-_SLUG_RE = re.compile(r"[^a-z0-9_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +70,7 @@ class WriteOutcome:
 
 def channel_slug(post: ChannelPost) -> str:
     """The channel's directory name: its username, or ``c<id>`` as in private t.me links."""
-    name = _SLUG_RE.sub("", post.username.lower().lstrip("@"))
-    if name:
-        return name
-    return f"c{tme.internal_id(post.chat_id)}"
+    return tme.channel_slug(post.username, post.chat_id)
 
 
 def post_link(post: ChannelPost) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.engine import Answer, Engine
+from bot.engine import Answer, Engine, Query
 from bot.errors import CorpusError, Skipped
 from bot.loader import LoadedCorpus
 
@@ -147,8 +147,9 @@ class CorpusHolder:
     def engine(self) -> Engine:
         return self._loaded.engine
 
-    async def search(self, query: str, k: int, offset: int = 0) -> Answer:
-        """Search in the holder's search thread, so a big corpus never blocks the other chats.
+    async def search(self, query: str | Query, k: int, offset: int = 0) -> Answer:
+        """Search in the holder's search thread, so a big corpus never blocks the other chats
+        (``query`` as :meth:`Engine.search` takes it: a string's filter tokens apply).
 
         One thread, not asyncio's pool: searches hold the GIL most of the time, so several
         threads would only take turns on one core, each question slowed by all the others.

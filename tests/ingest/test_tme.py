@@ -92,3 +92,33 @@ def test_source_channels_take_fewer_link_spellings_than_an_export(ref: str) -> N
     """As it always was: widening SOURCE_CHANNELS to every t.me host is a change of its own."""
     assert tme.username_of(ref) == "abcd"
     assert tme.channel_ref(ref) is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "key"),
+    [
+        ("@LageTicker", "lageticker"),
+        ("lageticker", "lageticker"),
+        ("https://t.me/LageTicker", "lageticker"),
+        ("-1001234567890", "c1234567890"),
+        ("1234567890", "c1234567890"),
+        ("c1234567890", "c1234567890"),
+        ("@c1234567890", "c1234567890"),
+        ("foo bar", None),
+        ("@ab", None),
+    ],
+)
+def test_channel_keys_as_people_write_them(ref: str, key: str | None) -> None:
+    assert tme.channel_key(ref) == key
+
+
+def test_a_documents_channel_is_its_folder_else_its_t_me_link() -> None:
+    assert tme.document_channel("telegram/lageticker/5.md") == "lageticker"
+    assert tme.document_channel("telegram/c123/5.md", "https://t.me/other/5") == "c123"
+    assert tme.document_channel("a.md", "https://t.me/c/123/5", None) == "c123"
+    assert tme.document_channel("a.md", None, "https://t.me/Foo_Bar/5") == "foo_bar"
+    assert tme.document_channel("a.md", None, "https://example.org/x") is None
+    assert tme.document_channel("telegram/x.md", None, None) is None  # not in a channel's folder
+    # Filed posts and the channel key agree: a post's folder is its channel's key.
+    assert tme.channel_slug("@LageTicker", 0) == tme.channel_key("@LageTicker")
+    assert tme.channel_slug("", -1001234567890) == tme.channel_key("-1001234567890")
