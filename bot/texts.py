@@ -227,17 +227,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",
         "en": "Sorry, something went wrong. Please try again.",
     },
-    "bot_inline_help_title": {
-        "de": "Frage an die Quellen stellen",
-        "en": "Ask the sources a question",
+    "bot_inline_help_button": {
+        "de": "Tippe eine Frage – so geht’s",
+        "en": "Type a question – here is how",
     },
-    "bot_inline_help_description": {
-        "de": "Tippe eine Frage nach @{bot}, z.\u00a0B. {example}",
-        "en": "Type a question after @{bot}, e.g. {example}",
-    },
-    "bot_inline_no_answer_title": {
-        "de": "Keine passende Stelle gefunden",
-        "en": "No matching passage found",
+    "bot_inline_no_answer_button": {
+        "de": "Keine passende Stelle – so fragst du besser",
+        "en": "No matching passage – how to ask better",
     },
     "bot_commands": {
         "de": "start:Was dieser Bot kann|help:Hilfe und Beispielfragen|ask:Eine Frage stellen"

@@ -44,7 +44,8 @@ async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path)
         raw = reply["raw_text"]
         assert raw.count("<blockquote>") == 3
         assert "<b>Scholz</b>" in raw and "<b>Putin</b>" in raw
-        assert f'<a href="{URL_PREFIX}' in raw and "#:~:text=" in raw
+        assert f'<a href="{URL_PREFIX}' in raw and "#:~:text=" not in raw
+        assert raw.count(">understandingwar.org</a>") == 1  # one document: its link once
         assert "@ISW: Russland versucht" in reply["text"]
         assert reply["parse_mode"] == "HTML"
 
@@ -198,12 +199,27 @@ async def test_inline_mode(botapi: BotApiStub, tmp_path: Path) -> None:
         assert len(results) == total
         assert len({r["id"] for r in results}) == total
 
-        empty = await botapi.inline_answer(botapi.inline_query(anna, ""))
-        (help_article,) = empty["results"]
-        assert help_article["title"] == "Frage an die Quellen stellen"
+        # Every result is a quote: its title the document's, its description date and words
+        for result in results:
+            assert result["title"] != result["description"]
+            assert not result["description"].startswith(result["title"].removesuffix("…"))
 
+        # Help and "nothing found" are the button above the results, never a sendable result
+        empty = await botapi.inline_answer(botapi.inline_query(anna, ""))
+        assert empty["results"] == []
+        assert empty["button"] == {
+            "text": "Tippe eine Frage – so geht’s",
+            "start_parameter": "help",
+        }
         none = await botapi.inline_answer(botapi.inline_query(anna, "Wie wird das Wetter?"))
-        assert none["results"][0]["title"] == "Keine passende Stelle gefunden"
+        assert none["results"] == []
+        assert none["button"] == {
+            "text": "Keine passende Stelle – so fragst du besser",
+            "start_parameter": "help",
+        }
+        # The button opens the chat with "/start help": the help
+        botapi.send_private(anna, "/start help")
+        assert (await botapi.next_message(anna))["text"].startswith("Ich beantworte Fragen")
 
 
 async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -> None:

@@ -1488,8 +1488,26 @@ class BotApiStub:
                     content.get("message_text"), content.get("parse_mode"), content.get("entities")
                 )
             self._check_markup(result.get("reply_markup"))
+        self._check_results_button(params.get("button"))
         self._open_inline_queries.discard(query_id)
         return True
+
+    @staticmethod
+    def _check_results_button(button: Any) -> None:
+        """InlineQueryResultsButton: a text and exactly one of web_app / start_parameter (1-64
+        characters A-Z, a-z, 0-9, _ and -)."""
+        if button is None:
+            return
+        if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+            raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+        if ("web_app" in button) == ("start_parameter" in button):
+            raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        start = button.get("start_parameter")
+        if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        unknown = set(button) - {"text", "web_app", "start_parameter"}
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown button fields {sorted(unknown)}")
 
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
