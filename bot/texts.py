@@ -102,7 +102,6 @@ _TEXTS: dict[str, dict[str, str]] = {
     "bot_page_of": {"de": "{page}/{pages}", "en": "{page}/{pages}"},
     "bot_order_newest": {"de": "Neueste zuerst", "en": "Newest first"},
     "bot_order_best": {"de": "Beste zuerst", "en": "Best first"},
-    "bot_more_button": {"de": "Weitere Stellen", "en": "More passages"},
     "bot_no_more": {
         "de": "Keine weiteren Stellen zu dieser Frage.",
         "en": "No more passages for this question.",

@@ -31,11 +31,11 @@ from bot.chat.guards import drop_repeated_update
 from bot.chat.help import help_command, sources_command
 from bot.chat.inline import inline_query
 from bot.chat.questions import (
-    MORE_PREFIX,
+    PAGE_PATTERN,
     ask_command,
     group_message,
-    more_button,
     non_text_message,
+    page_button,
     private_message,
     unknown_command,
 )
@@ -66,7 +66,7 @@ def _handlers() -> dict[int, Sequence[BaseHandler[Any, ChatContext, Any]]]:
             CommandHandler("reload", reload_command, filters=new),
             CommandHandler("stats", stats_command, filters=new),
             MessageHandler(filters.UpdateType.CHANNEL_POSTS, channel_post),
-            CallbackQueryHandler(more_button, pattern=f"^{MORE_PREFIX}:"),
+            CallbackQueryHandler(page_button, pattern=PAGE_PATTERN),
             InlineQueryHandler(inline_query),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_message),
             MessageHandler(private & filters.COMMAND, unknown_command),

@@ -3,6 +3,7 @@ button that pages through the passages of a question asked before."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -12,29 +13,38 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Messag
 from telegram.constants import ChatType
 
 from bot.chat.context import BotServices, ChatContext, lang_of
-from bot.chat.delivery import answer_query, remove_button, reply
+from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
-from bot.engine import Answer
+from bot.engine import Answer, parse_query
 from bot.texts import text
 
 __all__ = [
-    "MORE_PREFIX",
+    "PAGE_HERE",
+    "PAGE_PATTERN",
     "answer_question",
     "ask_command",
     "clean_question",
     "group_message",
-    "more_button",
     "no_answer_html",
     "non_text_message",
+    "page_button",
+    "page_markup",
     "private_message",
     "unknown_command",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: callback_data of the "more" button: ``more:<offset>:<question key>``.
-MORE_PREFIX = "more"
+# callback_data of a page button: ``pg:<offset>:<b|n: best or newest first>:<question key>``.
+_PAGE_PREFIX = "pg"
+#: The page counter's callback_data (pressing it changes nothing).
+PAGE_HERE = "pg:here"
+# The "more" buttons sent before paging in place: ``more:<offset>:<question key>``.
+_MORE_PREFIX = "more"
+#: The callback_data the page handler takes.
+PAGE_PATTERN = f"^(?:{_PAGE_PREFIX}|{_MORE_PREFIX}):"
+_MAX_OFFSET_DIGITS = 9
 _TITLES_IN_HINT = 3
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
 
@@ -60,14 +70,59 @@ def no_answer_html(services: BotServices, lang: str) -> str:
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
 
 
-def _more_markup(answer: Answer, key: str, lang: str) -> InlineKeyboardMarkup | None:
-    if not answer.has_more:
+def _page_data(offset: int, newest: bool, key: str) -> str:
+    return f"{_PAGE_PREFIX}:{offset}:{'n' if newest else 'b'}:{key}"
+
+
+def page_markup(
+    answer: Answer, key: str, lang: str, per_page: int, *, reorders: bool
+) -> InlineKeyboardMarkup | None:
+    """The buttons under an answer: ◀ 2/3 ▶ when there is more than one page, and the switch
+    between best and newest first when ``reorders`` (the corpus has several documents: with
+    one, newest first is the same order). Each carries the page's offset, the order and the
+    question's key: well under 64 bytes."""
+    rows: list[list[InlineKeyboardButton]] = []
+    pages = -(-answer.total // per_page)
+    page = answer.offset // per_page + 1
+    if pages > 1:
+        row = []
+        if page > 1:
+            previous = _page_data(max(answer.offset - per_page, 0), answer.newest, key)
+            row.append(
+                InlineKeyboardButton(text("bot_page_previous", lang), callback_data=previous)
+            )
+        label = text("bot_page_of", lang, page=page, pages=pages)
+        row.append(InlineKeyboardButton(label, callback_data=PAGE_HERE))
+        if page < pages:
+            following = _page_data(answer.offset + per_page, answer.newest, key)
+            row.append(InlineKeyboardButton(text("bot_page_next", lang), callback_data=following))
+        rows.append(row)
+    if reorders:
+        order = text("bot_order_best" if answer.newest else "bot_order_newest", lang)
+        switch = _page_data(0, not answer.newest, key)
+        rows.append([InlineKeyboardButton(order, callback_data=switch)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _page_request(data: str) -> tuple[int, bool, str] | None:
+    """(offset, newest, key) of a page button's data; also of the "more" buttons sent before
+    paging in place (``more:<offset>:<key>``), which now open that page in the same message."""
+    parts = data.split(":")
+    if len(parts) == 4 and parts[0] == _PAGE_PREFIX and parts[2] in ("b", "n"):
+        offset, newest, key = parts[1], parts[2] == "n", parts[3]
+    elif len(parts) == 3 and parts[0] == _MORE_PREFIX:
+        offset, newest, key = parts[1], False, parts[2]
+    else:
         return None
-    offset = answer.offset + len(answer.hits)
-    button = InlineKeyboardButton(
-        text("bot_more_button", lang), callback_data=f"{MORE_PREFIX}:{offset}:{key}"
-    )
-    return InlineKeyboardMarkup([[button]])
+    if not (offset.isascii() and offset.isdigit() and len(offset) <= _MAX_OFFSET_DIGITS):
+        return None
+    return int(offset), newest, key
+
+
+def _reorders(services: BotServices, answer: Answer) -> bool:
+    """Whether newest first can differ from best first: more than one answer, and more than
+    one document to take them from."""
+    return answer.total > 1 and len(services.holder.engine.documents) > 1
 
 
 async def answer_question(
@@ -101,47 +156,45 @@ async def answer_question(
     if not answer.hits:
         await reply(message, no_answer_html(services, lang), quote=quote)
         return
-    key = services.state.put_page(message.chat.id, question)
-    await reply(
-        message,
-        render_answer_html(answer, lang),
-        quote=quote,
-        markup=_more_markup(answer, key, lang),
-    )
+    per_page = services.settings.results_per_answer
+    markup = None
+    reorders = _reorders(services, answer)
+    if answer.total > len(answer.hits) or reorders:
+        key = services.state.put_page(message.chat.id, question)
+        markup = page_markup(answer, key, lang, per_page, reorders=reorders)
+    await reply(message, render_answer_html(answer, lang), quote=quote, markup=markup)
 
 
-async def more_button(update: Update, context: ChatContext) -> None:
-    """The "more" button: the next page of passages as a new message."""
+async def page_button(update: Update, context: ChatContext) -> None:
+    """◀ ▶ and best/newest first: the same message edited to that page or order. A key only
+    opens the question it was made for, in the chat it was sent to; an expired or unknown one
+    (or a button from before a restart whose state is gone) is answered politely."""
     query = update.callback_query
     if query is None:
         return
     services = context.services
     lang = lang_of(update, context)
-    parts = (query.data or "").split(":")
+    if query.data == PAGE_HERE:  # the page counter: nothing to do
+        await answer_query(lambda: query.answer())
+        return
+    request = _page_request(query.data or "")
+    message = query.message
     question = None
-    offset = 0
-    chat = query.message.chat if query.message is not None else None
-    if chat is not None and len(parts) == 3 and parts[0] == MORE_PREFIX and parts[1].isdigit():
-        # A key only opens the question it was made for, in the chat it was sent to.
-        offset = int(parts[1])
-        question = services.state.page(parts[2], chat.id)
-    if question is None:
+    if request is not None and isinstance(message, Message):
+        question = services.state.page(request[2], message.chat.id)
+    if request is None or question is None or not isinstance(message, Message):
         await answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return
-    answer = await services.holder.search(
-        question, k=services.settings.results_per_answer, offset=offset
-    )
-    message = query.message
-    if not answer.hits or not isinstance(message, Message):
+    offset, newest, key = request
+    wanted = dataclasses.replace(parse_query(question), newest=newest)
+    per_page = services.settings.results_per_answer
+    answer = await services.holder.search(wanted, k=per_page, offset=offset)
+    if not answer.hits:
         await answer_query(lambda: query.answer(text("bot_no_more", lang)))
-        if isinstance(message, Message):
-            await remove_button(message)
         return
     await answer_query(lambda: query.answer())
-    await remove_button(message)
-    await reply(
-        message, render_answer_html(answer, lang), markup=_more_markup(answer, parts[2], lang)
-    )
+    markup = page_markup(answer, key, lang, per_page, reorders=_reorders(services, answer))
+    await edit(message, render_answer_html(answer, lang), markup)
 
 
 async def private_message(update: Update, context: ChatContext) -> None:

@@ -12,10 +12,13 @@ from tests.support.bot_helpers import (
     BOT,
     POTATO_MD,
     copy_corpus,
+    data_of,
     expected,
     free_port,
+    labels,
     make_settings,
     running_bot,
+    shown_words,
 )
 from tests.support.botapi import BotApiStub
 
@@ -25,13 +28,7 @@ URL_PREFIX = "https://www.understandingwar.org/backgrounder/"
 pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
-def buttons(message: dict[str, object]) -> list[str]:
-    markup = message.get("reply_markup") or {}
-    assert isinstance(markup, dict)
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path) -> None:
+async def test_private_question_paged_in_place(botapi: BotApiStub, tmp_path: Path) -> None:
     anna = botapi.user(1001, "Anna", language_code="de")
     settings = make_settings(botapi, copy_corpus(tmp_path))
     question = "Putin Scholz"
@@ -49,29 +46,24 @@ async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path)
         assert "@ISW: Russland versucht" in reply["text"]
         assert reply["parse_mode"] == "HTML"
 
-        shown = 3
-        page = reply
-        while shown < total:
-            (more,) = buttons(page)
-            assert more.startswith(f"more:{shown}:") and len(more.encode()) < 64
-            pressed = botapi.press_button(anna, page, more)
-            await botapi.callback_answer(pressed)
-            following = await botapi.next_message(anna)
-            last = min(shown + 3, total)
-            assert following["text"].startswith(f"{total} passende Stellen gefunden:")
-            assert expected(settings, question, offset=shown).hits[0].text[:40] in following["text"]
-            edited = await botapi.next_edit(anna)
-            assert edited["message_id"] == page["message_id"] and "reply_markup" not in edited
-            shown, page = last, following
-        assert buttons(page) == []
+        assert labels(reply) == [["1/2", "▶"]]  # one document: no order to switch
+
+        pressed = botapi.press_button(anna, reply, data_of(reply, "▶"))
+        await botapi.callback_answer(pressed)
+        page = await botapi.next_edit(anna)
+        assert page["message_id"] == reply["message_id"]
+        assert page["text"].startswith(f"{total} passende Stellen gefunden:")
+        assert shown_words(settings, question, offset=3) in page["text"]
+        assert labels(page) == [["◀", "2/2"]]
+        assert len(botapi.messages_to(anna)) == 1
 
         # past the end (e.g. an old button): it says so
-        key = more.rsplit(":", 1)[1]
-        beyond = botapi.press_button(anna, reply, f"more:{total}:{key}", check=False)
+        key = data_of(page, "◀").rsplit(":", 1)[1]
+        beyond = botapi.press_button(anna, reply, f"pg:{total}:b:{key}", check=False)
         answered = await botapi.callback_answer(beyond)
         assert answered["text"] == "Keine weiteren Stellen zu dieser Frage."
         # a button whose question is no longer stored
-        stale = botapi.press_button(anna, reply, "more:3:zzz", check=False)
+        stale = botapi.press_button(anna, reply, "pg:3:b:zzz", check=False)
         assert "neu" in (await botapi.callback_answer(stale))["text"]
 
 
@@ -83,7 +75,7 @@ async def test_no_answer_is_helpful(botapi: BotApiStub, tmp_path: Path) -> None:
         assert reply["text"].startswith("Nothing in the sources answers this question.")
         assert "1 document, e.g.:" in reply["text"] and "@ISW: Russland" in reply["text"]
         assert "/sources" in reply["text"] and "<blockquote>" not in reply["raw_text"]
-        assert buttons(reply) == []
+        assert labels(reply) == []
 
 
 async def test_start_help_sources_in_both_languages(botapi: BotApiStub, tmp_path: Path) -> None:
@@ -331,10 +323,10 @@ async def test_long_passages_fit_and_are_valid_html(botapi: BotApiStub, tmp_path
         assert "…" in reply["text"] and "&lt;Tag&gt;" in reply["raw_text"]
         assert reply["raw_text"].count("<blockquote>") == 10
         assert "Langer Text" in reply["text"] and "&amp;b=2" in reply["raw_text"]
-        pressed = botapi.press_button(anna, reply, buttons(reply)[0])
-        more = await botapi.next_message(anna)
+        pressed = botapi.press_button(anna, reply, data_of(reply, "▶"))
+        more = await botapi.next_edit(anna)
         await botapi.callback_answer(pressed)
-        assert len(more["text"]) <= 4096
+        assert len(more["text"]) <= 4096 and more["message_id"] == reply["message_id"]
         answer = await botapi.inline_answer(botapi.inline_query(anna, "Ölpreis"))
         assert answer["results"]
 

@@ -24,7 +24,9 @@ from tests.support.bot_helpers import (
     ADMIN_ID,
     BOT,
     copy_corpus,
+    data_of,
     expected,
+    labels,
     make_settings,
     running_bot,
 )
@@ -130,14 +132,13 @@ async def test_429_on_buttons_and_inline_is_waited_out(botapi: BotApiStub, tmp_p
 
         botapi.send_private(anna, "Putin")
         page = await botapi.next_message(anna)
-        (more,) = [
-            b["callback_data"] for row in page["reply_markup"]["inline_keyboard"] for b in row
-        ]
-        botapi.fail_next("sendMessage", status=429, retry_after=1)
-        pressed = botapi.press_button(anna, page, more)
+        botapi.fail_next("editMessageText", status=429, retry_after=1)
+        pressed = botapi.press_button(anna, page, data_of(page, "▶"))
         await botapi.callback_answer(pressed)
-        following = await botapi.next_message(anna, timeout=10)
-        assert "passende Stellen gefunden:" in following["text"]
+        following = await botapi.next_edit(anna, timeout=10)
+        assert labels(following)[0][:2] == ["◀", labels(following)[0][1]]
+        edits = [c.status for c in botapi.calls if c.method == "editMessageText"]
+        assert edits == [429, 200]
 
 
 async def test_two_reloads_at_once(

@@ -1,0 +1,169 @@
+"""Paging in place, end to end: one message per answer, edited by ◀ 2/3 ▶ and by the switch
+between best and newest first; old and foreign buttons answered politely. The real
+Application against the Bot API stand-in, on a small corpus of dated reports."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.engine import parse_query
+from bot.loader import load_corpus_for
+from bot.texts import format_date
+from tests.support.bot_helpers import data_of, expected, labels, make_settings, running_bot
+from tests.support.botapi import BotApiStub, parse_telegram_html
+from tests.support.phone import SCREEN_LINES, phone_lines
+
+pytestmark = pytest.mark.usefixtures("no_handler_errors")
+
+QUESTION = "Inflation Preise"
+EXPIRED_DE = "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu."
+REPORTS = [
+    ("2022-12-02", "Inflation im Dezember 2022", "bundesbank.de/inflation-2022"),
+    ("2024-01-15", "Inflation im Januar 2024", "destatis.de/inflation-2024"),
+    ("2023-06-01", "Inflation im Juni 2023", "www.ecb.europa.eu/inflation-2023"),
+    ("", "Inflation ohne Datum", "example.org/inflation"),
+]
+
+
+def _corpus(tmp_path: Path) -> Path:
+    """Four dated reports (one undated), three paragraphs each on inflation and prices."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for number, (day, title, url) in enumerate(REPORTS):
+        date = f"date: {day}\n" if day else ""
+        body = "\n\n".join(
+            f"Die Inflation lag im Bericht {number} bei {number + part} Prozent, die Preise für"
+            f" Energie und Lebensmittel stiegen im Abschnitt {part} weiter an."
+            for part in range(3)
+        )
+        (root / f"{number}.md").write_text(
+            f"---\ntitle: {title}\nurl: https://{url}\nlang: de\n{date}---\n{body}\n",
+            encoding="utf-8",
+        )
+    return root
+
+
+async def test_one_message_paged_in_place_and_reordered(botapi: BotApiStub, tmp_path: Path) -> None:
+    settings = make_settings(botapi, _corpus(tmp_path))
+    anna = botapi.user(6001, "Anna", language_code="de")
+    best = [expected(settings, QUESTION, offset=offset) for offset in range(0, 12, 3)]
+    newest_query = dataclasses.replace(parse_query(QUESTION), newest=True)
+    total = best[0].total
+    assert total == 12
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, QUESTION)
+        first = await botapi.next_message(anna)
+        assert first["text"].startswith("12 passende Stellen gefunden:\n\n")
+        assert labels(first) == [["1/4", "▶"], ["Neueste zuerst"]]
+        assert phone_lines(first["text"], button_rows=2) <= SCREEN_LINES
+
+        page = first
+        for number in range(2, 5):  # ▶ to the last page: the same message, edited
+            pressed = botapi.press_button(anna, page, data_of(page, "▶"))
+            assert "text" not in await botapi.callback_answer(pressed)
+            page = await botapi.next_edit(anna)
+            assert page["message_id"] == first["message_id"]
+            shown = best[number - 1].hits
+            assert shown[0].text[:50] in page["text"]
+            nav = ["◀", f"{number}/4"] + (["▶"] if number < 4 else [])
+            assert labels(page) == [nav, ["Neueste zuerst"]]
+        assert len(botapi.messages_to(anna)) == 1
+
+        # ◀ back to the first page: exactly what was sent first
+        for _ in range(3):
+            botapi.press_button(anna, page, data_of(page, "◀"))
+            page = await botapi.next_edit(anna)
+        assert (page["text"], labels(page)) == (first["text"], labels(first))
+
+        # the counter does nothing
+        counter = botapi.press_button(anna, page, data_of(page, "1/4"))
+        assert "text" not in await botapi.callback_answer(counter)
+
+        # newest first: the same results, the newest document first, undated last
+        botapi.press_button(anna, page, data_of(page, "Neueste zuerst"))
+        newest = await botapi.next_edit(anna)
+        lines = newest["text"].split("\n")
+        assert lines[:4] == [
+            "12 passende Stellen gefunden, die neuesten zuerst:",
+            "",
+            "Inflation im Januar 2024",
+            "15. Januar 2024 · destatis.de",
+        ]
+        assert labels(newest) == [["1/4", "▶"], ["Beste zuerst"]]
+        for _ in range(3):
+            botapi.press_button(anna, newest, data_of(newest, "▶"))
+            newest = await botapi.next_edit(anna)
+        assert newest["text"].split("\n")[2:4] == ["Inflation ohne Datum", "example.org"]
+        botapi.press_button(anna, newest, data_of(newest, "Beste zuerst"))
+        back = await botapi.next_edit(anna)
+        assert (back["text"], labels(back)) == (first["text"], labels(first))
+        assert len(botapi.messages_to(anna)) == 1
+    engine = load_corpus_for(settings).engine
+    ordered = [engine.search(newest_query, k=3, offset=o) for o in range(0, 12, 3)]
+    days = [hit.date for answer in ordered for hit in answer.hits]
+    assert days[:3] == ["2024-01-15"] * 3 and days[-3:] == [None] * 3
+    assert format_date(days[0], "de") == "15. Januar 2024"
+
+
+async def test_english_buttons_and_a_page_of_one(botapi: BotApiStub, tmp_path: Path) -> None:
+    """An English reader; a page with one quote still says how many were found, not "1–1"."""
+    settings = make_settings(botapi, _corpus(tmp_path), results_per_answer=5)
+    bob = botapi.user(6002, "Bob", language_code="en")
+    async with running_bot(botapi, settings):
+        botapi.send_private(bob, QUESTION)
+        first = await botapi.next_message(bob)
+        assert first["text"].startswith("Found 12 matching passages:\n\n")
+        assert labels(first) == [["1/3", "▶"], ["Newest first"]]
+        for _ in range(2):
+            botapi.press_button(bob, first, data_of(first, "▶"))
+            first = await botapi.next_edit(bob)
+        assert first["text"].startswith("Found 12 matching passages:\n\n")
+        assert parse_telegram_html(first["raw_text"]).count("\n") >= 3
+        assert labels(first) == [["◀", "3/3"], ["Newest first"]]
+
+
+async def test_stale_foreign_and_legacy_buttons(botapi: BotApiStub, tmp_path: Path) -> None:
+    settings = make_settings(botapi, _corpus(tmp_path))
+    anna = botapi.user(6003, "Anna", language_code="de")
+    ben = botapi.user(6004, "Ben", language_code="en")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, QUESTION)
+        annas = await botapi.next_message(anna)
+        botapi.send_private(ben, QUESTION)
+        bens = await botapi.next_message(ben)
+        key = data_of(annas, "▶").rsplit(":", 1)[1]
+        stale = [
+            f"pg:3:b:{'A' * 22}",  # expired, or never made
+            "pg:3:x:" + key,  # no such order
+            "pg:²:b:" + key,  # not a plain number
+            "pg:" + "9" * 30 + ":b:" + key,
+            "pg:3:b",
+        ]
+        for data in stale:
+            pressed = botapi.press_button(anna, annas, data, check=False)
+            answered = await botapi.callback_answer(pressed)
+            assert (
+                answered["text"] == "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu."
+            )
+            assert answered["show_alert"] is True
+        # Anna's key on Ben's message (his chat) opens nothing, in his language
+        stolen = botapi.press_button(ben, bens, f"pg:3:b:{key}", check=False)
+        assert (await botapi.callback_answer(stolen))["text"] == (
+            "This question is no longer stored – please ask it again."
+        )
+        # past the end: said so, the message stays
+        beyond = botapi.press_button(anna, annas, f"pg:12:b:{key}", check=False)
+        assert (await botapi.callback_answer(beyond))["text"] == (
+            "Keine weiteren Stellen zu dieser Frage."
+        )
+        # a "more" button sent before paging in place opens that page in the same message
+        legacy = botapi.press_button(anna, annas, f"more:3:{key}", check=False)
+        await botapi.callback_answer(legacy)
+        edited = await botapi.next_edit(anna)
+        assert edited["message_id"] == annas["message_id"]
+        assert labels(edited) == [["◀", "2/4", "▶"], ["Neueste zuerst"]]
+        assert [len(botapi.messages_to(u)) for u in (anna, ben)] == [1, 1]
+        assert not [c for c in botapi.calls if c.method == "editMessageReplyMarkup"]
