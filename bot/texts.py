@@ -166,7 +166,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{documents:document|documents} in the collection, newest first"
         " (page {page} of {pages}):",
     },
-    "bot_sources_gone": {
+    "bot_expired_list": {
         "de": "Diese Liste ist veraltet – /sources zeigt die aktuelle.",
         "en": "This list is out of date – /sources shows the current one.",
     },

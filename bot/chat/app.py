@@ -28,7 +28,7 @@ from bot.chat.context import CONTEXT_TYPES, BotServices, ChatApplication, ChatCo
 from bot.chat.delivery import send_with_retry
 from bot.chat.failures import error_handler
 from bot.chat.guards import drop_repeated_update
-from bot.chat.help import help_command, sources_command
+from bot.chat.help import SOURCES_PATTERN, help_command, sources_button, sources_command
 from bot.chat.inline import inline_query
 from bot.chat.questions import (
     PAGE_PATTERN,
@@ -67,6 +67,7 @@ def _handlers() -> dict[int, Sequence[BaseHandler[Any, ChatContext, Any]]]:
             CommandHandler("stats", stats_command, filters=new),
             MessageHandler(filters.UpdateType.CHANNEL_POSTS, channel_post),
             CallbackQueryHandler(page_button, pattern=PAGE_PATTERN),
+            CallbackQueryHandler(sources_button, pattern=SOURCES_PATTERN),
             InlineQueryHandler(inline_query),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_message),
             MessageHandler(private & filters.COMMAND, unknown_command),

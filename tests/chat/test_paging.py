@@ -167,3 +167,68 @@ async def test_stale_foreign_and_legacy_buttons(botapi: BotApiStub, tmp_path: Pa
         assert labels(edited) == [["◀", "2/4", "▶"], ["Neueste zuerst"]]
         assert [len(botapi.messages_to(u)) for u in (anna, ben)] == [1, 1]
         assert not [c for c in botapi.calls if c.method == "editMessageReplyMarkup"]
+
+
+def _many(tmp_path: Path, count: int) -> Path:
+    """``count`` dated documents whose file names sort neither by date nor by number."""
+    root = tmp_path / "many"
+    root.mkdir()
+    for number in range(1, count + 1):
+        day = f"2024-{(number * 5) % 12 + 1:02d}-{number:02d}"
+        (root / f"{number}.md").write_text(
+            f"---\ntitle: Bericht {number}\nurl: https://example.org/{number}\ndate: {day}\n"
+            f"lang: de\n---\nDer Bericht Nummer {number} handelt von Getreide und Häfen.\n",
+            encoding="utf-8",
+        )
+    (root / "ohne.md").write_text(
+        "---\ntitle: Aaa ohne Datum\nurl: https://example.org/ohne\nlang: de\n---\n"
+        "Ein Bericht ohne Datum über Häfen.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+async def test_sources_newest_first_paged_in_place(botapi: BotApiStub, tmp_path: Path) -> None:
+    settings = make_settings(botapi, _many(tmp_path, 23))
+    anna = botapi.user(6005, "Anna", language_code="de")
+    documents = load_corpus_for(settings).engine.documents
+    dated = sorted((d for d in documents if d.date), key=lambda d: d.date or "", reverse=True)
+    want = [f"{d.title} · {format_date(d.date, 'de')}" for d in dated] + ["Aaa ohne Datum"]
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "/sources")
+        first = await botapi.next_message(anna)
+        lines = first["text"].split("\n")
+        assert lines[0] == "24 Dokumente in der Sammlung, die neuesten zuerst (Seite 1 von 3):"
+        assert lines[1:] == [f"• {line}" for line in want[:10]]
+        assert lines[1] == "• Bericht 19 · 19. Dezember 2024"
+        assert labels(first) == [["1/3", "▶"]]
+        assert phone_lines(first["text"], button_rows=1) <= SCREEN_LINES
+        shown = lines[1:]
+        page = first
+        for number in (2, 3):
+            botapi.press_button(anna, page, data_of(page, "▶"))
+            page = await botapi.next_edit(anna)
+            assert page["message_id"] == first["message_id"]
+            assert page["text"].startswith(
+                f"24 Dokumente in der Sammlung, die neuesten zuerst (Seite {number} von 3):"
+            )
+            shown += page["text"].split("\n")[1:]
+        assert shown == [f"• {line}" for line in want]  # each once, undated last
+        assert labels(page) == [["◀", "3/3"]]
+        botapi.press_button(anna, page, data_of(page, "◀"))
+        assert (await botapi.next_edit(anna))["text"].split("\n")[1] == f"• {want[10]}"
+        # a page that is gone after a reload shows the last one; a forged page is refused
+        botapi.press_button(anna, page, "src:99", check=False)
+        assert (await botapi.next_edit(anna))["text"].split("\n")[1] == f"• {want[20]}"
+        forged = botapi.press_button(anna, page, "src:-1", check=False)
+        assert (await botapi.callback_answer(forged))["text"] == (
+            "Diese Liste ist veraltet – /sources zeigt die aktuelle."
+        )
+        assert len(botapi.messages_to(anna)) == 1
+
+        # /start shows the newest documents, not the first file names
+        botapi.send_private(anna, "/start")
+        start = (await botapi.next_message(anna))["text"].split("\n")
+        header = start.index("Die Quellen:")
+        assert start[header + 1 : header + 10] == [f"• {line}" for line in want[:9]]
+        assert start[header + 10] == "… und 15 weitere."
