@@ -173,10 +173,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     "bot_description": {
         "de": "Ich beantworte Fragen zu meinen Quellen mit wörtlichen Zitaten, jeweils mit Datum"
         " und Link – oder sage ehrlich, dass nichts darin die Frage beantwortet. Ich erfinde"
-        " nichts dazu.\n\nSchreib mir einfach eine Frage, z.\u00a0B. „Was fordert Scholz?“",
+        " nichts dazu.\n\nSchreib mir einfach eine Frage, oder tippe @ und meinen Namen in einem"
+        " anderen Chat.",
         "en": "I answer questions about my sources by quoting them word for word, each quote with"
         " its date and link – or say honestly that nothing in them answers. I never make"
-        " anything up.\n\nJust send me a question, e.g. “What does Scholz demand?”",
+        " anything up.\n\nJust send me a question, or type @ and my name in any other chat.",
     },
     "bot_short_description": {
         "de": "Antworten mit wörtlichen Zitaten aus den Quellen, mit Datum und Link.",

@@ -87,17 +87,30 @@ def file_url_for(api_url: str) -> str:
 
 
 async def _post_init(application: ChatApplication) -> None:
-    """Startup: the command menu in German and English, following the other replicas' corpus
-    changes (with a shared state store), and one "ready" line."""
+    """Startup: the command menu, the description ("What can this bot do?") and the short
+    description (profile, shared links) in German and English, following the other replicas'
+    corpus changes (with a shared state store), and one "ready" line."""
     bot = application.bot
     if application.bot_data.services.replicas is not None:
         application.bot_data.services.replicas.start()
+    default = application.bot_data.services.settings.default_language
+    # Each language its own; everyone else (language None) gets DEFAULT_LANGUAGE's, as in chats.
     for lang in (None, *LANGUAGES):
-        pairs = text("bot_commands", lang or "en").split("|")
+        texts = lang or default
+        pairs = text("bot_commands", texts).split("|")
         commands = [BotCommand(*pair.split(":", 1)) for pair in pairs]
-        await send_with_retry(
-            functools.partial(bot.set_my_commands, commands, language_code=lang), idempotent=True
-        )
+        for call in (
+            functools.partial(bot.set_my_commands, commands, language_code=lang),
+            functools.partial(
+                bot.set_my_description, text("bot_description", texts), language_code=lang
+            ),
+            functools.partial(
+                bot.set_my_short_description,
+                text("bot_short_description", texts),
+                language_code=lang,
+            ),
+        ):
+            await send_with_retry(call, idempotent=True)
     stats = application.bot_data.services.holder.engine.stats
     logger.info(
         "ready as @%s: %d documents, %d passages",

@@ -138,3 +138,28 @@ async def test_stats_wording_in_german(botapi: BotApiStub, tmp_path: Path) -> No
         f"Fragen der letzten 30 Tage: 3, davon 2 ohne Antwort (67{NBSP}%)",
     ]
     assert lines[5] == "Häufigste Fragen ohne Antwort der letzten 30 Tage:"
+
+
+@e2e
+async def test_descriptions_are_set_at_start_in_both_languages(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    """Telegram's "What can this bot do?" screen and the profile: German, English, and for
+    every other language DEFAULT_LANGUAGE's, within the Bot API's 512 and 120 characters."""
+    settings = make_settings(botapi, copy_corpus(tmp_path), default_language="de")
+    async with running_bot(botapi, settings):
+        assert botapi.description("de") == text("bot_description", "de")
+        assert botapi.description("en") == text("bot_description", "en")
+        assert botapi.description() == text("bot_description", "de")
+        assert botapi.short_description("de") == (
+            "Antworten mit wörtlichen Zitaten aus den Quellen, mit Datum und Link."
+        )
+        assert botapi.short_description("en") == text("bot_short_description", "en")
+        assert botapi.short_description() == text("bot_short_description", "de")
+        assert botapi.commands()[0]["description"] == "Was dieser Bot kann"
+    for lang in ("de", "en"):
+        assert 0 < len(text("bot_description", lang)) <= 512
+        assert 0 < len(text("bot_short_description", lang)) <= 120
+    assert text("bot_description", "de").startswith(
+        "Ich beantworte Fragen zu meinen Quellen mit wörtlichen Zitaten"
+    )

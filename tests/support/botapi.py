@@ -792,6 +792,8 @@ class BotApiStub:
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
+        # (field, language_code) -> text, for setMyDescription / setMyShortDescription.
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
@@ -813,6 +815,10 @@ class BotApiStub:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendDocument": self._send_document,
@@ -1535,6 +1541,50 @@ class BotApiStub:
         else:
             self._commands.pop(key, None)
         return True
+
+    def _store_description(self, field: str, limit: int, params: JSONDict) -> bool:
+        """setMyDescription (0-512 characters) and setMyShortDescription (0-120): an empty or
+        missing text removes the one for that language; language_code is two letters or
+        empty (all users without a dedicated one)."""
+        unknown = set(params) - {field, "language_code"}
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown parameters {sorted(unknown)}")
+        value = str(params.get(field) or "")
+        if len(value) > limit:
+            raise ApiError(400, f"Bad Request: {field.upper()}_TOO_LONG")
+        lang = str(params.get("language_code") or "")
+        if lang and not re.fullmatch(r"[a-z]{2}", lang):
+            raise ApiError(400, "Bad Request: LANG_CODE_INVALID")
+        if value:
+            self._descriptions[(field, lang)] = value
+        else:
+            self._descriptions.pop((field, lang), None)
+        return True
+
+    async def _set_my_description(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        return self._store_description("description", 512, params)
+
+    async def _set_my_short_description(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> bool:
+        return self._store_description("short_description", 120, params)
+
+    async def _get_my_description(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        return {"description": self.description(str(params.get("language_code") or ""))}
+
+    async def _get_my_short_description(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> Any:
+        lang = str(params.get("language_code") or "")
+        return {"short_description": self.short_description(lang)}
+
+    def description(self, language_code: str = "") -> str:
+        """What "What can this bot do?" shows a user of ``language_code`` ("" for the rest)."""
+        return self._descriptions.get(("description", language_code), "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The bot's profile text for a user of ``language_code`` ("" for the rest)."""
+        return self._descriptions.get(("short_description", language_code), "")
 
     async def _get_my_commands(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
         return self.commands(params.get("scope"), params.get("language_code") or "")
