@@ -6,12 +6,18 @@ wall-clock time and, beside it, the searching thread's CPU time (steadier on a s
 Corpora are German-like and reproducible (fixed seed): Zipf-distributed made-up words with real
 German words mixed in. Questions are 2 to 4 words of a random passage, with question phrasing.
 
+Filters and newest first (issue 18) are timed on the same engine and questions, interleaved with
+the unfiltered question so the machine's noise falls on all alike: the documents get dates over
+four years and ten source channels (the index is the same; only filters read them).
+
 Usage: python bench/speed.py [--sizes 1000,10000,100000] [--questions 200] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
 import gc
 import json
 import resource
@@ -28,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bot.corpus import Document
-from bot.engine import Engine, SearchConfig
+from bot.engine import Engine, Query, SearchConfig
 from bot.engine.analysis import analyzer_for
 from bot.engine.index import top_k
 from tests.support.corpora import make_corpus, make_questions
@@ -99,11 +105,83 @@ def _first_answer_from_snapshot(engine: Engine, documents: list[Document], quest
         return time.perf_counter() - started
 
 
+_CHANNELS = 10
+_FIRST_DAY = datetime.date(2021, 1, 1)
+_DAYS = 4 * 365
+
+
+def dated_corpus(documents: list[Document]) -> list[Document]:
+    """The corpus as channel posts: every document but each 20th dated (spread over four
+    years), filed under one of ten channels."""
+    return [
+        dataclasses.replace(
+            doc,
+            date=None
+            if i % 20 == 19
+            else (_FIRST_DAY + datetime.timedelta(days=i * 7919 % _DAYS)).isoformat(),
+            path=f"telegram/kanal{i % _CHANNELS}/{i}.md",
+        )
+        for i, doc in enumerate(documents)
+    ]
+
+
+def filter_cases(question: str, i: int) -> dict[str, tuple[Query, int]]:
+    """The question as each case asks it, with the offset: best first unfiltered (the
+    baseline), its second page, newest first, a period that differs for every question (its
+    masks are made afresh each time), a channel, and all of them at once."""
+    since = _FIRST_DAY + datetime.timedelta(days=i % 365)
+    until = since + datetime.timedelta(days=365)
+    return {
+        "unfiltered": (Query(question), 0),
+        "second_page": (Query(question), 10),
+        "newest": (Query(question, newest=True), 0),
+        "period": (Query(question, since=since, until=until), 0),
+        "channel": (Query(question, channel=f"kanal{i % _CHANNELS}"), 0),
+        "all": (
+            Query(question, since=since, until=until, channel=f"kanal{i % 3}", newest=True),
+            10,
+        ),
+    }
+
+
+def measure_filters(engine: Engine, questions: list[str]) -> dict[str, Any]:
+    """Median wall and CPU milliseconds per case, and each case's median excess over the
+    unfiltered question (measured question by question, in rotating order)."""
+    started = time.perf_counter()
+    engine.search(Query(questions[0], newest=True), k=10)  # reads the documents' dates once
+    facets_ms = (time.perf_counter() - started) * 1000
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    for i, question in enumerate(questions):
+        cases = list(filter_cases(question, i).items())
+        shift = i % len(cases)
+        for name, (query, offset) in cases[shift:] + cases[:shift]:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            engine.search(query, k=10, offset=offset)
+            cpu.setdefault(name, []).append((time.thread_time() - c0) * 1000)
+            wall.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+    base_wall, base_cpu = wall["unfiltered"], cpu["unfiltered"]
+    out: dict[str, Any] = {"first_filtered_question_ms": round(facets_ms, 3)}
+    for name in wall:
+        out[name] = {
+            "p50_ms": round(statistics.median(wall[name]), 3),
+            "p50_cpu_ms": round(statistics.median(cpu[name]), 3),
+            "extra_p50_ms": round(
+                statistics.median([a - b for a, b in zip(wall[name], base_wall, strict=True)]), 3
+            ),
+            "extra_p50_cpu_ms": round(
+                statistics.median([a - b for a, b in zip(cpu[name], base_cpu, strict=True)]), 3
+            ),
+        }
+    return out
+
+
 def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[str, Any]:
     """One size, in this process (called in a fresh subprocess by main)."""
     from rank_bm25 import BM25Okapi
 
     documents, texts = make_corpus(passages)
+    documents = dated_corpus(documents)
     questions = make_questions(texts, n_questions)
     del texts  # the generator's copy of the passage texts; a bot does not hold one
     gc.collect()
@@ -125,6 +203,7 @@ def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[st
         engine.search(question, k=10)
         cpu.append((time.thread_time() - c0) * 1000)
         latencies.append((time.perf_counter() - t0) * 1000)
+    filters = measure_filters(engine, questions)
 
     analyzer = analyzer_for("de")
     corpus_tokens = [analyzer.terms(engine.passage_text(i)) for i in range(engine.stats.passages)]
@@ -159,6 +238,7 @@ def measure(passages: int, n_questions: int, baseline_questions: int) -> dict[st
         "stem_field_p50_ms": round(statistics.median(ours_stem_ms), 3),
         "top10_agreement": round(_agreement(engine, sample, baseline), 4),
         "first_answer_from_snapshot_s": round(snapshot_s, 3),
+        "filters": filters,
     }
 
 
@@ -199,6 +279,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"stem field p50 {r['stem_field_p50_ms']:.3f} ms  "
                 f"top-10 agreement {r['top10_agreement']:.1%}  "
                 f"first answer from snapshot {r['first_answer_from_snapshot_s']:.2f} s",
+                flush=True,
+            )
+            cases = {k: v for k, v in r["filters"].items() if isinstance(v, dict)}
+            print(
+                "    filters: "
+                + "  ".join(
+                    f"{name} p50 {c['p50_ms']:.2f} ms ({c['extra_p50_ms']:+.3f} ms,"
+                    f" CPU {c['extra_p50_cpu_ms']:+.3f} ms)"
+                    for name, c in cases.items()
+                )
+                + f"  first filtered question {r['filters']['first_filtered_question_ms']:.1f} ms",
                 flush=True,
             )
     if args.json:

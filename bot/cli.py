@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import tme
+from bot.engine import Query, parse_query, period_end, period_start
 from bot.errors import CitebotError
 from bot.ingest import import_export
 from bot.loader import LoadedCorpus, load_corpus_for
@@ -31,6 +35,28 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top", type=int, default=None, metavar="K", help="number of passages")
     ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
     ask.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
+    ask.add_argument(
+        "--since",
+        type=_day(period_start),
+        default=None,
+        metavar="DATE",
+        help="only documents of this day or later (YYYY-MM-DD, YYYY-MM or YYYY: its first day)",
+    )
+    ask.add_argument(
+        "--until",
+        type=_day(period_end),
+        default=None,
+        metavar="DATE",
+        help="only documents of this day or earlier (YYYY-MM-DD, YYYY-MM or YYYY: its last day)",
+    )
+    ask.add_argument(
+        "--channel",
+        type=_channel,
+        default=None,
+        metavar="NAME",
+        help="only posts of this source channel (@NAME, NAME, a t.me link, or its id)",
+    )
+    ask.add_argument("--newest", action="store_true", help="newest first instead of best first")
     index = sub.add_parser("index", help="load the corpus and report what it holds")
     index.add_argument("--corpus", type=Path, default=None, metavar="DIR", help="corpus directory")
     sub.add_parser("run", help="run the Telegram bot (long polling, or webhook if WEBHOOK_URL)")
@@ -49,6 +75,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _day(
+    parse: Callable[[str], datetime.date | None],
+) -> Callable[[str], datetime.date]:
+    def convert(value: str) -> datetime.date:
+        day = parse(value)
+        if day is None:
+            raise argparse.ArgumentTypeError(f"not a date: {value!r} (YYYY-MM-DD, YYYY-MM, YYYY)")
+        return day
+
+    return convert
+
+
+def _channel(value: str) -> str:
+    key = tme.channel_key(value)
+    if key is None:
+        raise argparse.ArgumentTypeError(f"not a channel: {value!r} (@NAME or a t.me link)")
+    return key
+
+
+def _query(args: argparse.Namespace) -> Query:
+    """The question's own filter tokens, narrowed by the flags (a period in both must hold for
+    both; ``--channel`` names the channel)."""
+    query = parse_query(args.question)
+    since, until = query.since, query.until
+    if args.since is not None:
+        since = args.since if since is None else max(since, args.since)
+    if args.until is not None:
+        until = args.until if until is None else min(until, args.until)
+    return dataclasses.replace(
+        query,
+        since=since,
+        until=until,
+        channel=args.channel or query.channel,
+        newest=args.newest or query.newest,
+    )
+
+
 def _load(settings: Settings, corpus: Path | None) -> LoadedCorpus:
     return load_corpus_for(settings, corpus_dir=corpus)
 
@@ -63,7 +126,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             f"warning: {len(loaded.corpus.skipped)} file(s) skipped; `citebot index` lists them",
             file=sys.stderr,
         )
-    answer = loaded.engine.search(args.question, k=top)
+    query = _query(args)
+    answer = dataclasses.replace(loaded.engine.search(query, k=top), query=args.question)
     if args.json:
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
     else:

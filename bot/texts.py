@@ -34,6 +34,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Nichts in den Quellen beantwortet diese Frage.",
         "en": "Nothing in the sources answers this question.",
     },
+    "no_answer_filtered": {
+        "de": "Mit diesen Filtern (Zeitraum, Kanal) beantwortet nichts in den Quellen diese Frage.",
+        "en": "Nothing in the sources answers this question with these filters (period, channel).",
+    },
     "found": {
         "de": "{total:passende Stelle|passende Stellen} gefunden:",
         "en": "Found {total:matching passage|matching passages}:",
@@ -143,9 +147,14 @@ _TEXTS: dict[str, dict[str, str]] = {
     "bot_usage": {
         "de": "Schreib mir einfach eine Frage. In Gruppen: /ask Frage, @{bot} Frage oder eine"
         " Antwort auf eine meiner Nachrichten. Überall: @{bot} Frage (Inline). /sources listet"
-        " die Quellen.",
+        " die Quellen.\nFilter in der Frage: seit:2024-01-01, bis:2024-03-31 (einschließlich)"
+        " oder ein Monat wie 2024-03; ein Kanal mit @Kanalname oder kanal:Kanalname."
+        " Zum Beispiel: „Inflation seit:2024-01 kanal:Kanalname“.",
         "en": "Just send me a question. In groups: /ask question, @{bot} question or a reply to"
-        " one of my messages. Anywhere: @{bot} question (inline). /sources lists the sources.",
+        " one of my messages. Anywhere: @{bot} question (inline). /sources lists the sources."
+        "\nFilters in the question: since:2024-01-01, until:2024-03-31 (inclusive) or a month"
+        " such as 2024-03; a channel as @channelname or channel:channelname."
+        " For example: “inflation since:2024-01 channel:channelname”.",
     },
     "bot_ask_usage": {
         "de": "So geht’s: /ask gefolgt von deiner Frage, z.\u00a0B. /ask {example}",

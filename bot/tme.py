@@ -44,6 +44,7 @@ _CHANNEL_OFFSET = 1_000_000_000_000
 _REF_LINK_RE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/")
 _REF_ID_RE = re.compile(r"-?\d{1,20}")
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
+_KEY_ID_RE = re.compile(r"[cC]\d{1,20}")
 
 
 def bot_api_id(channel_id: int) -> int:
@@ -117,6 +118,8 @@ def channel_key(ref: str) -> str | None:
     """The key (:func:`channel_slug`) of a channel as a person names it: "@name", "name", a
     t.me/name link, "c1234567890" (the key itself), or its id bare or as "-100…"; None if it is
     none of these."""
+    if _KEY_ID_RE.fullmatch(ref.strip().removeprefix("@")):
+        return ref.strip().removeprefix("@").lower()
     found = channel_ref(ref)
     if found is None:
         return None

@@ -1,9 +1,11 @@
-"""bot.texts.format_date: a document's date as the reader's language writes it, or nothing."""
+"""Dates as readers and scripts get them: bot.texts.format_date in the reader's language (or
+nothing), bot.serving.answers.iso_date in `ask --json`."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.serving.answers import iso_date
 from bot.texts import format_date
 
 
@@ -25,3 +27,16 @@ def test_dates_in_the_readers_language(value: str, lang: str, expected: str) -> 
 @pytest.mark.parametrize("value", [None, "", "gestern", "2024-02-30"])
 def test_no_date_says_nothing(value: str | None) -> None:
     assert format_date(value, "de") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-05", "2024-01-05"),
+        ("2024-01-05 10:00", "2024-01-05T10:00:00"),
+        ("2024-01-05T10:00:00+01:00", "2024-01-05T10:00:00+01:00"),
+        (None, None),
+    ],
+)
+def test_json_dates_are_iso_8601(value: str | None, expected: str | None) -> None:
+    assert iso_date(value) == expected

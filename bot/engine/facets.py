@@ -11,7 +11,7 @@ import datetime
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,7 @@ _BoolArray = npt.NDArray[np.bool_]
 # Scopes kept per engine: a reader pages and toggles the order of the same filtered question.
 _SCOPES = 16
 _UNDATED = 0  # no date's ordinal (date.min is 1)
+_POSTS = tme.TELEGRAM_DIR + "/"
 
 
 def day_and_moment(value: str | None) -> tuple[int, float]:
@@ -37,6 +38,12 @@ def day_and_moment(value: str | None) -> tuple[int, float]:
     document shows, whatever its zone."""
     if not value:
         return _UNDATED, -np.inf
+    if len(value) == 10:  # a plain day (the loader writes days as YYYY-MM-DD): its midnight
+        try:
+            day = datetime.date.fromisoformat(value).toordinal()
+        except ValueError:
+            return _UNDATED, -np.inf
+        return day, (day - 1) * 86400.0
     try:
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
@@ -51,15 +58,21 @@ def day_and_moment(value: str | None) -> tuple[int, float]:
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The documents a filtered question may quote, as masks: per document for the passages a
-    sparse search touched, per passage (the ones left out) for the whole-corpus search."""
+    sparse search touched; per passage (the ones left out, made on first use) for the
+    whole-corpus search."""
 
     documents: _BoolArray
     doc_of: IntArray
-    outside: _BoolArray
+    #: Passages per document (a document's passages are numbered together).
+    sizes: IntArray
+    _outside: list[_BoolArray] = field(default_factory=list, repr=False, compare=False)
 
-    @classmethod
-    def of(cls, documents: _BoolArray, doc_of: IntArray) -> Scope:
-        return cls(documents, doc_of, ~documents[doc_of])
+    @property
+    def outside(self) -> _BoolArray:
+        """Which passages are out of scope. Two threads may both make it: the same array."""
+        if not self._outside:
+            self._outside.append(np.repeat(~self.documents, self.sizes))
+        return self._outside[0]
 
     def restrict(self, scores: SparseScores) -> SparseScores:
         """``scores`` of the passages in scope only."""
@@ -71,18 +84,34 @@ class Facets:
     """Each document's day, moment and channel, and the scopes of the filters asked so far."""
 
     def __init__(self, documents: Sequence[Document], doc_of: IntArray) -> None:
-        count = len(documents)
-        self.days = np.zeros(count, dtype=np.int32)
-        self.moments = np.full(count, -np.inf, dtype=np.float64)
-        self.channels = np.full(count, -1, dtype=np.int32)
         self.channel_ids: dict[str, int] = {}
         number = self.channel_ids.setdefault
-        for i, doc in enumerate(documents):
-            self.days[i], self.moments[i] = day_and_moment(doc.date)
-            key = tme.document_channel(doc.path, doc.post_url, doc.url)
-            if key is not None:
-                self.channels[i] = number(key, len(self.channel_ids))
+        # Posts share their days and channels: each distinct date and folder is read once.
+        dates: dict[str | None, tuple[int, float]] = {}
+        folders: dict[str, int] = {}
+        read: list[tuple[int, float]] = []
+        owners: list[int] = []
+        for doc in documents:
+            found = dates.get(doc.date)
+            if found is None:
+                found = dates[doc.date] = day_and_moment(doc.date)
+            read.append(found)
+            # A post's folder decides its channel: read once per folder.
+            folder: str | None = doc.path.rpartition("/")[0]
+            if not (folder and folder.startswith(_POSTS) and len(folder) > len(_POSTS)):
+                folder = None
+            channel = None if folder is None else folders.get(folder)
+            if channel is None:
+                key = tme.document_channel(doc.path, doc.post_url, doc.url)
+                channel = -1 if key is None else number(key, len(self.channel_ids))
+                if folder is not None:
+                    folders[folder] = channel
+            owners.append(channel)
+        self.days = np.array([day for day, _ in read], dtype=np.int32)
+        self.moments = np.array([moment for _, moment in read], dtype=np.float64)
+        self.channels = np.array(owners, dtype=np.int32)
         self._doc_of = doc_of
+        self._sizes = np.bincount(doc_of, minlength=len(documents)).astype(np.int64)
         self._scopes: OrderedDict[tuple[object, ...], Scope] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -96,7 +125,7 @@ class Facets:
             if found is not None:
                 self._scopes.move_to_end(key)
                 return found
-        found = Scope.of(self._mask(query), self._doc_of)
+        found = Scope(self._mask(query), self._doc_of, self._sizes)
         with self._lock:
             self._scopes[key] = found
             while len(self._scopes) > _SCOPES:

@@ -3,13 +3,25 @@ object (the Telegram HTML lives with the bot, and marks its highlights the same 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 from bot.engine import Answer, Hit
-from bot.texts import quoted, text
+from bot.texts import format_date, quoted, text
 
-__all__ = ["answer_to_dict", "format_plain", "mark_highlights"]
+__all__ = ["answer_to_dict", "format_plain", "iso_date", "mark_highlights"]
+
+
+def iso_date(value: str | None) -> str | None:
+    """A document's date in ISO 8601 proper: the loader keeps a moment as written, which may
+    be one of the spellings Python also reads ("2024-01-05 10:00"); None stays None."""
+    if value is None or len(value) == 10:
+        return value
+    try:
+        return datetime.datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
 
 
 def mark_highlights(
@@ -34,14 +46,16 @@ def mark_highlights(
 
 
 def format_plain(answer: Answer, *, bold: bool = False) -> str:
-    """A terminal answer: numbered quotes, each with title and link; or the no-answer line."""
+    """A terminal answer: numbered quotes, each with title, date and link; or the no-answer
+    line (which says so when a filter left nothing)."""
     if not answer.hits:
-        return text("no_answer", answer.lang)
+        return text("no_answer_filtered" if answer.filtered else "no_answer", answer.lang)
     before, after = ("\033[1m", "\033[0m") if bold else ("", "")
     lines = [text("found", answer.lang, total=answer.total), ""]
     for hit in answer.hits:
         lines.append(f"[{hit.rank}] {quoted(mark_highlights(hit, before, after), answer.lang)}")
-        lines.append(f"    — {hit.title}")
+        when = format_date(hit.date, answer.lang)
+        lines.append(f"    — {hit.title}, {when}" if when else f"    — {hit.title}")
         lines.append(f"    {text('source', answer.lang)}: {hit.link}")
         if hit.post_url:
             lines.append(f"    {text('post', answer.lang)}: {hit.post_url}")
@@ -62,6 +76,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
                 "url": hit.url,
                 "link": hit.link,
                 "post_url": hit.post_url,
+                "date": iso_date(hit.date),
                 "document": hit.document,
                 "passage": hit.passage,
                 "highlights": [[start, end] for start, end in hit.highlights],

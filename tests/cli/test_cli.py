@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest import ChannelPost, write_post
 from tests.support.commands import run
 from tests.support.paths import ROOT
 
@@ -20,6 +21,7 @@ HIT_KEYS = {
     "url",
     "link",
     "post_url",
+    "date",
     "document",
     "passage",
     "highlights",
@@ -40,6 +42,7 @@ def test_ask_json_contract() -> None:
         assert hit["url"].startswith("https://www.understandingwar.org/")
         assert hit["link"].startswith(hit["url"] + "#:~:text=")
         assert hit["document"] == "000_e199e51aae9cb937.txt"
+        assert hit["date"] is None  # a .txt file has no date
         for start, end in hit["highlights"]:
             assert 0 <= start < end <= len(hit["text"])
     first = payload["hits"][0]
@@ -137,3 +140,97 @@ def test_console_script_matches_python_m_bot() -> None:
     )
     assert script.returncode == 0
     assert json.loads(script.stdout) == json.loads(run("ask", "Zugestaendnisse", "--json").stdout)
+
+
+_POSTS = [
+    # (channel, message id, date, text)
+    ("lageticker", 10, "2022-12-02T09:15:00+01:00", "Die Inflation stieg im Dezember auf 10 %."),
+    ("lageticker", 11, "2023-01-16", "Die Inflation sank im Januar leicht, sagt das Amt."),
+    ("wirtschaft", 5, "2022-11-20", "Ökonomen erwarten, dass die Inflation hoch bleibt."),
+    ("wirtschaft", 6, None, "Ein Rückblick: die Inflation und die Preise."),
+]
+
+
+@pytest.fixture(scope="module")
+def posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Channel posts filed as the bot and the importer file them, plus one unrelated text."""
+    root = tmp_path_factory.mktemp("posts")
+    for channel, message_id, date, body in _POSTS:
+        post = ChannelPost(-1001000000000 - message_id, channel, message_id, body, date)
+        write_post(root, post)
+    (root / "wetter.txt").write_text("Das Wetter bleibt kalt und trocken.\n", encoding="utf-8")
+    return root
+
+
+def _ask(corpus: Path, *args: str) -> list[tuple[str, str | None]]:
+    result = run("ask", *args, "--json", "--top", "10", "--corpus", str(corpus))
+    assert result.returncode == 0, result.stderr
+    return [(hit["document"], hit["date"]) for hit in json.loads(result.stdout)["hits"]]
+
+
+def test_ask_filter_flags_and_newest(posts: Path) -> None:
+    every = _ask(posts, "Inflation")
+    assert len(every) == 4
+    assert _ask(posts, "Inflation", "--newest") == [
+        ("telegram/lageticker/11.md", "2023-01-16"),
+        ("telegram/lageticker/10.md", "2022-12-02T09:15:00+01:00"),
+        ("telegram/wirtschaft/5.md", "2022-11-20"),
+        ("telegram/wirtschaft/6.md", None),  # undated last
+    ]
+    assert [d for d, _ in _ask(posts, "Inflation", "--channel", "@LageTicker", "--newest")] == [
+        "telegram/lageticker/11.md",
+        "telegram/lageticker/10.md",
+    ]
+    in_december = _ask(posts, "Inflation", "--since", "2022-12", "--until", "2022-12")
+    assert in_december == [("telegram/lageticker/10.md", "2022-12-02T09:15:00+01:00")]
+    # The same filters typed into the question; flags and tokens narrow each other.
+    assert _ask(posts, "Inflation 2022-12") == in_december
+    assert _ask(posts, "Inflation seit:2022-12-01 bis:31.12.2022") == in_december
+    assert _ask(posts, "Inflation seit:2022-11", "--until", "2022-11-30") == [
+        ("telegram/wirtschaft/5.md", "2022-11-20")
+    ]
+    assert _ask(posts, "Inflation kanal:wirtschaft", "--since", "2022") == [
+        ("telegram/wirtschaft/5.md", "2022-11-20")
+    ]
+
+
+def test_ask_shows_each_quotes_date_in_the_answers_language(posts: Path) -> None:
+    german = run("ask", "Inflation im Dezember", "--channel", "lageticker", "--corpus", str(posts))
+    assert german.returncode == 0, german.stderr
+    assert "    — Die Inflation stieg im Dezember auf 10 %., 2. Dezember 2022" in (
+        german.stdout.splitlines()
+    )
+    english = run("ask", "What about the inflation?", "--until", "2022-11", "--corpus", str(posts))
+    assert english.returncode == 0, english.stderr
+    assert any(line.endswith(", 20 November 2022") for line in english.stdout.splitlines())
+    undated = run("ask", "Rückblick Inflation", "--corpus", str(posts), "--top", "1")
+    assert "Rückblick" in undated.stdout
+    title = [line for line in undated.stdout.splitlines() if line.startswith("    — ")]
+    assert title == ["    — Ein Rückblick: die Inflation und die Preise."]  # no date, no comma
+
+
+def test_ask_says_when_a_filter_leaves_nothing(posts: Path) -> None:
+    nothing = run("ask", "Inflation", "--since", "2024-01-01", "--corpus", str(posts))
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout.strip() == (
+        "Mit diesen Filtern (Zeitraum, Kanal) beantwortet nichts in den Quellen diese Frage."
+    )
+    unknown = run("ask", "Inflation @unbekannt", "--json", "--corpus", str(posts))
+    assert json.loads(unknown.stdout) == {"query": "Inflation @unbekannt", "hits": []}
+    plain = run("ask", "Wie wird das Wetter morgen?", "--corpus", str(posts))
+    assert plain.stdout.strip() == "Nichts in den Quellen beantwortet diese Frage."
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--since", "gestern", "not a date: 'gestern'"),
+        ("--until", "2024-02-30", "not a date: '2024-02-30'"),
+        ("--channel", "a b", "not a channel: 'a b'"),
+    ],
+)
+def test_ask_rejects_a_bad_filter_flag(flag: str, value: str, message: str) -> None:
+    result = run("ask", "Inflation", flag, value)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""

@@ -12,6 +12,7 @@ import pytest
 from bot.corpus import Document
 from bot.engine import Engine, Query, SearchConfig, parse_query, period_end, period_start
 from bot.engine.analysis import analyzer_for
+from bot.texts import text
 
 D = datetime.date
 
@@ -275,6 +276,8 @@ def test_both_ways_of_picking_candidates_agree_within_a_scope() -> None:
         for query in queries:
             scope = facets.scope(query)
             assert scope is not None
+            doc_of = engine.parts.passages.document
+            assert np.array_equal(scope.outside, ~scope.documents[doc_of])
             dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near, scope)
             sparse = engine._candidates_sparse(terms, near, scope)
             assert dense is not None and sparse is not None
@@ -331,3 +334,42 @@ def test_newest_first_ties_on_a_day_go_by_time_then_score() -> None:
         "morning",
         "day",
     ]
+
+
+@pytest.mark.parametrize(("lang", "marks"), [("de", "„“"), ("en", "“”")])
+def test_the_help_texts_example_filters_as_it_says(lang: str, marks: str) -> None:
+    usage = text("bot_usage", lang, bot="citebot")
+    example = usage[usage.rindex(marks[0]) + 1 : usage.rindex(marks[1])]
+    assert parse_query(example) == Query(
+        example.split()[0], since=D(2024, 1, 1), channel=example.split(":")[-1].lower()
+    )
+    for token in ("2024-01-01", "2024-03-31", "2024-03", "@"):
+        assert token in usage
+
+
+def test_a_channel_read_once_per_folder_still_follows_each_documents_rule() -> None:
+    docs = [
+        _doc("a", "Inflation eins.", "2024-01-01", path="telegram/eins/1.md"),
+        _doc("b", "Inflation zwei.", "2024-01-02", path="telegram/eins/2.md"),
+        # Directly under telegram/ no folder names a channel: each post's own link does.
+        _doc("c", "Inflation drei.", "2024-01-03", path="telegram/3.md"),
+        _doc(
+            "d",
+            "Inflation vier.",
+            "2024-01-04",
+            path="telegram/4.md",
+            post_url="https://t.me/x_kanal/4",
+        ),
+        _doc(
+            "e",
+            "Inflation fünf.",
+            "2024-01-05",
+            path="telegram/5.md",
+            post_url="https://t.me/c/77/5",
+        ),
+        *OTHER,
+    ]
+    engine = Engine.build(docs)
+    assert set(_docs(engine, "Inflation @eins")) == {"a", "b"}
+    assert _docs(engine, "Inflation @x_kanal") == ["d"]
+    assert _docs(engine, "Inflation kanal:c77") == ["e"]

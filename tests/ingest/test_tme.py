@@ -106,6 +106,7 @@ def test_source_channels_take_fewer_link_spellings_than_an_export(ref: str) -> N
         ("@c1234567890", "c1234567890"),
         ("foo bar", None),
         ("@ab", None),
+        ("c77", "c77"),  # a key as channel_slug makes it, however short the id
     ],
 )
 def test_channel_keys_as_people_write_them(ref: str, key: str | None) -> None:

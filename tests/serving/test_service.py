@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.engine import Engine, Query
 from bot.errors import CorpusError
+from bot.ingest import ChannelPost, write_post
 from bot.loader import LoadedCorpus, load_engine
 from bot.serving import CorpusHolder
 from tests.support.paths import REPO_CORPUS
@@ -130,3 +132,21 @@ class _Searching:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._engine, name)
+
+
+async def test_filters_and_newest_first_follow_a_reload(tmp_path: Path) -> None:
+    """Dates and channels are read per engine: a post that arrives with a reload is at once
+    in its channel's answers and first among the newest, through a string or a Query."""
+    write_post(tmp_path, ChannelPost(-1001, "kanal", 1, "Die Inflation steigt.", "2024-01-05"))
+    write_post(tmp_path, ChannelPost(-1002, "andere", 1, "Die Inflation sinkt.", "2024-03-01"))
+    (tmp_path / "wetter.txt").write_text("Das Wetter bleibt kalt und trocken.\n", "utf-8")
+    holder = CorpusHolder(load_engine(tmp_path), lambda previous: load_engine(tmp_path))
+    first = await holder.search("Inflation @kanal", k=5)
+    assert [h.document for h in first.hits] == ["telegram/kanal/1.md"] and first.filtered
+    write_post(tmp_path, ChannelPost(-1001, "kanal", 2, "Die Inflation fällt.", "2024-02-01"))
+    assert (await holder.reload()).ok
+    newest = await holder.search(Query("Inflation", channel="kanal", newest=True), k=5)
+    assert [h.document for h in newest.hits] == ["telegram/kanal/2.md", "telegram/kanal/1.md"]
+    assert newest.newest and newest.query == "Inflation"
+    nothing = await holder.search("Inflation @kanal seit:2024-02-02", k=5)
+    assert nothing.hits == () and nothing.filtered
