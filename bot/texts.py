@@ -123,6 +123,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         " {documents:document|documents}, e.g.: {titles}.\nTry other keywords, names or a"
         " shorter question; /sources lists every source.",
     },
+    "bot_filter_hint": {
+        "de": "Versuche es ohne Filter oder mit einem längeren Zeitraum; /sources zeigt alle"
+        " Quellen mit Datum.",
+        "en": "Try without the filters or with a longer period; /sources lists every source"
+        " with its date.",
+    },
     "bot_not_a_question": {
         "de": "Bitte stelle deine Frage in Worten, z.\u00a0B. „{example}“.",
         "en": "Please ask your question in words, e.g. “{example}”.",

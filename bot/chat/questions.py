@@ -17,7 +17,7 @@ from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
 from bot.engine import Answer, parse_query
-from bot.texts import text
+from bot.texts import quoted, text
 
 __all__ = [
     "PAGE_HERE",
@@ -45,7 +45,7 @@ _MORE_PREFIX = "more"
 #: The callback_data the page handler takes.
 PAGE_PATTERN = f"^(?:{_PAGE_PREFIX}|{_MORE_PREFIX}):"
 _MAX_OFFSET_DIGITS = 9
-_TITLES_IN_HINT = 3
+_TITLES = 3
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
 
 
@@ -60,12 +60,15 @@ def clean_question(raw: str, limit: int) -> str:
     return question.strip()
 
 
-def no_answer_html(services: BotServices, lang: str) -> str:
-    """Nothing found: what the collection holds, and how to ask better."""
+def no_answer_html(services: BotServices, lang: str, *, filtered: bool = False) -> str:
+    """Nothing found: what the collection holds, and how to ask better; when a filter (period,
+    channel) left nothing, that is said, since the question itself may be fine."""
+    if filtered:
+        return escape(text("no_answer_filtered", lang) + " " + text("bot_filter_hint", lang))
     documents = services.holder.engine.documents
     # Titles are cut like in /sources: a 5000-character title must not make the reply too long.
-    titles = ", ".join(f"„{shorten(d.title or d.id, 100)}“" for d in documents[:_TITLES_IN_HINT])
-    if len(documents) > _TITLES_IN_HINT:
+    titles = ", ".join(quoted(shorten(d.title or d.id, 100), lang) for d in documents[:_TITLES])
+    if len(documents) > _TITLES:
         titles += ", …"
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
 
@@ -154,7 +157,7 @@ async def answer_question(
         (time.perf_counter() - started) * 1000,
     )
     if not answer.hits:
-        await reply(message, no_answer_html(services, lang), quote=quote)
+        await reply(message, no_answer_html(services, lang, filtered=answer.filtered), quote=quote)
         return
     per_page = services.settings.results_per_answer
     markup = None

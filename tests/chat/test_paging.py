@@ -232,3 +232,36 @@ async def test_sources_newest_first_paged_in_place(botapi: BotApiStub, tmp_path:
         header = start.index("Die Quellen:")
         assert start[header + 1 : header + 10] == [f"• {line}" for line in want[:9]]
         assert start[header + 10] == "… und 15 weitere."
+
+
+async def test_filters_hold_across_pages_and_say_when_they_leave_nothing(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    settings = make_settings(botapi, _corpus(tmp_path))
+    anna = botapi.user(6006, "Anna", language_code="de")
+    bob = botapi.user(6007, "Bob", language_code="en")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Inflation Preise bis:2023-12-31")
+        first = await botapi.next_message(anna)
+        assert first["text"].startswith("6 passende Stellen gefunden:\n\n")
+        assert labels(first) == [["1/2", "▶"], ["Neueste zuerst"]]
+        botapi.press_button(anna, first, data_of(first, "▶"))
+        second = await botapi.next_edit(anna)
+        titles = {line for line in second["text"].split("\n") if line.startswith("Inflation im")}
+        assert titles <= {"Inflation im Dezember 2022", "Inflation im Juni 2023"} and titles
+        botapi.press_button(anna, second, data_of(second, "Neueste zuerst"))
+        newest = await botapi.next_edit(anna)
+        assert newest["text"].split("\n")[2:4] == [
+            "Inflation im Juni 2023",
+            "1. Juni 2023 · ecb.europa.eu",
+        ]
+
+        botapi.send_private(anna, "Inflation seit:2025-01-01")
+        assert (await botapi.next_message(anna))["text"] == (
+            "Mit diesen Filtern (Zeitraum, Kanal) beantwortet nichts in den Quellen diese Frage."
+            " Versuche es ohne Filter oder mit einem längeren Zeitraum; /sources zeigt alle"
+            " Quellen mit Datum."
+        )
+        botapi.send_private(bob, "Wie wird das Wetter morgen?")
+        nothing = (await botapi.next_message(bob))["text"]
+        assert "“Inflation im Dezember 2022”" in nothing and "„" not in nothing
