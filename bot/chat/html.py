@@ -92,18 +92,29 @@ def _post_label(post_url: str) -> str:
 
 
 def _focus(hit: Hit, limit: int | None) -> Hit:
-    """The hit cut (as plain text) to at most ``limit`` characters around its first highlight:
-    from the start of that sentence if it is near enough, else a few words before it, with "…"
-    where the quote was cut; only whole highlights are kept."""
+    """The hit cut (as plain text) to at most ``limit`` characters where its highlights are:
+    from the start of a sentence with a highlight (or a few words before the highlight, if that
+    sentence starts far before it), the start that shows the most different matched words, then
+    the most matches, then the earliest; "…" where the quote was cut; only whole highlights
+    kept."""
     if limit is None or len(hit.text) <= limit:
         return hit
     value = hit.text
-    first = hit.highlights[0][0] if hit.highlights else 0
     starts = [0] + [m.end() for m in _SENTENCE_END.finditer(value)]
-    begin = max((s for s in starts if s <= first), default=0)
-    if first - begin > limit // 2:  # the sentence starts far before: a few words before it
-        space = value.rfind(" ", 0, max(first - limit // 4, 0))
-        begin = space + 1 if space >= 0 else 0
+    candidates = []
+    for first, _ in hit.highlights or ((0, 0),):
+        begin = max(s for s in starts if s <= first)
+        if first - begin > limit // 2:  # the sentence starts far before: a few words before it
+            space = value.rfind(" ", 0, max(first - limit // 4, 0))
+            begin = space + 1 if space >= 0 else 0
+        candidates.append(begin)
+
+    def shown(begin: int) -> tuple[int, int, int]:
+        end = begin + limit - 2 * len(_ELLIPSIS) - 2
+        inside = [(s, e) for s, e in hit.highlights if s >= begin and e <= end]
+        return len({value[s:e].lower() for s, e in inside}), len(inside), -begin
+
+    begin = max(candidates, key=shown)
     prefix = f"{_ELLIPSIS} " if begin > 0 else ""
     short = prefix + shorten(value[begin:], limit - len(prefix))
     kept = len(short.removesuffix(_ELLIPSIS).rstrip())
@@ -190,7 +201,7 @@ def render_answer_html(answer: Answer, lang: str, limit: int = MAX_MESSAGE_CHARS
     """A Telegram answer: one line on what was found, then the quotes grouped by document.
 
     The quotes of a page share :data:`PAGE_QUOTE_CHARS` (at least :data:`MIN_QUOTE_CHARS` each),
-    each cut around its first highlight: so three quotes from one document fit one phone screen
+    each cut around its highlights: so three quotes from one document fit one phone screen
     (the yardstick is in docs/BENCHMARKS.md)."""
     key = "bot_found_newest" if answer.newest else "bot_found"
     header = escape(text(key, lang, total=answer.total))

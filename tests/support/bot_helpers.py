@@ -105,6 +105,8 @@ async def running_bot(
             if app.running:
                 await app.stop()
             await app.shutdown()
+    # Reached when the test's body passed: every call the bot made was one the Bot API has.
+    assert stub.violations() == [], "\n".join(stub.violations())
 
 
 @contextlib.asynccontextmanager

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.support.botapi_conformance import violations as spec_violations
+
 __all__ = [
     "DEFAULT_TOKEN",
     "ApiError",
@@ -593,6 +595,8 @@ class Call:
     result: Any = None
     error: str | None = None
     index: int = -1
+    #: Where the call departs from the published Bot API (tests/support/botapi_conformance.py).
+    violations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -1000,6 +1004,7 @@ class BotApiStub:
         fault: _Fault | None = None
         try:
             call.params, call.files = await self._read_params(request)
+            call.violations = spec_violations(canonical, call.params, call.files)
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             fault = self._take_fault(canonical)
@@ -2102,6 +2107,11 @@ class BotApiStub:
             raise TimeoutError(
                 f"no getUpdates long poll within {timeout}s\n{self.describe_calls()}"
             )
+
+    def violations(self) -> list[str]:
+        """Every departure from the published Bot API in the calls so far, one a line with its
+        call (tests/support/botapi_conformance.py): a test of the bot expects none."""
+        return [f"#{c.index} {problem}" for c in self.calls for problem in c.violations]
 
     def calls_of(self, method: str) -> list[Call]:
         """All recorded calls of ``method`` (case-insensitive), oldest first."""
