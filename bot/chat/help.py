@@ -13,7 +13,7 @@ from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.html import escape, fit_html, shorten
 from bot.chat.questions import PAGE_HERE
 from bot.corpus import Document
-from bot.texts import format_date, text
+from bot.texts import LANGUAGES, format_date, text
 
 __all__ = [
     "SOURCES_PATTERN",
@@ -31,7 +31,7 @@ _DOCUMENTS_IN_HELP = 9
 #: Documents on one /sources page: about one phone screen.
 SOURCES_PER_PAGE = 10
 _SOURCES_PREFIX = "src"
-#: The callback_data the /sources page handler takes: ``src:<page>``.
+#: The callback_data the /sources page handler takes: ``src:<page>:<lang>``.
 SOURCES_PATTERN = f"^{_SOURCES_PREFIX}:"
 _MAX_PAGE_DIGITS = 6
 # The corpus's documents newest first, for the documents tuple it was made from: sorted once
@@ -122,12 +122,12 @@ def sources_markup(services: BotServices, lang: str, page: int) -> InlineKeyboar
         return None
     row = []
     if page > 0:
-        back = f"{_SOURCES_PREFIX}:{page - 1}"
+        back = f"{_SOURCES_PREFIX}:{page - 1}:{lang}"
         row.append(InlineKeyboardButton(text("bot_page_previous", lang), callback_data=back))
     label = text("bot_page_of", lang, page=page + 1, pages=pages)
     row.append(InlineKeyboardButton(label, callback_data=PAGE_HERE))
     if page < pages - 1:
-        following = f"{_SOURCES_PREFIX}:{page + 1}"
+        following = f"{_SOURCES_PREFIX}:{page + 1}:{lang}"
         row.append(InlineKeyboardButton(text("bot_page_next", lang), callback_data=following))
     return InlineKeyboardMarkup([row])
 
@@ -156,14 +156,15 @@ async def sources_button(update: Update, context: ChatContext) -> None:
         return
     services = context.services
     lang = lang_of(update, context)
-    number = (query.data or "").split(":", 1)[-1]
+    parts = (query.data or "").split(":")
+    number, list_lang = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
     message = query.message
-    if not (number.isascii() and number.isdigit() and len(number) <= _MAX_PAGE_DIGITS) or not (
-        isinstance(message, Message)
-    ):
+    valid = number.isascii() and number.isdigit() and len(number) <= _MAX_PAGE_DIGITS
+    if not valid or list_lang not in LANGUAGES or not isinstance(message, Message):
         await answer_query(lambda: query.answer(text("bot_expired_list", lang), show_alert=True))
         return
     page = int(number)
     await answer_query(lambda: query.answer())
-    body = fit_html(lambda limit: sources_html(services, lang, limit, page), 200)
-    await edit(message, body, sources_markup(services, lang, page))
+    # The list stays in its own language, whoever turns the page (in a group, another reader).
+    body = fit_html(lambda limit: sources_html(services, list_lang, limit, page), 200)
+    await edit(message, body, sources_markup(services, list_lang, page))

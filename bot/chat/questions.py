@@ -8,6 +8,7 @@ import html
 import logging
 import re
 import time
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
@@ -17,7 +18,7 @@ from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
 from bot.engine import Answer, parse_query
-from bot.texts import quoted, text
+from bot.texts import LANGUAGES, quoted, text
 
 __all__ = [
     "PAGE_HERE",
@@ -36,7 +37,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# callback_data of a page button: ``pg:<offset>:<b|n: best or newest first>:<question key>``.
+# callback_data of a page button: ``pg:<offset>:<b|n>:<lang>:<question key>`` (see _Page).
 _PAGE_PREFIX = "pg"
 #: The page counter's callback_data (pressing it changes nothing).
 PAGE_HERE = "pg:here"
@@ -73,8 +74,36 @@ def no_answer_html(services: BotServices, lang: str, *, filtered: bool = False) 
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
 
 
-def _page_data(offset: int, newest: bool, key: str) -> str:
-    return f"{_PAGE_PREFIX}:{offset}:{'n' if newest else 'b'}:{key}"
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What a page button asks for: ``pg:<offset>:<b|n>:<lang>:<question key>``."""
+
+    offset: int
+    newest: bool
+    #: The answer's language: a page stays in it whoever presses (in a group, another reader).
+    lang: str | None
+    key: str
+
+    def data(self) -> str:
+        order = "n" if self.newest else "b"
+        return f"{_PAGE_PREFIX}:{self.offset}:{order}:{self.lang}:{self.key}"
+
+    @staticmethod
+    def parse(data: str) -> _Page | None:
+        """The request of a page button's data; also of the "more" buttons sent before paging
+        in place (``more:<offset>:<key>``), which now open that page in the same message."""
+        parts = data.split(":")
+        if len(parts) == 5 and parts[0] == _PAGE_PREFIX and parts[2] in ("b", "n"):
+            if parts[3] not in LANGUAGES:
+                return None
+            offset, newest, lang, key = parts[1], parts[2] == "n", parts[3], parts[4]
+        elif len(parts) == 3 and parts[0] == _MORE_PREFIX:
+            offset, newest, lang, key = parts[1], False, None, parts[2]
+        else:
+            return None
+        if not (offset.isascii() and offset.isdigit() and len(offset) <= _MAX_OFFSET_DIGITS):
+            return None
+        return _Page(int(offset), newest, lang, key)
 
 
 def page_markup(
@@ -82,44 +111,27 @@ def page_markup(
 ) -> InlineKeyboardMarkup | None:
     """The buttons under an answer: ◀ 2/3 ▶ when there is more than one page, and the switch
     between best and newest first when ``reorders`` (the corpus has several documents: with
-    one, newest first is the same order). Each carries the page's offset, the order and the
-    question's key: well under 64 bytes."""
+    one, newest first is the same order). Each carries the page's offset, the order, the
+    answer's language and the question's key: well under 64 bytes."""
     rows: list[list[InlineKeyboardButton]] = []
     pages = -(-answer.total // per_page)
     page = answer.offset // per_page + 1
     if pages > 1:
         row = []
         if page > 1:
-            previous = _page_data(max(answer.offset - per_page, 0), answer.newest, key)
-            row.append(
-                InlineKeyboardButton(text("bot_page_previous", lang), callback_data=previous)
-            )
+            back = _Page(max(answer.offset - per_page, 0), answer.newest, lang, key).data()
+            row.append(InlineKeyboardButton(text("bot_page_previous", lang), callback_data=back))
         label = text("bot_page_of", lang, page=page, pages=pages)
         row.append(InlineKeyboardButton(label, callback_data=PAGE_HERE))
         if page < pages:
-            following = _page_data(answer.offset + per_page, answer.newest, key)
+            following = _Page(answer.offset + per_page, answer.newest, lang, key).data()
             row.append(InlineKeyboardButton(text("bot_page_next", lang), callback_data=following))
         rows.append(row)
     if reorders:
         order = text("bot_order_best" if answer.newest else "bot_order_newest", lang)
-        switch = _page_data(0, not answer.newest, key)
+        switch = _Page(0, not answer.newest, lang, key).data()
         rows.append([InlineKeyboardButton(order, callback_data=switch)])
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _page_request(data: str) -> tuple[int, bool, str] | None:
-    """(offset, newest, key) of a page button's data; also of the "more" buttons sent before
-    paging in place (``more:<offset>:<key>``), which now open that page in the same message."""
-    parts = data.split(":")
-    if len(parts) == 4 and parts[0] == _PAGE_PREFIX and parts[2] in ("b", "n"):
-        offset, newest, key = parts[1], parts[2] == "n", parts[3]
-    elif len(parts) == 3 and parts[0] == _MORE_PREFIX:
-        offset, newest, key = parts[1], False, parts[2]
-    else:
-        return None
-    if not (offset.isascii() and offset.isdigit() and len(offset) <= _MAX_OFFSET_DIGITS):
-        return None
-    return int(offset), newest, key
 
 
 def _reorders(services: BotServices, answer: Answer) -> bool:
@@ -169,9 +181,10 @@ async def answer_question(
 
 
 async def page_button(update: Update, context: ChatContext) -> None:
-    """◀ ▶ and best/newest first: the same message edited to that page or order. A key only
-    opens the question it was made for, in the chat it was sent to; an expired or unknown one
-    (or a button from before a restart whose state is gone) is answered politely."""
+    """◀ ▶ and best/newest first: the same message edited to that page or order, in the
+    answer's language (what the presser is told, in theirs). A key only opens the question it
+    was made for, in the chat it was sent to; an expired or unknown one (or a button from
+    before a restart whose state is gone) is answered politely."""
     query = update.callback_query
     if query is None:
         return
@@ -180,24 +193,25 @@ async def page_button(update: Update, context: ChatContext) -> None:
     if query.data == PAGE_HERE:  # the page counter: nothing to do
         await answer_query(lambda: query.answer())
         return
-    request = _page_request(query.data or "")
+    request = _Page.parse(query.data or "")
     message = query.message
     question = None
     if request is not None and isinstance(message, Message):
-        question = services.state.page(request[2], message.chat.id)
+        question = services.state.page(request.key, message.chat.id)
     if request is None or question is None or not isinstance(message, Message):
         await answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return
-    offset, newest, key = request
-    wanted = dataclasses.replace(parse_query(question), newest=newest)
+    wanted = dataclasses.replace(parse_query(question), newest=request.newest)
     per_page = services.settings.results_per_answer
-    answer = await services.holder.search(wanted, k=per_page, offset=offset)
+    answer = await services.holder.search(wanted, k=per_page, offset=request.offset)
     if not answer.hits:
         await answer_query(lambda: query.answer(text("bot_no_more", lang)))
         return
     await answer_query(lambda: query.answer())
-    markup = page_markup(answer, key, lang, per_page, reorders=_reorders(services, answer))
-    await edit(message, render_answer_html(answer, lang), markup)
+    page_lang = request.lang or lang
+    reorders = _reorders(services, answer)
+    markup = page_markup(answer, request.key, page_lang, per_page, reorders=reorders)
+    await edit(message, render_answer_html(answer, page_lang), markup)
 
 
 async def private_message(update: Update, context: ChatContext) -> None:

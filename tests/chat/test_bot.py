@@ -59,11 +59,11 @@ async def test_private_question_paged_in_place(botapi: BotApiStub, tmp_path: Pat
 
         # past the end (e.g. an old button): it says so
         key = data_of(page, "◀").rsplit(":", 1)[1]
-        beyond = botapi.press_button(anna, reply, f"pg:{total}:b:{key}", check=False)
+        beyond = botapi.press_button(anna, reply, f"pg:{total}:b:de:{key}", check=False)
         answered = await botapi.callback_answer(beyond)
         assert answered["text"] == "Keine weiteren Stellen zu dieser Frage."
         # a button whose question is no longer stored
-        stale = botapi.press_button(anna, reply, "pg:3:b:zzz", check=False)
+        stale = botapi.press_button(anna, reply, "pg:3:b:de:zzz", check=False)
         assert "neu" in (await botapi.callback_answer(stale))["text"]
 
 

@@ -136,11 +136,13 @@ async def test_stale_foreign_and_legacy_buttons(botapi: BotApiStub, tmp_path: Pa
         bens = await botapi.next_message(ben)
         key = data_of(annas, "▶").rsplit(":", 1)[1]
         stale = [
-            f"pg:3:b:{'A' * 22}",  # expired, or never made
-            "pg:3:x:" + key,  # no such order
-            "pg:²:b:" + key,  # not a plain number
-            "pg:" + "9" * 30 + ":b:" + key,
-            "pg:3:b",
+            f"pg:3:b:de:{'A' * 22}",  # expired, or never made
+            "pg:3:x:de:" + key,  # no such order
+            "pg:3:b:fr:" + key,  # no such language
+            "pg:²:b:de:" + key,  # not a plain number
+            "pg:" + "9" * 30 + ":b:de:" + key,
+            "pg:3:b:de",
+            "pg:3:b:" + key,
         ]
         for data in stale:
             pressed = botapi.press_button(anna, annas, data, check=False)
@@ -150,12 +152,12 @@ async def test_stale_foreign_and_legacy_buttons(botapi: BotApiStub, tmp_path: Pa
             )
             assert answered["show_alert"] is True
         # Anna's key on Ben's message (his chat) opens nothing, in his language
-        stolen = botapi.press_button(ben, bens, f"pg:3:b:{key}", check=False)
+        stolen = botapi.press_button(ben, bens, f"pg:3:b:de:{key}", check=False)
         assert (await botapi.callback_answer(stolen))["text"] == (
             "This question is no longer stored – please ask it again."
         )
         # past the end: said so, the message stays
-        beyond = botapi.press_button(anna, annas, f"pg:12:b:{key}", check=False)
+        beyond = botapi.press_button(anna, annas, f"pg:12:b:de:{key}", check=False)
         assert (await botapi.callback_answer(beyond))["text"] == (
             "Keine weiteren Stellen zu dieser Frage."
         )
@@ -218,12 +220,13 @@ async def test_sources_newest_first_paged_in_place(botapi: BotApiStub, tmp_path:
         botapi.press_button(anna, page, data_of(page, "◀"))
         assert (await botapi.next_edit(anna))["text"].split("\n")[1] == f"• {want[10]}"
         # a page that is gone after a reload shows the last one; a forged page is refused
-        botapi.press_button(anna, page, "src:99", check=False)
+        botapi.press_button(anna, page, "src:99:de", check=False)
         assert (await botapi.next_edit(anna))["text"].split("\n")[1] == f"• {want[20]}"
-        forged = botapi.press_button(anna, page, "src:-1", check=False)
-        assert (await botapi.callback_answer(forged))["text"] == (
-            "Diese Liste ist veraltet – /sources zeigt die aktuelle."
-        )
+        for data in ("src:-1:de", "src:1", "src:1:fr", "src:²:de"):
+            forged = botapi.press_button(anna, page, data, check=False)
+            assert (await botapi.callback_answer(forged))["text"] == (
+                "Diese Liste ist veraltet – /sources zeigt die aktuelle."
+            )
         assert len(botapi.messages_to(anna)) == 1
 
         # /start shows the newest documents, not the first file names
@@ -265,3 +268,24 @@ async def test_filters_hold_across_pages_and_say_when_they_leave_nothing(
         botapi.send_private(bob, "Wie wird das Wetter morgen?")
         nothing = (await botapi.next_message(bob))["text"]
         assert "“Inflation im Dezember 2022”" in nothing and "„" not in nothing
+
+
+async def test_a_group_answer_pages_in_its_own_language(botapi: BotApiStub, tmp_path: Path) -> None:
+    """Anna asks in German; Bob, whose Telegram is English, turns the page: the message stays
+    German (it is Anna's answer, read by the group), and Bob is told things in English."""
+    settings = make_settings(botapi, _corpus(tmp_path))
+    anna = botapi.user(6008, "Anna", language_code="de")
+    bob = botapi.user(6009, "Bob", language_code="en")
+    group = -100600
+    async with running_bot(botapi, settings):
+        botapi.send_group(anna, group, f"/ask {QUESTION}")
+        first = await botapi.next_message(group)
+        botapi.press_button(bob, first, data_of(first, "▶"))
+        page = await botapi.next_edit(group)
+        assert page["text"].startswith("12 passende Stellen gefunden:")
+        assert labels(page) == [["◀", "2/4", "▶"], ["Neueste zuerst"]]
+        key = data_of(page, "▶").rsplit(":", 1)[1]
+        beyond = botapi.press_button(bob, page, f"pg:12:b:de:{key}", check=False)
+        assert (await botapi.callback_answer(beyond))["text"] == (
+            "No more passages for this question."
+        )
