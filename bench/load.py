@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bot.chat import build_application
+from bot.chat import build_application, stop_application
+from bot.chat.run import start_webhook
 from bot.corpus import CorpusLoad
 from bot.engine import Engine
 from bot.loader import LoadedCorpus, load_engine, search_config
@@ -125,6 +126,10 @@ class _TimedEngine:
         return getattr(self._engine, name)
 
 
+# The webhook server of each app start_bot started, for stop_bot.
+_WEBHOOKS: dict[int, Any] = {}
+
+
 async def start_bot(settings: Settings, loaded: LoadedCorpus, mode: str) -> Any:
     """The real Application, started against the stand-in (polling, or a local webhook)."""
     app = build_application(settings, loaded)
@@ -139,24 +144,22 @@ async def start_bot(settings: Settings, loaded: LoadedCorpus, mode: str) -> Any:
             await updater.start_polling(poll_interval=0, timeout=1)
         else:
             port = _free_port()
-            await updater.start_webhook(
+            webhook = await start_webhook(
+                app,
                 listen="127.0.0.1",
                 port=port,
-                url_path="hook",
-                webhook_url=f"http://127.0.0.1:{port}/hook",
-                secret_token=WEBHOOK_SECRET,
+                path="hook",
+                url=f"http://127.0.0.1:{port}/hook",
+                secret=WEBHOOK_SECRET,
             )
+            _WEBHOOKS[id(app)] = webhook
     return app
 
 
 async def stop_bot(app: Any, timeout: float = 30) -> None:
     """Stop what :func:`start_bot` started, bounded in time."""
     async with asyncio.timeout(timeout):
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        await stop_application(app, _WEBHOOKS.pop(id(app), None))
 
 
 def _free_port() -> int:

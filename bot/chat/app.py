@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -18,7 +18,6 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -27,9 +26,9 @@ from bot.chat.channels import channel_post
 from bot.chat.context import CONTEXT_TYPES, BotServices, ChatApplication, ChatContext
 from bot.chat.delivery import send_with_retry
 from bot.chat.failures import error_handler
-from bot.chat.guards import drop_repeated_update
 from bot.chat.help import SOURCES_PATTERN, help_command, sources_button, sources_command
 from bot.chat.inline import inline_query
+from bot.chat.intake import LEASE_SECONDS, FairUpdates, replay_held
 from bot.chat.questions import (
     PAGE_PATTERN,
     ask_command,
@@ -40,13 +39,14 @@ from bot.chat.questions import (
     unknown_command,
 )
 from bot.chat.uploads import document_upload
+from bot.chat.webhook import WebhookServer
 from bot.loader import LoadedCorpus, load_corpus_for, update_corpus_for
 from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings, require_token
 from bot.store.states import open_state
 from bot.texts import LANGUAGES, text
 
-__all__ = ["build_application", "file_url_for"]
+__all__ = ["build_application", "file_url_for", "stop_application"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,8 @@ def _handlers() -> dict[int, Sequence[BaseHandler[Any, ChatContext, Any]]]:
     new = filters.UpdateType.MESSAGE  # edited messages are never answered again
     private = filters.ChatType.PRIVATE & new
     groups = filters.ChatType.GROUPS & new
+    # A repeated update never gets here: bot.chat.intake drops it at the door.
     return {
-        # Group -1 runs first: a repeated update stops there (ApplicationHandlerStop).
-        -1: [TypeHandler(Update, drop_repeated_update)],
         0: [
             CommandHandler(["start", "help"], help_command, filters=new),
             CommandHandler("sources", sources_command, filters=new),
@@ -91,9 +90,18 @@ async def _post_init(application: ChatApplication) -> None:
     description (profile, shared links) in German and English, following the other replicas'
     corpus changes (with a shared state store), and one "ready" line."""
     bot = application.bot
-    if application.bot_data.services.replicas is not None:
-        application.bot_data.services.replicas.start()
-    default = application.bot_data.services.settings.default_language
+    services = application.bot_data.services
+    if services.replicas is not None:
+        services.replicas.start()
+    # The updates a stopped or killed predecessor held: all of them when this process alone
+    # owns the state file; with a shared store only those whose replica stopped renewing them.
+    await replay_held(
+        services.state,
+        services.intake,
+        bot,
+        older_than=LEASE_SECONDS if services.state.shared else 0.0,
+    )
+    default = services.settings.default_language
     # Each language its own; everyone else (language None) gets DEFAULT_LANGUAGE's, as in chats.
     for lang in (None, *LANGUAGES):
         texts = lang or default
@@ -132,6 +140,9 @@ async def _post_shutdown(application: ChatApplication) -> None:
 def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplication:
     """The bot: every handler, the error handler, startup work; not yet started."""
     token = require_token(settings)
+    # The token's first part is the bot's public id.
+    state = open_state(settings.state_dir, settings.state_url, bot=token.split(":", 1)[0])
+    intake = FairUpdates(state)
     application = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -139,7 +150,10 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url_for(settings.telegram_api_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(64)  # a slow /reload never holds up the other chats
+        # Updates are held in the state before Telegram is told they arrived, and handled
+        # fairly, 64 at once: a slow /reload never holds up the other chats.
+        .update_queue(intake.queue)
+        .concurrent_updates(intake)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -150,14 +164,29 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         lambda previous: load_corpus_for(settings, previous),
         lambda current, paths: update_corpus_for(settings, current, paths),
     )
-    # The token's first part is the bot's public id.
-    state = open_state(settings.state_dir, settings.state_url, bot=token.split(":", 1)[0])
     application.bot_data.services = BotServices(
         settings=settings,
         holder=holder,
         state=state,
+        intake=intake,
         replicas=ReplicaFollower(holder, state) if state.shared else None,
     )
     application.add_handlers(_handlers())
     application.add_error_handler(error_handler)
     return application
+
+
+async def stop_application(
+    application: ChatApplication, webhook: WebhookServer | None = None
+) -> None:
+    """Stop in the order that loses nothing: no more updates are fetched (or taken from the
+    webhook), the waiting ones are sent away still held (the next start answers them), the
+    running ones finish, then PTB shuts down. The caller bounds the time."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if webhook is not None:
+        await webhook.stop()
+    application.bot_data.services.intake.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()

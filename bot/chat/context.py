@@ -10,6 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.chat.intake import FairUpdates
 from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings
 from bot.store.state import StateStore
@@ -31,8 +32,10 @@ class BotServices:
 
     settings: Settings
     holder: CorpusHolder
-    #: Buttons, /stats, repeated updates and flood limits, kept across restarts.
+    #: Buttons, /stats, held updates and flood limits, kept across restarts.
     state: StateStore
+    #: How updates are taken in, handled fairly and released (see :mod:`bot.chat.intake`).
+    intake: FairUpdates
     #: With a shared state store: corpus changes to and from the other replicas.
     replicas: ReplicaFollower | None = None
     #: When this process started (monotonic): /stats shows its uptime.

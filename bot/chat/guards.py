@@ -1,12 +1,11 @@
-"""What stops an update before any work: a repeated delivery, a user over the flood limit, a
-non-admin asking for an admin command."""
+"""What stops an update before any work: a user over the flood limit, a non-admin asking for an
+admin command (a repeated delivery is dropped before, by :mod:`bot.chat.intake`)."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Message, Update
-from telegram.ext import ApplicationHandlerStop
 
 from bot.chat.context import ChatContext, lang_of
 from bot.chat.delivery import reply
@@ -15,21 +14,12 @@ from bot.texts import text
 
 __all__ = [
     "admin_request",
-    "drop_repeated_update",
     "flood_allows",
     "flood_refused",
     "is_admin",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-async def drop_repeated_update(update: object, context: ChatContext) -> None:
-    """First of all handlers: an update seen before (a webhook POSTed again after its answer
-    was lost, getUpdates handing it out again) stops here, so each question is answered once."""
-    if isinstance(update, Update) and not context.services.state.first_time(update.update_id):
-        logger.info("update %d delivered again: ignored", update.update_id)
-        raise ApplicationHandlerStop
 
 
 def flood_allows(context: ChatContext, user_id: int) -> bool:

@@ -1,16 +1,34 @@
-"""The health endpoint for container probes: GET /healthz answers 200 "ok", anything else 404."""
+"""The health endpoint for container probes: GET /healthz answers 200 "ok", anything else 404.
+
+A probe is answered even under a flood of idle connections: each must send its request within
+5 s, and beyond :data:`MAX_CONNECTIONS` a new connection closes the oldest."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 
-__all__ = ["start_health_server"]
+__all__ = ["MAX_CONNECTIONS", "start_health_server"]
+
+MAX_CONNECTIONS = 50
 
 
 async def start_health_server(host: str, port: int) -> asyncio.Server:
     """Listen for probes on ``host:port`` until the server is closed."""
-    return await asyncio.start_server(_health, host, port)
+    open_: OrderedDict[asyncio.StreamWriter, None] = OrderedDict()
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while len(open_) >= MAX_CONNECTIONS:
+            oldest, _ = open_.popitem(last=False)
+            oldest.close()
+        open_[writer] = None
+        try:
+            await _health(reader, writer)
+        finally:
+            open_.pop(writer, None)
+
+    return await asyncio.start_server(connected, host, port)
 
 
 async def _health(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -18,12 +18,19 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar, cast
 
 import redis
 
-from bot.store.state import PAGE_SECONDS, CorpusChange, UsageWindow, normal_question
+from bot.store.state import (
+    MAX_ATTEMPTS,
+    PAGE_SECONDS,
+    CorpusChange,
+    HeldUpdate,
+    UsageWindow,
+    normal_question,
+)
 
 __all__ = ["RedisState"]
 
@@ -38,12 +45,43 @@ _MISSING_SHOWN = 10
 _WARN_EVERY = 60.0
 _CHANGES_KEPT = 1000  # corpus changes in the stream (a replica that is behind reloads anyway)
 
-# KEYS[1] the update's key; ARGV now, the window, the expiry. 1 when the update is new.
-_FIRST_TIME = """
+# KEYS[1] the update's key, KEYS[2] the held payloads (hash), KEYS[3] their times (sorted set);
+# ARGV now, the window, the expiry, the update id, its payload. 1 when the update is new.
+_HOLD = """
 local seen = redis.call('GET', KEYS[1])
 if seen and tonumber(seen) > tonumber(ARGV[1]) - tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
 return 1
+"""
+# KEYS[1] payloads, KEYS[2] times, KEYS[3] attempts (hash); ARGV now, cut, limit, max attempts,
+# then the ids to skip. Returns id, payload, id, payload… of the updates handed out.
+_CLAIM = """
+local skip = {}
+for i = 5, #ARGV do skip[ARGV[i]] = true end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0,
+                       tonumber(ARGV[3]) + #ARGV - 4)
+local out = {}
+for _, id in ipairs(ids) do
+  if not skip[id] and #out < 2 * tonumber(ARGV[3]) then
+    local payload = redis.call('HGET', KEYS[1], id)
+    local tries = redis.call('HINCRBY', KEYS[3], id, 1)
+    if not payload or tries > tonumber(ARGV[4]) then
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('HDEL', KEYS[3], id)
+    else
+      redis.call('ZADD', KEYS[2], ARGV[1], id)
+      table.insert(out, id)
+      table.insert(out, payload)
+    end
+  end
+end
+redis.call('EXPIRE', KEYS[3], 172800)
+return out
 """
 # KEYS[1] the user's sorted set of question times; ARGV now, window, limit, member. 1: allowed.
 _ALLOW = """
@@ -82,7 +120,8 @@ class RedisState:
         self._redis = redis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
         )
-        self._first_time = self._redis.register_script(_FIRST_TIME)
+        self._hold = self._redis.register_script(_HOLD)
+        self._claim = self._redis.register_script(_CLAIM)
         self._allow = self._redis.register_script(_ALLOW)
         self._record = self._redis.register_script(_RECORD)
         # Reading changes blocks for seconds: its own connection, with a longer timeout.
@@ -147,11 +186,52 @@ class RedisState:
 
     # -- updates and flood -----------------------------------------------------------------
 
-    def first_time(self, update_id: int) -> bool:
+    def hold(self, update_id: int, payload: str) -> bool:
         now = self._clock()
-        args: list[str | int | float] = [repr(now), _UPDATE_SECONDS, _UPDATE_SECONDS]
-        key = self._key("update", str(update_id))
-        return bool(self._safely(lambda: self._first_time(keys=[key], args=args), 1))
+        args: list[str | int | float] = [
+            repr(now),
+            _UPDATE_SECONDS,
+            _UPDATE_SECONDS,
+            update_id,
+            payload,
+        ]
+        keys = [self._key("update", str(update_id)), self._key("held"), self._key("held-at")]
+        return bool(self._safely(lambda: self._hold(keys=keys, args=args), 1))
+
+    def release(self, update_id: int) -> None:
+        def drop() -> None:
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._key("held"), str(update_id))
+                pipe.zrem(self._key("held-at"), str(update_id))
+                pipe.hdel(self._key("held-tries"), str(update_id))
+                pipe.execute()
+
+        self._safely(drop, None)
+
+    def renew_held(self, update_ids: Collection[int]) -> None:
+        if not update_ids:
+            return
+        now = self._clock()
+        mapping: dict[Any, Any] = {str(update_id): now for update_id in update_ids}
+        self._safely(lambda: self._redis.zadd(self._key("held-at"), mapping, xx=True), None)
+
+    def claim_held(
+        self, older_than: float, limit: int, exclude: Collection[int] = ()
+    ) -> tuple[HeldUpdate, ...]:
+        now = self._clock()
+        keys = [self._key("held"), self._key("held-at"), self._key("held-tries")]
+        args: list[str | int | float] = [
+            repr(now),
+            repr(now - older_than),
+            limit,
+            MAX_ATTEMPTS,
+            *(str(update_id) for update_id in exclude),
+        ]
+        nothing: list[str] = []
+        found = self._safely(lambda: [str(v) for v in self._claim(keys=keys, args=args)], nothing)
+        return tuple(
+            HeldUpdate(int(found[i]), str(found[i + 1])) for i in range(0, len(found) - 1, 2)
+        )
 
     def allow(self, user_id: int, per_minute: int) -> bool:
         now = self._clock()

@@ -22,15 +22,17 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "PAGE_SECONDS",
     "STATE_FILE",
     "CorpusChange",
+    "HeldUpdate",
     "SqliteState",
     "StateStore",
     "UsageWindow",
@@ -47,6 +49,9 @@ _QUESTION_SECONDS = 30 * 86400  # /stats shows the last 7 and 30 days
 _FLOOD_SECONDS = 60.0
 _MAX_PAGES = 200_000
 _MAX_UPDATES = 100_000
+#: Handed out again this often at most: an update that kills the process each time it is
+#: handled is then given up (and logged), not replayed at every start for ever.
+MAX_ATTEMPTS = 3
 _MAX_QUESTIONS = 2_000_000
 _PRUNE_EVERY = 500  # writes between two prunes of a table
 _MISSING_SHOWN = 10
@@ -63,6 +68,11 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE INDEX IF NOT EXISTS questions_asked ON questions (asked);
 CREATE TABLE IF NOT EXISTS updates (update_id INTEGER PRIMARY KEY, seen REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_seen ON updates (seen);
+CREATE TABLE IF NOT EXISTS held (
+    update_id INTEGER PRIMARY KEY, payload TEXT NOT NULL, held REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS held_held ON held (held);
 CREATE TABLE IF NOT EXISTS flood (user_id INTEGER NOT NULL, asked REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS flood_user ON flood (user_id, asked);
 """
@@ -92,6 +102,14 @@ class CorpusChange:
     paths: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HeldUpdate:
+    """An update received and not yet handled, as the Bot API sent it (JSON)."""
+
+    update_id: int
+    payload: str
+
+
 class StateStore(Protocol):
     """The bot's state, wherever it is kept. ``shared`` stores (a server) also carry corpus
     changes between replicas; a file is one machine's, and its announcements go nowhere."""
@@ -114,8 +132,25 @@ class StateStore(Protocol):
         """The questions of the last ``days`` days."""
         ...
 
-    def first_time(self, update_id: int) -> bool:
-        """True (and remembered) the first time ``update_id`` is seen, False for a repeat."""
+    def hold(self, update_id: int, payload: str) -> bool:
+        """The first time ``update_id`` is seen: keep it (``payload``, the update's JSON) until
+        :meth:`release`, remember the id, and return True. False for a repeat."""
+        ...
+
+    def release(self, update_id: int) -> None:
+        """The update is handled: its payload is dropped (the id stays remembered)."""
+        ...
+
+    def renew_held(self, update_ids: Collection[int]) -> None:
+        """These held updates are still being worked on by a live process."""
+        ...
+
+    def claim_held(
+        self, older_than: float, limit: int, exclude: Collection[int] = ()
+    ) -> tuple[HeldUpdate, ...]:
+        """Held updates not released nor renewed for ``older_than`` s (a process died with
+        them), oldest first, at most ``limit``; each is renewed as it is handed out, so one
+        process takes it. One handed out :data:`MAX_ATTEMPTS` times is given up instead."""
         ...
 
     def allow(self, user_id: int, per_minute: int) -> bool:
@@ -208,7 +243,7 @@ class SqliteState:
 
     # -- updates and flood -----------------------------------------------------------------
 
-    def first_time(self, update_id: int) -> bool:
+    def hold(self, update_id: int, payload: str) -> bool:
         now = self._clock()
         with self._transaction() as db:
             # An id seen longer ago than Telegram redelivers counts as new (after a week without
@@ -218,8 +253,53 @@ class SqliteState:
                 " ON CONFLICT (update_id) DO UPDATE SET seen = excluded.seen WHERE seen <= ?",
                 (update_id, now, now - _UPDATE_SECONDS),
             ).rowcount
+            if changed == 1:
+                db.execute(
+                    "INSERT OR REPLACE INTO held (update_id, payload, held) VALUES (?, ?, ?)",
+                    (update_id, payload, now),
+                )
             self._prune(db, "updates", "seen", _UPDATE_SECONDS, _MAX_UPDATES)
+            self._prune(db, "held", "held", _UPDATE_SECONDS, _MAX_UPDATES)
         return changed == 1
+
+    def release(self, update_id: int) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM held WHERE update_id = ?", (update_id,))
+
+    def renew_held(self, update_ids: Collection[int]) -> None:
+        if not update_ids:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE held SET held = ? WHERE update_id = ?",
+                [(self._clock(), update_id) for update_id in update_ids],
+            )
+
+    def claim_held(
+        self, older_than: float, limit: int, exclude: Collection[int] = ()
+    ) -> tuple[HeldUpdate, ...]:
+        now = self._clock()
+        skip = set(exclude)
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT update_id, payload, attempts FROM held WHERE held <= ?"
+                " ORDER BY update_id LIMIT ?",
+                (now - older_than, limit + len(skip)),
+            ).fetchall()
+            out: list[HeldUpdate] = []
+            for update_id, payload, attempts in rows:
+                if update_id in skip or len(out) >= limit:
+                    continue
+                if attempts >= MAX_ATTEMPTS:
+                    logger.error("update %d handed out %d times: given up", update_id, attempts)
+                    db.execute("DELETE FROM held WHERE update_id = ?", (update_id,))
+                    continue
+                db.execute(
+                    "UPDATE held SET held = ?, attempts = attempts + 1 WHERE update_id = ?",
+                    (now, update_id),
+                )
+                out.append(HeldUpdate(int(update_id), str(payload)))
+        return tuple(out)
 
     def allow(self, user_id: int, per_minute: int) -> bool:
         now = self._clock()

@@ -162,13 +162,59 @@ def test_answered_questions_are_counted_not_kept(tmp_path: Path) -> None:
 def test_updates_are_seen_once_across_a_restart(opener: Opener) -> None:
     clock = Clock()
     store = opener(clock)
-    assert store.first_time(100) and not store.first_time(100) and store.first_time(101)
+    assert store.hold(100, "{}") and not store.hold(100, "{}") and store.hold(101, "{}")
     store.close()
     store = opener(clock)
-    assert not store.first_time(100)
+    assert not store.hold(100, "{}")
     # Telegram renumbers after a week without updates: an id that old is new again.
     clock.now += 3 * 86400
-    assert store.first_time(100) and not store.first_time(100)
+    assert store.hold(100, "{}") and not store.hold(100, "{}")
+
+
+def test_held_updates_are_handed_out_again_until_released(opener: Opener) -> None:
+    """What a process held and did not release (killed, or stopped with it waiting) is handed
+    out once to the next process, oldest first, as it was received; a released one never."""
+    clock = Clock()
+    store = opener(clock)
+    for update_id in (7, 5, 6):
+        assert store.hold(update_id, f'{{"update_id": {update_id}}}')
+    store.release(6)
+    store.close()
+    store = opener(clock)
+    assert not store.hold(5, "{}")  # still a repeat: never taken twice
+    claimed = store.claim_held(0.0, 10)
+    assert [(h.update_id, h.payload) for h in claimed] == [
+        (5, '{"update_id": 5}'),
+        (7, '{"update_id": 7}'),
+    ]
+    # Handed out means renewed: another replica looking for dead ones' updates finds none.
+    assert store.claim_held(60.0, 10) == ()
+    clock.now += 61
+    assert [h.update_id for h in store.claim_held(60.0, 1, exclude={5})] == [7]
+    store.release(5)
+    store.release(7)
+    clock.now += 61
+    assert store.claim_held(0.0, 10) == ()
+
+
+def test_a_live_process_renews_what_it_holds(opener: Opener) -> None:
+    clock = Clock()
+    live, other = opener(clock), opener(clock)
+    assert live.hold(1, "{}") and live.hold(2, "{}")
+    clock.now += 40
+    live.renew_held({1})
+    clock.now += 30
+    assert [h.update_id for h in other.claim_held(60.0, 10)] == [2]
+
+
+def test_an_update_that_kills_every_process_is_given_up(opener: Opener) -> None:
+    clock = Clock()
+    store = opener(clock)
+    assert store.hold(9, "{}")
+    for _ in range(state.MAX_ATTEMPTS):
+        assert [h.update_id for h in store.claim_held(0.0, 10)] == [9]
+    assert store.claim_held(0.0, 10) == ()
+    assert store.claim_held(0.0, 10) == ()
 
 
 def test_the_flood_limit_is_shared_and_kept(opener: Opener) -> None:
@@ -193,7 +239,7 @@ def test_tables_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     store = _store(tmp_path, clock)
     keys = [store.put_page(1, f"q{i}") for i in range(30)]
     for update_id in range(30):
-        store.first_time(update_id)
+        store.hold(update_id, "{}")
     with sqlite3.connect(tmp_path / STATE_FILE) as db:
         assert db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] <= 11
         assert db.execute("SELECT COUNT(*) FROM updates").fetchone()[0] <= 11
@@ -245,7 +291,7 @@ def test_an_unreadable_file_is_moved_aside(
     path.write_bytes(b"this is not a database" * 100)
     with caplog.at_level(logging.WARNING, logger="bot.store.state"):
         store = SqliteState(path)
-    assert store.first_time(1)
+    assert store.hold(1, "{}")
     assert any("is unreadable" in r.getMessage() for r in caplog.records)
     aside = [p.name for p in tmp_path.iterdir() if ".unreadable-" in p.name]
     assert len(aside) == 1 and (tmp_path / aside[0]).read_bytes().startswith(b"this is not")
@@ -256,14 +302,14 @@ def test_open_state_without_a_directory_keeps_it_in_memory(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="bot.store.states"):
         memory = open_state(None)
-    assert memory.path is None and memory.first_time(1) and not memory.first_time(1)
+    assert memory.path is None and memory.hold(1, "{}") and not memory.hold(1, "{}")
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
     on_disk = open_state(tmp_path / "nested" / "dir")
     assert isinstance(on_disk, SqliteState)
     assert on_disk.path == tmp_path / "nested" / "dir" / STATE_FILE and on_disk.path.is_file()
     # Two bots in one directory keep apart: update ids and chats are each bot's own.
     one, two = open_state(tmp_path, bot="111"), open_state(tmp_path, bot="222")
-    assert one.first_time(5) and two.first_time(5) and not one.first_time(5)
+    assert one.hold(5, "{}") and two.hold(5, "{}") and not one.hold(5, "{}")
     blocked = tmp_path / "file"
     blocked.write_text("x")
     fallback = open_state(blocked)  # a file where the directory should be
@@ -284,7 +330,7 @@ def test_redis_going_away_leaves_the_bot_answering(
         assert store.page(key, 1) == "Zugeständnisse"
     with caplog.at_level(logging.WARNING, logger="bot.store.redis_state"):
         assert store.page(key, 1) is None  # the button says it expired
-        assert store.first_time(7) and store.first_time(7)  # answered rather than dropped
+        assert store.hold(7, "{}") and store.hold(7, "{}")  # answered rather than dropped
         assert store.allow(1, 1) and store.allow(1, 1)
         store.record_question("x", answered=False)
         assert store.usage(30).questions == 0
@@ -295,7 +341,7 @@ def test_redis_going_away_leaves_the_bot_answering(
 
 def test_two_bots_on_one_redis_keep_apart(redis_url: str) -> None:
     one, two = open_state(None, redis_url, bot="111"), open_state(None, redis_url, bot="222")
-    assert one.first_time(5) and two.first_time(5) and not two.first_time(5)
+    assert one.hold(5, "{}") and two.hold(5, "{}") and not two.hold(5, "{}")
     key = one.put_page(1, "Frage")
     assert one.page(key, 1) == "Frage" and two.page(key, 1) is None
 
@@ -304,5 +350,5 @@ def test_a_password_in_the_url_is_never_logged(caplog: pytest.LogCaptureFixture)
     store = RedisState("redis://:s3cret@127.0.0.1:1/0")
     with caplog.at_level(logging.INFO):
         open_state(None, "redis://:s3cret@127.0.0.1:1/0")
-        store.first_time(1)
+        store.hold(1, "{}")
     assert caplog.records and not any("s3cret" in r.getMessage() for r in caplog.records)

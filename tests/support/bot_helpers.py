@@ -13,7 +13,9 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.chat import ChatApplication, build_application
+from bot.chat import ChatApplication, build_application, stop_application
+from bot.chat.run import start_webhook
+from bot.chat.webhook import WebhookServer
 from bot.engine import Answer
 from bot.loader import load_corpus_for
 from bot.settings import Settings, load_settings
@@ -83,6 +85,7 @@ async def running_bot(
     app = build_application(settings, load_corpus_for(settings))
     updater = app.updater
     assert updater is not None and app.post_init is not None
+    webhook: WebhookServer | None = None
     await app.initialize()
     try:
         await app.post_init(app)
@@ -90,21 +93,18 @@ async def running_bot(
         if webhook_port is None:
             await updater.start_polling(poll_interval=0, timeout=1)
         else:
-            await updater.start_webhook(
+            webhook = await start_webhook(
+                app,
                 listen="127.0.0.1",
                 port=webhook_port,
-                url_path="hook",
-                webhook_url=webhook_url or f"http://127.0.0.1:{webhook_port}/hook",
-                secret_token="s3cret",
+                path="hook",
+                url=webhook_url or f"http://127.0.0.1:{webhook_port}/hook",
+                secret="s3cret",
             )
         yield app
     finally:
         async with asyncio.timeout(15):
-            if updater.running:
-                await updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
+            await stop_application(app, webhook)
     # Reached when the test's body passed: every call the bot made was one the Bot API has.
     assert stub.violations() == [], "\n".join(stub.violations())
 

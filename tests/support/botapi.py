@@ -643,6 +643,7 @@ class _Fault:
     remaining: int
     drop_after: bool = False
     delay_after: float = 0.0
+    chat_id: int | None = None
 
 
 @dataclass
@@ -922,8 +923,10 @@ class BotApiStub:
         drop: bool = False,
         drop_after: bool = False,
         delay_after: float = 0.0,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``count`` calls of ``method`` misbehave.
+        """Make the next ``count`` calls of ``method`` misbehave (only those to ``chat_id``,
+        when given: Telegram limits each chat on its own).
 
         ``status`` is the HTTP error to answer (429 answers "Too Many Requests: retry after N"
         with ``parameters.retry_after``); ``status=None`` answers normally.  ``delay`` seconds
@@ -944,7 +947,17 @@ class BotApiStub:
         if delay_after > 0 and status is not None:
             raise ValueError("delay_after needs status=None: the request is carried out")
         self._faults.setdefault(method.lower(), []).append(
-            _Fault(status, retry_after, description, delay, drop, count, drop_after, delay_after)
+            _Fault(
+                status,
+                retry_after,
+                description,
+                delay,
+                drop,
+                count,
+                drop_after,
+                delay_after,
+                chat_id,
+            )
         )
 
     def slow_next(self, method: str, delay: float, *, count: int = 1) -> None:
@@ -975,15 +988,18 @@ class BotApiStub:
         finally:
             self._held = None
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, params: JSONDict) -> _Fault | None:
         queue = self._faults.get(method.lower())
         if not queue:
             return None
-        fault = queue[0]
-        fault.remaining -= 1
-        if fault.remaining <= 0:
-            queue.pop(0)
-        return fault
+        chat = params.get("chat_id")
+        for i, fault in enumerate(queue):
+            if fault.chat_id is None or str(fault.chat_id) == str(chat):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    queue.pop(i)
+                return fault
+        return None
 
     @staticmethod
     def _fault_error(fault: _Fault) -> ApiError:
@@ -1007,7 +1023,7 @@ class BotApiStub:
             call.violations = spec_violations(canonical, call.params, call.files)
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
-            fault = self._take_fault(canonical)
+            fault = self._take_fault(canonical, call.params)
             if fault is not None:
                 if fault.delay > 0:
                     await asyncio.sleep(fault.delay)  # simulated server latency
