@@ -268,12 +268,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         " Possible are {formats} (.json: a Telegram Desktop export).",
     },
     "upload_too_large": {
-        "de": "{name} wurde nicht aufgenommen: {size_mb} MB, erlaubt sind {limit_mb} MB"
-        " (MAX_FILE_MB).",
+        "de": "{name} wurde nicht aufgenommen: {size_mb}\u00a0MB, erlaubt sind"
+        " {limit_mb}\u00a0MB (MAX_FILE_MB).",
         "en": "{name} was not added: {size_mb} MB, the limit is {limit_mb} MB (MAX_FILE_MB).",
     },
     "upload_too_big_for_telegram": {
-        "de": "{name} wurde nicht aufgenommen: Telegram gibt Bots keine Dateien über 20 MB heraus."
+        "de": "{name} wurde nicht aufgenommen: Telegram gibt Bots keine Dateien über 20\u00a0MB"
+        " heraus."
         " Lege die Datei direkt in CORPUS_DIR ab (dann /reload) oder nutze einen eigenen"
         " Bot-API-Server.",
         "en": "{name} was not added: Telegram does not hand files over 20 MB to bots."
@@ -361,8 +362,10 @@ class _Typography(string.Formatter):
                 return f"{number(value, self._lang)} {one if value == 1 else many}"
             if not format_spec:
                 return number(value, self._lang)
-        if isinstance(value, float) and format_spec:
-            return decimal(value, self._lang, format_spec)
+        if isinstance(value, float):
+            # A whole MB stays whole ("20 MB"), else one place ("20,5 MB").
+            spec = format_spec or (".0f" if value.is_integer() else ".1f")
+            return decimal(value, self._lang, spec)
         return format(value, format_spec)
 
 

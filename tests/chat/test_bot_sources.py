@@ -207,7 +207,7 @@ async def test_uploads_with_the_wrong_type_size_or_content_are_rejected(
             (
                 "gross.txt",
                 b"x" * (1024 * 1024 + 1),
-                "gross.txt was not added: 1.0 MB, the limit is 1.0 MB",
+                "gross.txt was not added: 1 MB, the limit is 1 MB",
             ),
             (
                 "ohne.txt",

@@ -53,6 +53,15 @@ def test_numbers_decimals_and_percent_follow_the_language() -> None:
     )
 
 
+def test_sizes_in_megabytes() -> None:
+    assert text("upload_too_large", "de", name="a.pdf", size_mb=25.3, limit_mb=20.0) == (
+        f"a.pdf wurde nicht aufgenommen: 25,3{NBSP}MB, erlaubt sind 20{NBSP}MB (MAX_FILE_MB)."
+    )
+    assert text("upload_too_large", "en", name="a.pdf", size_mb=25.3, limit_mb=20.0) == (
+        "a.pdf was not added: 25.3 MB, the limit is 20 MB (MAX_FILE_MB)."
+    )
+
+
 def test_quotation_marks() -> None:
     assert quoted("Zitat", "de") == "„Zitat“"
     assert quoted("quote", "en") == "“quote”"
