@@ -4,6 +4,7 @@ rule, and the replies the real bot sends against the Bot API stand-in."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,16 @@ def test_no_template_hedges_a_plural() -> None:
     for key, lang, template in templates():
         for hedge in ("(n)", "(e)", "(en)", "(s)", "Kanal/Kanäle", "hier {"):
             assert hedge not in template, (key, lang, hedge)
+
+
+def test_german_templates_keep_german_typography() -> None:
+    """In German: a no-break space before %, s and MB, in "z. B."; „…“, never "…" or “…”."""
+    for key, lang, template in templates():
+        if lang != "de":
+            continue
+        assert not re.search(r"[}\d] (%|s\b|MB)", template), key
+        assert "z. B." not in template and '"' not in template, key
+        assert "“" not in template.replace("„", "").replace("“", "", template.count("„")), key
 
 
 def test_numbers_decimals_and_percent_follow_the_language() -> None:
