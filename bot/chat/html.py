@@ -126,8 +126,8 @@ def _focus(hit: Hit, limit: int | None) -> Hit:
 
 
 def focused_text(hit: Hit, limit: int) -> str:
-    """The hit's text as :func:`document_html` quotes it, cut to ``limit`` around its first
-    highlight (plain text, for an inline result's description)."""
+    """The hit's text as :func:`document_html` quotes it, cut to ``limit`` where its
+    highlights are (plain text, for an inline result's description)."""
     return _focus(hit, limit).text
 
 
