@@ -3,6 +3,7 @@ ask) and /sources (every document with its date and link, newest first, paged in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -55,6 +56,13 @@ def newest_first(documents: Sequence[Document]) -> tuple[Document, ...]:
     return ordered
 
 
+async def _sorted(services: BotServices) -> None:
+    """Sort the current documents newest first in a worker thread (0.1-0.6 s at 100,000
+    documents, once per corpus change), so the renderers below find them sorted and the other
+    chats are not held up."""
+    await asyncio.to_thread(newest_first, services.holder.engine.documents)
+
+
 def help_html(services: BotServices, lang: str, username: str) -> str:
     """The welcome: corpus size, the newest documents, the example questions, how to ask."""
     stats = services.holder.engine.stats
@@ -80,6 +88,7 @@ async def help_command(update: Update, context: ChatContext) -> None:
     message = update.effective_message
     if message is None:
         return
+    await _sorted(context.services)
     body = help_html(context.services, lang_of(update, context), context.bot.username)
     await reply(message, fit_html(lambda _: body, 0), quote=message.chat.type != ChatType.PRIVATE)
 
@@ -139,6 +148,7 @@ async def sources_command(update: Update, context: ChatContext) -> None:
         return
     services = context.services
     lang = lang_of(update, context)
+    await _sorted(services)
     body = fit_html(lambda limit: sources_html(services, lang, limit), 200)
     await reply(
         message,
@@ -165,6 +175,7 @@ async def sources_button(update: Update, context: ChatContext) -> None:
         return
     page = int(number)
     await answer_query(lambda: query.answer())
+    await _sorted(services)
     # The list stays in its own language, whoever turns the page (in a group, another reader).
     body = fit_html(lambda limit: sources_html(services, list_lang, limit, page), 200)
     await edit(message, body, sources_markup(services, list_lang, page))
