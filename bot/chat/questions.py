@@ -135,9 +135,11 @@ def page_markup(
 
 
 def _reorders(services: BotServices, answer: Answer) -> bool:
-    """Whether newest first can differ from best first: more than one answer, and more than
-    one document to take them from."""
-    return answer.total > 1 and len(services.holder.engine.documents) > 1
+    """Whether newest first can differ from best first: answers from more than one document,
+    or more pages (whose answers may come from other documents) in a corpus of several."""
+    several = len({hit.document for hit in answer.hits}) > 1
+    more_pages = answer.total > services.settings.results_per_answer
+    return (several or more_pages) and len(services.holder.engine.documents) > 1
 
 
 async def answer_question(

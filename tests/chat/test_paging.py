@@ -289,3 +289,14 @@ async def test_a_group_answer_pages_in_its_own_language(botapi: BotApiStub, tmp_
         assert (await botapi.callback_answer(beyond))["text"] == (
             "No more passages for this question."
         )
+
+
+async def test_no_switch_where_the_order_cannot_change(botapi: BotApiStub, tmp_path: Path) -> None:
+    """One page of quotes from one document: newest first would show the same; no buttons."""
+    settings = make_settings(botapi, _corpus(tmp_path), results_per_answer=5)
+    anna = botapi.user(6010, "Anna", language_code="de")
+    async with running_bot(botapi, settings):
+        botapi.send_private(anna, "Inflation Preise seit:2024-01-01")
+        reply = await botapi.next_message(anna)
+        assert reply["text"].startswith("3 passende Stellen gefunden:\n\nInflation im Januar 2024")
+        assert labels(reply) == []
