@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
+import pytest
 
 from tests.support.botapi import BotApiStub
 from tests.support.botapi_conformance import violations
@@ -53,6 +54,7 @@ def test_objects_are_checked_field_by_field() -> None:
     assert violations("answerCallbackQuery", {"callback_query_id": "1", "text": "x" * 201})
 
 
+@pytest.mark.bad_bot_api_calls
 async def test_the_stand_in_records_every_departure(botapi: BotApiStub) -> None:
     async with aiohttp.ClientSession() as session:
         url = f"{botapi.base_url}{botapi.token}/setMyDescription"
