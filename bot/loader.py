@@ -24,6 +24,7 @@ from bot.store import filecache, snapshot
 __all__ = [
     "LoadedCorpus",
     "apply_files",
+    "empty_corpus",
     "load_corpus_for",
     "load_engine",
     "search_config",
@@ -52,6 +53,12 @@ def load_corpus_for(
         cache_dir=settings.cache_dir,
         previous=previous,
     )
+
+
+def empty_corpus(error: CorpusError) -> LoadedCorpus:
+    """No document yet, for a bot that can receive some (source channels' posts, uploads): an
+    empty engine, and the files the failed load left out (``error``), to report them."""
+    return LoadedCorpus(Engine.build([]), CorpusLoad((), error.skipped, len(error.skipped)), 0.0)
 
 
 def update_corpus_for(

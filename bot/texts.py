@@ -123,6 +123,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         " {documents:document|documents}, e.g.: {titles}.\nTry other keywords, names or a"
         " shorter question; /sources lists every source.",
     },
+    "bot_empty": {
+        "de": "Noch ist nichts in den Quellen: ich warte auf die ersten Beiträge meiner Kanäle"
+        " oder Dateien meiner Betreiber. Frag bald noch einmal.",
+        "en": "There is nothing in the sources yet: I am waiting for the first posts of my"
+        " channels or files from my operators. Please ask again soon.",
+    },
     "bot_filter_hint": {
         "de": "Versuche es ohne Filter oder mit einem längeren Zeitraum; /sources zeigt alle"
         " Quellen mit Datum.",

@@ -73,6 +73,8 @@ def help_html(services: BotServices, lang: str, username: str) -> str:
         f"<b>{escape(text('bot_documents_header', lang))}</b>",
     ]
     lines += [f"• {_document_line(d, lang, 120)}" for d in documents[:_DOCUMENTS_IN_HELP]]
+    if not documents:
+        lines.append(escape(text("bot_empty", lang)))
     if len(documents) > _DOCUMENTS_IN_HELP:
         more = len(documents) - _DOCUMENTS_IN_HELP
         lines.append(escape(text("bot_sources_more", lang, count=more)))
@@ -119,6 +121,8 @@ def sources_html(services: BotServices, lang: str, passage_limit: int | None, pa
     else:
         header = text("bot_sources_header", lang, documents=len(documents))
     shown = documents[page * SOURCES_PER_PAGE : (page + 1) * SOURCES_PER_PAGE]
+    if not shown:
+        return escape(text("bot_empty", lang))
     lines = [escape(header)] + [f"• {_document_line(d, lang, title_limit)}" for d in shown]
     return "\n".join(lines)
 

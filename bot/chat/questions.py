@@ -63,10 +63,13 @@ def clean_question(raw: str, limit: int) -> str:
 
 def no_answer_html(services: BotServices, lang: str, *, filtered: bool = False) -> str:
     """Nothing found: what the collection holds, and how to ask better; when a filter (period,
-    channel) left nothing, that is said, since the question itself may be fine."""
+    channel) left nothing, that is said, since the question itself may be fine; and when there
+    is no document yet, that."""
+    documents = services.holder.engine.documents
+    if not documents:  # started without documents, waiting for posts or uploads
+        return escape(text("bot_empty", lang))
     if filtered:
         return escape(text("no_answer_filtered", lang) + " " + text("bot_filter_hint", lang))
-    documents = services.holder.engine.documents
     # Titles are cut like in /sources: a 5000-character title must not make the reply too long.
     titles = ", ".join(quoted(shorten(d.title or d.id, 100), lang) for d in documents[:_TITLES])
     if len(documents) > _TITLES:
