@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bot import tme
 from bot.engine import Query, parse_query, period_end, period_start
-from bot.errors import CitebotError
+from bot.errors import CitebotError, CorpusError
 from bot.ingest import import_export
-from bot.loader import LoadedCorpus, load_corpus_for
+from bot.loader import LoadedCorpus, empty_corpus, load_corpus_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
 from bot.texts import text
@@ -234,7 +234,20 @@ def _run(settings: Settings) -> int:
     for noisy in ("httpx", "httpcore"):  # httpx logs request URLs, which contain the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
     log = logging.getLogger("bot.run")
-    loaded = _load(settings, None)
+    try:
+        loaded = _load(settings, None)
+    except CorpusError as exc:
+        if not settings.receives_documents:
+            raise CorpusError(
+                f"{exc}; and nothing could bring documents in (no SOURCE_CHANNELS, no ADMIN_IDS"
+                " to upload files): not starting"
+            ) from None
+        log.warning(
+            "starting without documents (%s): waiting for posts of SOURCE_CHANNELS and files"
+            " from ADMIN_IDS",
+            exc,
+        )
+        loaded = empty_corpus(exc)
     stats = loaded.engine.stats
     log.info(
         "corpus %s: %d documents, %d passages, %d skipped; loaded in %.2f s, indexed in %.2f s",

@@ -26,6 +26,7 @@ from bot.store.lexiconfile import load_lexicon
 __all__ = [
     "LoadedCorpus",
     "apply_files",
+    "empty_corpus",
     "lexicon_for",
     "load_corpus_for",
     "load_engine",
@@ -70,6 +71,12 @@ def lexicon_for(settings: Settings) -> Lexicon | None:
         return None
     # Read at the first question that needs it: questions in the sources' language never do.
     return Lexicon.deferred(str(path), lambda: load_lexicon(path, cache_dir))
+
+
+def empty_corpus(error: CorpusError) -> LoadedCorpus:
+    """No document yet, for a bot that can receive some (source channels' posts, uploads): an
+    empty engine, and the files the failed load left out (``error``), to report them."""
+    return LoadedCorpus(Engine.build([]), CorpusLoad((), error.skipped, len(error.skipped)), 0.0)
 
 
 def update_corpus_for(

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
             channels.append(channel)
         return tuple(dict.fromkeys(channels))
 
+    @property
+    def receives_documents(self) -> bool:
+        """Whether a running bot can be given documents: posts of SOURCE_CHANNELS, or files
+        its ADMIN_IDS upload. Such a bot may start with an empty corpus."""
+        return bool(self.source_channels or self.admin_ids)
+
     def is_source_channel(self, chat_id: int, username: str | None) -> bool:
         """Whether posts of this chat belong in the corpus (``SOURCE_CHANNELS``)."""
         names = self.source_channels

@@ -1,10 +1,31 @@
-"""Every user-facing string, in German and English, in one place."""
+"""Every user-facing string, in German and English, in one place, with the typography of each
+language applied by :func:`text` itself (so no caller formats a number):
+
+- a count with a noun is written ``{documents:Dokument|Dokumente}`` and comes out as
+  "1 Dokument" / "3 Dokumente" (never "Dokument(e)");
+- whole numbers get the language's thousands separator ("12.345" / "12,345");
+- a float with a precision (``{seconds:.2f}``) gets a decimal comma in German ("0,07");
+- German puts a no-break space (U+00A0) before "%" and units ("18 %", "0,07 s"), English
+  writes "18%". U+00A0 rather than the narrow U+202F of DIN 5008: every phone font has it (older
+  Android fonts draw U+202F as a box), and like U+202F it never lets "%" wrap onto a line alone;
+- quotations are „…“ in German and “…” in English (:func:`quoted`).
+"""
 
 from __future__ import annotations
 
 import datetime
+import string
 
-__all__ = ["LANGUAGES", "format_date", "text", "ui_language"]
+__all__ = [
+    "LANGUAGES",
+    "decimal",
+    "format_date",
+    "number",
+    "quoted",
+    "templates",
+    "text",
+    "ui_language",
+]
 
 LANGUAGES = ("de", "en")
 
@@ -18,8 +39,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Nothing in the sources answers this question with these filters (period, channel).",
     },
     "found": {
-        "de": "{total} passende Stelle(n) gefunden, hier {shown}:",
-        "en": "Found {total} matching passage(s), showing {shown}:",
+        "de": "{total:passende Stelle|passende Stellen} gefunden:",
+        "en": "Found {total:matching passage|matching passages}:",
     },
     "source": {"de": "Quelle", "en": "Source"},
     "post": {"de": "Beitrag", "en": "Post"},
@@ -65,27 +86,28 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{read} files read, {cached} unchanged from the cache",
     },
     "index_summary": {
-        "de": "{documents} Dokumente, {passages} Passagen ({languages}); geladen in {load_s:.2f} s,"
-        " indexiert in {build_s:.2f} s",
-        "en": "{documents} documents, {passages} passages ({languages}); loaded in {load_s:.2f} s,"
-        " indexed in {build_s:.2f} s",
+        "de": "{documents:Dokument|Dokumente}, {passages:Passage|Passagen} ({languages});"
+        " geladen in {load_s:.2f}\u00a0s, indexiert in {build_s:.2f}\u00a0s",
+        "en": "{documents:document|documents}, {passages:passage|passages} ({languages});"
+        " loaded in {load_s:.2f} s, indexed in {build_s:.2f} s",
     },
     "skipped_header": {
-        "de": "{count} Datei(en) übersprungen:",
-        "en": "{count} file(s) skipped:",
+        "de": "{count:Datei|Dateien} übersprungen:",
+        "en": "{count:file|files} skipped:",
     },
     "error": {"de": "Fehler: {message}", "en": "error: {message}"},
     # ---- citebot import-telegram (bot/ingest/tgexport.py)
     "import_summary": {
-        "de": "{chats} Kanal/Kanäle importiert nach {path}: {created} neu, {updated} geändert,"
-        " {unchanged} unverändert; übersprungen: {service} Service-Nachricht(en),"
+        "de": "{chats:Kanal|Kanäle} importiert nach {path}: {created} neu, {updated} geändert,"
+        " {unchanged} unverändert; übersprungen: {service:Dienstnachricht|Dienstnachrichten},"
         " {empty} ohne Text",
-        "en": "{chats} channel(s) imported into {path}: {created} new, {updated} changed,"
-        " {unchanged} unchanged; skipped: {service} service message(s), {empty} without text",
+        "en": "{chats:channel|channels} imported into {path}: {created} new, {updated} changed,"
+        " {unchanged} unchanged; skipped: {service:service message|service messages},"
+        " {empty} without text",
     },
     "import_skipped_chats": {
-        "de": "{count} Chat(s) nicht importiert (keine Kanäle oder nicht gewählt): {chats}",
-        "en": "{count} chat(s) not imported (not channels, or not the one chosen): {chats}",
+        "de": "{count:Chat|Chats} nicht importiert (keine Kanäle oder nicht gewählt): {chats}",
+        "en": "{count:chat|chats} not imported (not channels, or not the one chosen): {chats}",
     },
     "import_reload": {
         "de": "Ein laufender Bot sieht die neuen Beiträge nach /reload (oder SIGHUP).",
@@ -93,28 +115,49 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     # ---- Telegram bot
     "bot_found": {
-        "de": "{total} passende Stelle(n) gefunden, hier {first}–{last}:",
-        "en": "Found {total} matching passage(s), showing {first}–{last}:",
+        "de": "{total:passende Stelle|passende Stellen} gefunden:",
+        "en": "Found {total:matching passage|matching passages}:",
     },
-    "bot_more_button": {"de": "Weitere Stellen", "en": "More passages"},
+    "bot_found_newest": {
+        "de": "{total:passende Stelle|passende Stellen} gefunden, die neuesten zuerst:",
+        "en": "Found {total:matching passage|matching passages}, newest first:",
+    },
+    "bot_page_previous": {"de": "◀", "en": "◀"},
+    "bot_page_next": {"de": "▶", "en": "▶"},
+    "bot_page_of": {"de": "{page}/{pages}", "en": "{page}/{pages}"},
+    "bot_order_newest": {"de": "Neueste zuerst", "en": "Newest first"},
+    "bot_order_best": {"de": "Beste zuerst", "en": "Best first"},
     "bot_no_more": {
         "de": "Keine weiteren Stellen zu dieser Frage.",
         "en": "No more passages for this question.",
     },
+    "bot_uptime_days": {"de": "{days:Tag|Tage}, {clock}", "en": "{days:day|days}, {clock}"},
     "bot_expired": {
         "de": "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu.",
         "en": "This question is no longer stored – please ask it again.",
     },
     "bot_no_answer": {
-        "de": "Nichts in den Quellen beantwortet diese Frage. Die Sammlung umfasst {documents}"
-        " Dokument(e), z. B.: {titles}.\nVersuche andere Stichwörter, Namen oder eine kürzere"
-        " Frage; /sources zeigt alle Quellen.",
-        "en": "Nothing in the sources answers this question. The collection holds {documents}"
-        " document(s), e.g.: {titles}.\nTry other keywords, names or a shorter question;"
-        " /sources lists every source.",
+        "de": "Nichts in den Quellen beantwortet diese Frage. Die Sammlung umfasst"
+        " {documents:Dokument|Dokumente}, z.\u00a0B.: {titles}.\nVersuche andere Stichwörter,"
+        " Namen oder eine kürzere Frage; /sources zeigt alle Quellen.",
+        "en": "Nothing in the sources answers this question. The collection holds"
+        " {documents:document|documents}, e.g.: {titles}.\nTry other keywords, names or a"
+        " shorter question; /sources lists every source.",
+    },
+    "bot_empty": {
+        "de": "Noch ist nichts in den Quellen: ich warte auf die ersten Beiträge meiner Kanäle"
+        " oder Dateien meiner Betreiber. Frag bald noch einmal.",
+        "en": "There is nothing in the sources yet: I am waiting for the first posts of my"
+        " channels or files from my operators. Please ask again soon.",
+    },
+    "bot_filter_hint": {
+        "de": "Versuche es ohne Filter oder mit einem längeren Zeitraum; /sources zeigt alle"
+        " Quellen mit Datum.",
+        "en": "Try without the filters or with a longer period; /sources lists every source"
+        " with its date.",
     },
     "bot_not_a_question": {
-        "de": "Bitte stelle deine Frage in Worten, z. B. „{example}“.",
+        "de": "Bitte stelle deine Frage in Worten, z.\u00a0B. „{example}“.",
         "en": "Please ask your question in words, e.g. “{example}”.",
     },
     "bot_text_only": {
@@ -126,10 +169,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "I don't know that command. /help shows what I can do.",
     },
     "bot_welcome": {
-        "de": "Ich beantworte Fragen mit wörtlichen Zitaten aus {documents} Dokument(en)"
-        " ({passages} Passagen), jeweils mit Quellenlink – ich erfinde nichts dazu.",
-        "en": "I answer questions by quoting {documents} document(s) ({passages} passages)"
-        " word for word, each with a source link – I never make anything up.",
+        "de": "Ich beantworte Fragen mit wörtlichen Zitaten aus {documents:Dokument|Dokumenten}"
+        " ({passages:Passage|Passagen}), jeweils mit Quellenlink – ich erfinde nichts dazu.",
+        "en": "I answer questions by quoting {documents:document|documents}"
+        " ({passages:passage|passages}) word for word, each with a source link – I never make"
+        " anything up.",
     },
     "bot_documents_header": {"de": "Die Quellen:", "en": "The sources:"},
     "bot_examples_header": {"de": "Zum Beispiel:", "en": "For example:"},
@@ -146,18 +190,41 @@ _TEXTS: dict[str, dict[str, str]] = {
         " For example: “inflation since:2024-01 channel:channelname”.",
     },
     "bot_ask_usage": {
-        "de": "So geht’s: /ask gefolgt von deiner Frage, z. B. /ask {example}",
+        "de": "So geht’s: /ask gefolgt von deiner Frage, z.\u00a0B. /ask {example}",
         "en": "Usage: /ask followed by your question, e.g. /ask {example}",
     },
     "bot_sources_header": {
-        "de": "{documents} Dokument(e) in der Sammlung:",
-        "en": "{documents} document(s) in the collection:",
+        "de": "{documents:Dokument|Dokumente} in der Sammlung, die neuesten zuerst:",
+        "en": "{documents:document|documents} in the collection, newest first:",
     },
     "bot_skipped_more": {
         "de": "… und {count} weitere; das Log nennt alle.",
         "en": "… and {count} more; the log lists every one.",
     },
     "bot_sources_more": {"de": "… und {count} weitere.", "en": "… and {count} more."},
+    "bot_sources_page": {
+        "de": "{documents:Dokument|Dokumente} in der Sammlung, die neuesten zuerst"
+        " (Seite {page} von {pages}):",
+        "en": "{documents:document|documents} in the collection, newest first"
+        " (page {page} of {pages}):",
+    },
+    "bot_expired_list": {
+        "de": "Diese Liste ist veraltet – /sources zeigt die aktuelle.",
+        "en": "This list is out of date – /sources shows the current one.",
+    },
+    "bot_description": {
+        "de": "Ich beantworte Fragen zu meinen Quellen mit wörtlichen Zitaten, jeweils mit Datum"
+        " und Link – oder sage ehrlich, dass nichts darin die Frage beantwortet. Ich erfinde"
+        " nichts dazu.\n\nSchreib mir einfach eine Frage, oder tippe @ und meinen Namen in einem"
+        " anderen Chat.",
+        "en": "I answer questions about my sources by quoting them word for word, each quote with"
+        " its date and link – or say honestly that nothing in them answers. I never make"
+        " anything up.\n\nJust send me a question, or type @ and my name in any other chat.",
+    },
+    "bot_short_description": {
+        "de": "Antworten mit wörtlichen Zitaten aus den Quellen, mit Datum und Link.",
+        "en": "Answers as word-for-word quotes from the sources, with date and link.",
+    },
     "bot_flood": {
         "de": "Langsam, bitte: höchstens {limit} Fragen pro Minute. Gleich geht es weiter.",
         "en": "Easy, please: at most {limit} questions a minute. Try again in a moment.",
@@ -167,8 +234,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Only the operators of this bot may do that.",
     },
     "bot_reloaded": {
-        "de": "Neu geladen: {documents} Dokument(e), {passages} Passagen in {seconds:.2f} s.",
-        "en": "Reloaded: {documents} document(s), {passages} passages in {seconds:.2f} s.",
+        "de": "Neu geladen: {documents:Dokument|Dokumente}, {passages:Passage|Passagen} in"
+        " {seconds:.2f}\u00a0s.",
+        "en": "Reloaded: {documents:document|documents}, {passages:passage|passages} in"
+        " {seconds:.2f} s.",
     },
     "bot_reload_failed": {
         "de": "Neu laden fehlgeschlagen, die bisherigen Quellen bleiben aktiv: {reason}",
@@ -181,34 +250,32 @@ _TEXTS: dict[str, dict[str, str]] = {
         " are loaded.",
     },
     "bot_stats": {
-        "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen",
-        "en": "Uptime: {uptime}\nSources: {documents} document(s), {passages} passages",
+        "de": "Läuft seit: {uptime}\nQuellen: {documents:Dokument|Dokumente},"
+        " {passages:Passage|Passagen}",
+        "en": "Running for: {uptime}\nSources: {documents:document|documents},"
+        " {passages:passage|passages}",
     },
     "bot_stats_window": {
-        "de": "Letzte {days} Tage: {questions} Frage(n), davon {unanswered} ohne Antwort"
+        "de": "Fragen der letzten {days} Tage: {questions}, davon {unanswered} ohne Antwort"
         " ({percent}\u00a0%)",
-        "en": "Last {days} days: {questions} question(s), {unanswered} without an answer"
-        " ({percent}%)",
+        "en": "Questions in the last {days} days: {questions}, {unanswered} of them without an"
+        " answer ({percent}%)",
     },
     "bot_stats_missing": {
-        "de": "Häufigste Fragen ohne Antwort (letzte {days} Tage):",
-        "en": "Most frequent questions without an answer (last {days} days):",
+        "de": "Häufigste Fragen ohne Antwort der letzten {days} Tage:",
+        "en": "Most frequent questions without an answer in the last {days} days:",
     },
     "bot_error": {
         "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",
         "en": "Sorry, something went wrong. Please try again.",
     },
-    "bot_inline_help_title": {
-        "de": "Frage an die Quellen stellen",
-        "en": "Ask the sources a question",
+    "bot_inline_help_button": {
+        "de": "Tippe eine Frage – so geht’s",
+        "en": "Type a question – here is how",
     },
-    "bot_inline_help_description": {
-        "de": "Tippe eine Frage nach @{bot}, z. B. {example}",
-        "en": "Type a question after @{bot}, e.g. {example}",
-    },
-    "bot_inline_no_answer_title": {
-        "de": "Keine passende Stelle gefunden",
-        "en": "No matching passage found",
+    "bot_inline_no_answer_button": {
+        "de": "Keine passende Stelle – so fragst du besser",
+        "en": "No matching passage – how to ask better",
     },
     "bot_commands": {
         "de": "start:Was dieser Bot kann|help:Hilfe und Beispielfragen|ask:Eine Frage stellen"
@@ -228,12 +295,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         " Possible are {formats} (.json: a Telegram Desktop export).",
     },
     "upload_too_large": {
-        "de": "{name} wurde nicht aufgenommen: {size_mb} MB, erlaubt sind {limit_mb} MB"
-        " (MAX_FILE_MB).",
+        "de": "{name} wurde nicht aufgenommen: {size_mb}\u00a0MB, erlaubt sind"
+        " {limit_mb}\u00a0MB (MAX_FILE_MB).",
         "en": "{name} was not added: {size_mb} MB, the limit is {limit_mb} MB (MAX_FILE_MB).",
     },
     "upload_too_big_for_telegram": {
-        "de": "{name} wurde nicht aufgenommen: Telegram gibt Bots keine Dateien über 20 MB heraus."
+        "de": "{name} wurde nicht aufgenommen: Telegram gibt Bots keine Dateien über 20\u00a0MB"
+        " heraus."
         " Lege die Datei direkt in CORPUS_DIR ab (dann /reload) oder nutze einen eigenen"
         " Bot-API-Server.",
         "en": "{name} was not added: Telegram does not hand files over 20 MB to bots."
@@ -253,24 +321,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{name} was not added: {reason}",
     },
     "upload_added": {
-        "de": "{name} aufgenommen: {documents} Dokument(e). Die Quellen umfassen jetzt"
-        " {total} Dokument(e), {passages} Passagen.",
-        "en": "{name} added: {documents} document(s). The sources now hold {total} document(s),"
-        " {passages} passages.",
+        "de": "{name} aufgenommen: {documents:Dokument|Dokumente}. Die Quellen umfassen jetzt"
+        " {total:Dokument|Dokumente}, {passages:Passage|Passagen}.",
+        "en": "{name} added: {documents:document|documents}. The sources now hold"
+        " {total:document|documents}, {passages:passage|passages}.",
     },
     "upload_replaced": {
-        "de": "{name} ersetzt: {documents} Dokument(e). Die Quellen umfassen jetzt"
-        " {total} Dokument(e), {passages} Passagen.",
-        "en": "{name} replaced: {documents} document(s). The sources now hold {total}"
-        " document(s), {passages} passages.",
+        "de": "{name} ersetzt: {documents:Dokument|Dokumente}. Die Quellen umfassen jetzt"
+        " {total:Dokument|Dokumente}, {passages:Passage|Passagen}.",
+        "en": "{name} replaced: {documents:document|documents}. The sources now hold"
+        " {total:document|documents}, {passages:passage|passages}.",
     },
     "upload_imported": {
         "de": "Export {name} eingelesen: {created} neue, {updated} geänderte, {unchanged}"
         " unveränderte Beiträge; {skipped} ohne Text oder Dienstnachricht übersprungen."
-        " Die Quellen umfassen jetzt {total} Dokument(e), {passages} Passagen.",
+        " Die Quellen umfassen jetzt {total:Dokument|Dokumente}, {passages:Passage|Passagen}.",
         "en": "Export {name} imported: {created} new, {updated} changed, {unchanged} unchanged"
         " posts; {skipped} without text or service messages skipped. The sources now hold"
-        " {total} document(s), {passages} passages.",
+        " {total:document|documents}, {passages:passage|passages}.",
     },
     "upload_index_failed": {
         "de": "{name} wurde gespeichert, aber der Index konnte nicht erneuert werden: {reason}",
@@ -279,16 +347,67 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def ui_language(language_code: str | None) -> str:
-    """The interface language for a Telegram ``language_code``: German for de*, else English."""
-    return "de" if (language_code or "").lower().startswith("de") else "en"
+_THOUSANDS = {"de": ".", "en": ","}
+_DECIMAL = {"de": ",", "en": "."}
+
+
+def ui_language(language_code: str | None, default: str) -> str:
+    """The interface language for a Telegram ``language_code`` ("de", "en-GB", "pt-br" ...):
+    that language if the bot speaks it, else ``default`` (also when there is none)."""
+    primary = (language_code or "").lower().replace("_", "-").split("-", 1)[0]
+    return primary if primary in LANGUAGES else default
+
+
+def number(value: int, lang: str) -> str:
+    """A whole number with the language's thousands separator: "12.345" / "12,345"."""
+    return f"{value:,}".replace(",", _THOUSANDS.get(lang, ","))
+
+
+def decimal(value: float, lang: str, spec: str = ".2f") -> str:
+    """A decimal number with the language's decimal mark: "0,07" / "0.07"."""
+    return format(value, spec).replace(".", _DECIMAL.get(lang, "."))
+
+
+def quoted(value: str, lang: str) -> str:
+    """``value`` in the language's quotation marks: „…“ in German, “…” in English."""
+    return f"„{value}“" if lang == "de" else f"“{value}”"
+
+
+class _Typography(string.Formatter):
+    """``str.format`` with the language's way of writing counts and numbers (see the module
+    docstring); any other value is formatted as ``str.format`` would."""
+
+    def __init__(self, lang: str) -> None:
+        self._lang = lang
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, bool):
+            return format(value, format_spec)
+        if isinstance(value, int):
+            if "|" in format_spec:
+                one, many = format_spec.split("|", 1)
+                return f"{number(value, self._lang)} {one if value == 1 else many}"
+            if not format_spec:
+                return number(value, self._lang)
+        if isinstance(value, float):
+            # A whole MB stays whole ("20 MB"), else one place ("20,5 MB").
+            spec = format_spec or (".0f" if value.is_integer() else ".1f")
+            return decimal(value, self._lang, spec)
+        return format(value, format_spec)
+
+
+def templates() -> list[tuple[str, str, str]]:
+    """Every (key, language, template), for checks that hold for all strings."""
+    return [(key, lang, value) for key, entry in _TEXTS.items() for lang, value in entry.items()]
 
 
 def text(key: str, lang: str = "en", **values: object) -> str:
-    """The string ``key`` in ``lang`` (English when the language is not supported)."""
+    """The string ``key`` in ``lang`` (English when the language is not supported), its values
+    written in that language's typography."""
     entry = _TEXTS[key]
-    template = entry.get(lang) or entry["en"]
-    return template.format(**values) if values else template
+    language = lang if lang in entry else "en"
+    template = entry[language]
+    return _Typography(language).format(template, **values) if values else template
 
 
 _MONTHS = {

@@ -14,14 +14,18 @@ from tests.support.redis_server import redis_server
 
 
 @pytest_asyncio.fixture
-async def botapi() -> AsyncIterator[BotApiStub]:
-    """A Telegram Bot API stand-in on 127.0.0.1 (free port), stopped after the test."""
+async def botapi(request: pytest.FixtureRequest) -> AsyncIterator[BotApiStub]:
+    """A Telegram Bot API stand-in on 127.0.0.1 (free port), stopped after the test; then every
+    call made to it must have been one the published Bot API has (a test that sends wrong calls
+    on purpose, to test the stand-in, is marked ``bad_bot_api_calls``)."""
     stub = BotApiStub()
     await stub.start()
     try:
         yield stub
     finally:
         await stub.stop()
+    if request.node.get_closest_marker("bad_bot_api_calls") is None:
+        assert stub.violations() == [], "\n".join(stub.violations())
 
 
 @pytest.fixture(autouse=True)

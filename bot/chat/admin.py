@@ -59,11 +59,12 @@ async def reload_command(update: Update, context: ChatContext) -> None:
         await reply(message, body)
 
 
-def _uptime(seconds: float) -> str:
+def _uptime(seconds: float, lang: str) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    return (f"{days}d " if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return text("bot_uptime_days", lang, days=days, clock=clock) if days else clock
 
 
 async def stats_command(update: Update, context: ChatContext) -> None:
@@ -75,7 +76,7 @@ async def stats_command(update: Update, context: ChatContext) -> None:
     message, lang = request
     services = context.services
     stats = services.holder.engine.stats
-    uptime = _uptime(time.monotonic() - services.started)
+    uptime = _uptime(time.monotonic() - services.started, lang)
     lines = [
         escape(
             text(

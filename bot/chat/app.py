@@ -26,15 +26,15 @@ from bot.chat.channels import channel_post
 from bot.chat.context import CONTEXT_TYPES, BotServices, ChatApplication, ChatContext
 from bot.chat.delivery import send_with_retry
 from bot.chat.failures import error_handler
-from bot.chat.help import help_command, sources_command
+from bot.chat.help import SOURCES_PATTERN, help_command, sources_button, sources_command
 from bot.chat.inline import inline_query
 from bot.chat.intake import LEASE_SECONDS, FairUpdates, replay_held
 from bot.chat.questions import (
-    MORE_PREFIX,
+    PAGE_PATTERN,
     ask_command,
     group_message,
-    more_button,
     non_text_message,
+    page_button,
     private_message,
     unknown_command,
 )
@@ -65,7 +65,8 @@ def _handlers() -> dict[int, Sequence[BaseHandler[Any, ChatContext, Any]]]:
             CommandHandler("reload", reload_command, filters=new),
             CommandHandler("stats", stats_command, filters=new),
             MessageHandler(filters.UpdateType.CHANNEL_POSTS, channel_post),
-            CallbackQueryHandler(more_button, pattern=f"^{MORE_PREFIX}:"),
+            CallbackQueryHandler(page_button, pattern=PAGE_PATTERN),
+            CallbackQueryHandler(sources_button, pattern=SOURCES_PATTERN),
             InlineQueryHandler(inline_query),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_message),
             MessageHandler(private & filters.COMMAND, unknown_command),
@@ -85,8 +86,9 @@ def file_url_for(api_url: str) -> str:
 
 
 async def _post_init(application: ChatApplication) -> None:
-    """Startup: the command menu in German and English, following the other replicas' corpus
-    changes (with a shared state store), and one "ready" line."""
+    """Startup: the command menu, the description ("What can this bot do?") and the short
+    description (profile, shared links) in German and English, following the other replicas'
+    corpus changes (with a shared state store), and one "ready" line."""
     bot = application.bot
     services = application.bot_data.services
     if services.replicas is not None:
@@ -99,12 +101,24 @@ async def _post_init(application: ChatApplication) -> None:
         bot,
         older_than=LEASE_SECONDS if services.state.shared else 0.0,
     )
+    default = services.settings.default_language
+    # Each language its own; everyone else (language None) gets DEFAULT_LANGUAGE's, as in chats.
     for lang in (None, *LANGUAGES):
-        pairs = text("bot_commands", lang or "en").split("|")
+        texts = lang or default
+        pairs = text("bot_commands", texts).split("|")
         commands = [BotCommand(*pair.split(":", 1)) for pair in pairs]
-        await send_with_retry(
-            functools.partial(bot.set_my_commands, commands, language_code=lang), idempotent=True
-        )
+        for call in (
+            functools.partial(bot.set_my_commands, commands, language_code=lang),
+            functools.partial(
+                bot.set_my_description, text("bot_description", texts), language_code=lang
+            ),
+            functools.partial(
+                bot.set_my_short_description,
+                text("bot_short_description", texts),
+                language_code=lang,
+            ),
+        ):
+            await send_with_retry(call, idempotent=True)
     stats = application.bot_data.services.holder.engine.stats
     logger.info(
         "ready as @%s: %d documents, %d passages",

@@ -10,7 +10,7 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
-from bot.chat.context import BotServices, ChatContext
+from bot.chat.context import BotServices, ChatContext, lang_of
 from bot.chat.delivery import reply
 from bot.chat.html import escape
 from bot.chat.questions import answer_question
@@ -48,10 +48,8 @@ async def channel_post(update: Update, context: ChatContext) -> None:
         return
     question = body[match.end() :]
     if not question.strip():
-        settings = services.settings
-        example = settings.example_questions[:1] or ("…",)
-        # A channel post has no sender language: use the corpus's default language.
-        usage = text("bot_ask_usage", settings.default_language, example=example[0])
+        example = services.settings.example_questions[:1] or ("…",)
+        usage = text("bot_ask_usage", lang_of(update, context), example=example[0])
         await reply(message, escape(usage), quote=True)
         return
     await answer_question(update, context, question, quote=True)

@@ -78,7 +78,13 @@ ChatApplication = Application[
 ]
 
 
-def lang_of(update: Update) -> str:
-    """The interface language of whoever sent ``update`` (English when unknown)."""
+def lang_of(update: Update, context: ChatContext) -> str:
+    """THE rule for the interface language of a reply: the reader's Telegram language if the
+    bot speaks it, else ``DEFAULT_LANGUAGE``. A channel post (also an /ask there) has no
+    reader's language, and a reply in a channel is read by all its subscribers: it gets
+    ``DEFAULT_LANGUAGE`` too."""
+    default = context.services.settings.default_language
+    if update.channel_post is not None or update.edited_channel_post is not None:
+        return default
     user = update.effective_user
-    return ui_language(user.language_code if user else None)
+    return ui_language(user.language_code if user else None, default)

@@ -19,8 +19,8 @@ from telegram.warnings import PTBDeprecationWarning
 __all__ = [
     "NO_PREVIEW",
     "answer_query",
+    "edit",
     "outcome_unknown",
-    "remove_button",
     "reply",
     "send_with_retry",
 ]
@@ -109,15 +109,23 @@ async def answer_query(call: Callable[[], Awaitable[bool]]) -> None:
         logger.warning("query answer refused (answered before, or expired): %s", exc.message)
 
 
-async def remove_button(message: Message) -> None:
-    """Remove a message's button. Editing to a fixed state is idempotent: any failure is
-    retried, and "not modified" (an earlier try arrived) or a message that is gone is fine; a
-    leftover button must never cost the answer itself."""
+async def edit(message: Message, html_text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit one of the bot's messages in place (a page of an answer). Editing to a fixed state
+    is idempotent: any failure is retried, and "not modified" (an earlier try arrived, or the
+    same page was asked for twice) or a message that is gone is fine."""
     try:
-        await send_with_retry(lambda: message.edit_reply_markup(reply_markup=None), idempotent=True)
+        await send_with_retry(
+            lambda: message.edit_text(
+                html_text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            ),
+            idempotent=True,
+        )
     except BadRequest as exc:
         if _NOT_MODIFIED not in exc.message.lower():
-            logger.warning("could not remove the button: %s", exc.message)
+            logger.warning("could not edit the message: %s", exc.message)
 
 
 async def reply(

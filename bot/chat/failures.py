@@ -32,7 +32,7 @@ async def error_handler(update: object, context: ChatContext) -> None:
         return  # a channel's readers did not ask anything: the log is enough
     try:
         await send_with_retry(
-            lambda: message.reply_text(text("bot_error", lang_of(update)), parse_mode=None)
+            lambda: message.reply_text(text("bot_error", lang_of(update, context)), parse_mode=None)
         )
     except TelegramError:
         logger.warning("could not tell the user about the error", exc_info=True)

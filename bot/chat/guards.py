@@ -37,7 +37,8 @@ async def flood_refused(
     if flood_allows(context, sender):
         return False
     limit = context.services.settings.questions_per_minute
-    await reply(message, escape(text("bot_flood", lang_of(update), limit=limit)), quote=quote)
+    lang = lang_of(update, context)
+    await reply(message, escape(text("bot_flood", lang, limit=limit)), quote=quote)
     return True
 
 
@@ -52,7 +53,7 @@ async def admin_request(update: Update, context: ChatContext) -> tuple[Message, 
     message = update.effective_message
     if message is None:
         return None
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     if not is_admin(update, context):
         await reply(message, escape(text("bot_admin_only", lang)))
         return None

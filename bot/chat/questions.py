@@ -3,39 +3,50 @@ button that pages through the passages of a question asked before."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
 import time
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
 from bot.chat.context import BotServices, ChatContext, lang_of
-from bot.chat.delivery import answer_query, remove_button, reply
+from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
-from bot.engine import Answer
-from bot.texts import text
+from bot.engine import Answer, parse_query
+from bot.texts import LANGUAGES, quoted, text
 
 __all__ = [
-    "MORE_PREFIX",
+    "PAGE_HERE",
+    "PAGE_PATTERN",
     "answer_question",
     "ask_command",
     "clean_question",
     "group_message",
-    "more_button",
     "no_answer_html",
     "non_text_message",
+    "page_button",
+    "page_markup",
     "private_message",
     "unknown_command",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: callback_data of the "more" button: ``more:<offset>:<question key>``.
-MORE_PREFIX = "more"
-_TITLES_IN_HINT = 3
+# callback_data of a page button: ``pg:<offset>:<b|n>:<lang>:<question key>`` (see _Page).
+_PAGE_PREFIX = "pg"
+#: The page counter's callback_data (pressing it changes nothing).
+PAGE_HERE = "pg:here"
+# The "more" buttons sent before paging in place: ``more:<offset>:<question key>``.
+_MORE_PREFIX = "more"
+#: The callback_data the page handler takes.
+PAGE_PATTERN = f"^(?:{_PAGE_PREFIX}|{_MORE_PREFIX}):"
+_MAX_OFFSET_DIGITS = 9
+_TITLES = 3
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
 
 
@@ -50,24 +61,88 @@ def clean_question(raw: str, limit: int) -> str:
     return question.strip()
 
 
-def no_answer_html(services: BotServices, lang: str) -> str:
-    """Nothing found: what the collection holds, and how to ask better."""
+def no_answer_html(services: BotServices, lang: str, *, filtered: bool = False) -> str:
+    """Nothing found: what the collection holds, and how to ask better; when a filter (period,
+    channel) left nothing, that is said, since the question itself may be fine; and when there
+    is no document yet, that."""
     documents = services.holder.engine.documents
+    if not documents:  # started without documents, waiting for posts or uploads
+        return escape(text("bot_empty", lang))
+    if filtered:
+        return escape(text("no_answer_filtered", lang) + " " + text("bot_filter_hint", lang))
     # Titles are cut like in /sources: a 5000-character title must not make the reply too long.
-    titles = ", ".join(f"„{shorten(d.title or d.id, 100)}“" for d in documents[:_TITLES_IN_HINT])
-    if len(documents) > _TITLES_IN_HINT:
+    titles = ", ".join(quoted(shorten(d.title or d.id, 100), lang) for d in documents[:_TITLES])
+    if len(documents) > _TITLES:
         titles += ", …"
     return escape(text("bot_no_answer", lang, documents=len(documents), titles=titles))
 
 
-def _more_markup(answer: Answer, key: str, lang: str) -> InlineKeyboardMarkup | None:
-    if not answer.has_more:
-        return None
-    offset = answer.offset + len(answer.hits)
-    button = InlineKeyboardButton(
-        text("bot_more_button", lang), callback_data=f"{MORE_PREFIX}:{offset}:{key}"
-    )
-    return InlineKeyboardMarkup([[button]])
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What a page button asks for: ``pg:<offset>:<b|n>:<lang>:<question key>``."""
+
+    offset: int
+    newest: bool
+    #: The answer's language: a page stays in it whoever presses (in a group, another reader).
+    lang: str | None
+    key: str
+
+    def data(self) -> str:
+        order = "n" if self.newest else "b"
+        return f"{_PAGE_PREFIX}:{self.offset}:{order}:{self.lang}:{self.key}"
+
+    @staticmethod
+    def parse(data: str) -> _Page | None:
+        """The request of a page button's data; also of the "more" buttons sent before paging
+        in place (``more:<offset>:<key>``), which now open that page in the same message."""
+        parts = data.split(":")
+        if len(parts) == 5 and parts[0] == _PAGE_PREFIX and parts[2] in ("b", "n"):
+            if parts[3] not in LANGUAGES:
+                return None
+            offset, newest, lang, key = parts[1], parts[2] == "n", parts[3], parts[4]
+        elif len(parts) == 3 and parts[0] == _MORE_PREFIX:
+            offset, newest, lang, key = parts[1], False, None, parts[2]
+        else:
+            return None
+        if not (offset.isascii() and offset.isdigit() and len(offset) <= _MAX_OFFSET_DIGITS):
+            return None
+        return _Page(int(offset), newest, lang, key)
+
+
+def page_markup(
+    answer: Answer, key: str, lang: str, per_page: int, *, reorders: bool
+) -> InlineKeyboardMarkup | None:
+    """The buttons under an answer: ◀ 2/3 ▶ when there is more than one page, and the switch
+    between best and newest first when ``reorders`` (the corpus has several documents: with
+    one, newest first is the same order). Each carries the page's offset, the order, the
+    answer's language and the question's key: well under 64 bytes."""
+    rows: list[list[InlineKeyboardButton]] = []
+    pages = -(-answer.total // per_page)
+    page = answer.offset // per_page + 1
+    if pages > 1:
+        row = []
+        if page > 1:
+            back = _Page(max(answer.offset - per_page, 0), answer.newest, lang, key).data()
+            row.append(InlineKeyboardButton(text("bot_page_previous", lang), callback_data=back))
+        label = text("bot_page_of", lang, page=page, pages=pages)
+        row.append(InlineKeyboardButton(label, callback_data=PAGE_HERE))
+        if page < pages:
+            following = _Page(answer.offset + per_page, answer.newest, lang, key).data()
+            row.append(InlineKeyboardButton(text("bot_page_next", lang), callback_data=following))
+        rows.append(row)
+    if reorders:
+        order = text("bot_order_best" if answer.newest else "bot_order_newest", lang)
+        switch = _Page(0, not answer.newest, lang, key).data()
+        rows.append([InlineKeyboardButton(order, callback_data=switch)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _reorders(services: BotServices, answer: Answer) -> bool:
+    """Whether newest first can differ from best first: answers from more than one document,
+    or more pages (whose answers may come from other documents) in a corpus of several."""
+    several = len({hit.document for hit in answer.hits}) > 1
+    more_pages = answer.total > services.settings.results_per_answer
+    return (several or more_pages) and len(services.holder.engine.documents) > 1
 
 
 async def answer_question(
@@ -78,7 +153,7 @@ async def answer_question(
     if message is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     question = clean_question(question, services.settings.max_question_chars)
     if await flood_refused(update, context, message, quote=quote):
         return
@@ -99,49 +174,49 @@ async def answer_question(
         (time.perf_counter() - started) * 1000,
     )
     if not answer.hits:
-        await reply(message, no_answer_html(services, lang), quote=quote)
+        await reply(message, no_answer_html(services, lang, filtered=answer.filtered), quote=quote)
         return
-    key = services.state.put_page(message.chat.id, question)
-    await reply(
-        message,
-        render_answer_html(answer, lang),
-        quote=quote,
-        markup=_more_markup(answer, key, lang),
-    )
+    per_page = services.settings.results_per_answer
+    markup = None
+    reorders = _reorders(services, answer)
+    if answer.total > len(answer.hits) or reorders:
+        key = services.state.put_page(message.chat.id, question)
+        markup = page_markup(answer, key, lang, per_page, reorders=reorders)
+    await reply(message, render_answer_html(answer, lang), quote=quote, markup=markup)
 
 
-async def more_button(update: Update, context: ChatContext) -> None:
-    """The "more" button: the next page of passages as a new message."""
+async def page_button(update: Update, context: ChatContext) -> None:
+    """◀ ▶ and best/newest first: the same message edited to that page or order, in the
+    answer's language (what the presser is told, in theirs). A key only opens the question it
+    was made for, in the chat it was sent to; an expired or unknown one (or a button from
+    before a restart whose state is gone) is answered politely."""
     query = update.callback_query
     if query is None:
         return
     services = context.services
-    lang = lang_of(update)
-    parts = (query.data or "").split(":")
+    lang = lang_of(update, context)
+    if query.data == PAGE_HERE:  # the page counter: nothing to do
+        await answer_query(lambda: query.answer())
+        return
+    request = _Page.parse(query.data or "")
+    message = query.message
     question = None
-    offset = 0
-    chat = query.message.chat if query.message is not None else None
-    if chat is not None and len(parts) == 3 and parts[0] == MORE_PREFIX and parts[1].isdigit():
-        # A key only opens the question it was made for, in the chat it was sent to.
-        offset = int(parts[1])
-        question = services.state.page(parts[2], chat.id)
-    if question is None:
+    if request is not None and isinstance(message, Message):
+        question = services.state.page(request.key, message.chat.id)
+    if request is None or question is None or not isinstance(message, Message):
         await answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return
-    answer = await services.holder.search(
-        question, k=services.settings.results_per_answer, offset=offset
-    )
-    message = query.message
-    if not answer.hits or not isinstance(message, Message):
+    wanted = dataclasses.replace(parse_query(question), newest=request.newest)
+    per_page = services.settings.results_per_answer
+    answer = await services.holder.search(wanted, k=per_page, offset=request.offset)
+    if not answer.hits:
         await answer_query(lambda: query.answer(text("bot_no_more", lang)))
-        if isinstance(message, Message):
-            await remove_button(message)
         return
     await answer_query(lambda: query.answer())
-    await remove_button(message)
-    await reply(
-        message, render_answer_html(answer, lang), markup=_more_markup(answer, parts[2], lang)
-    )
+    page_lang = request.lang or lang
+    reorders = _reorders(services, answer)
+    markup = page_markup(answer, request.key, page_lang, per_page, reorders=reorders)
+    await edit(message, render_answer_html(answer, page_lang), markup)
 
 
 async def private_message(update: Update, context: ChatContext) -> None:
@@ -191,9 +266,8 @@ async def ask_command(update: Update, context: ChatContext) -> None:
     question = " ".join(context.args or [])
     if not question.strip():
         example = context.services.settings.example_questions[:1] or ("…",)
-        await reply(
-            message, escape(text("bot_ask_usage", lang_of(update), example=example[0])), quote=True
-        )
+        usage = text("bot_ask_usage", lang_of(update, context), example=example[0])
+        await reply(message, escape(usage), quote=True)
         return
     await answer_question(update, context, question, quote=message.chat.type != ChatType.PRIVATE)
 
@@ -207,11 +281,11 @@ async def non_text_message(update: Update, context: ChatContext) -> None:
     if message.caption:
         await answer_question(update, context, message.caption, quote=False)
         return
-    await reply(message, escape(text("bot_text_only", lang_of(update))))
+    await reply(message, escape(text("bot_text_only", lang_of(update, context))))
 
 
 async def unknown_command(update: Update, context: ChatContext) -> None:
     """A command this bot does not have (in private): point to /help."""
     message = update.effective_message
     if message is not None:
-        await reply(message, escape(text("bot_unknown_command", lang_of(update))))
+        await reply(message, escape(text("bot_unknown_command", lang_of(update, context))))

@@ -31,7 +31,7 @@ async def document_upload(update: Update, context: ChatContext) -> None:
     if message is None or message.document is None:
         return
     services = context.services
-    lang = lang_of(update)
+    lang = lang_of(update, context)
     if not is_admin(update, context):
         await reply(message, escape(text("upload_admin_only", lang)))
         return

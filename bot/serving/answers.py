@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.engine import Answer, Hit
-from bot.texts import format_date, text
+from bot.texts import format_date, quoted, text
 
 __all__ = ["answer_to_dict", "format_plain", "iso_date", "mark_highlights", "quote_language"]
 
@@ -59,12 +59,12 @@ def format_plain(answer: Answer, *, bold: bool = False) -> str:
     if not answer.hits:
         return text("no_answer_filtered" if answer.filtered else "no_answer", answer.lang)
     before, after = ("\033[1m", "\033[0m") if bold else ("", "")
-    lines = [text("found", answer.lang, total=answer.total, shown=len(answer.hits)), ""]
+    lines = [text("found", answer.lang, total=answer.total), ""]
     note = quote_language(answer, answer.lang)
     if note:
         lines[1:1] = [note]
     for hit in answer.hits:
-        lines.append(f"[{hit.rank}] “{mark_highlights(hit, before, after)}”")
+        lines.append(f"[{hit.rank}] {quoted(mark_highlights(hit, before, after), answer.lang)}")
         when = format_date(hit.date, answer.lang)
         lines.append(f"    — {hit.title}, {when}" if when else f"    — {hit.title}")
         lines.append(f"    {text('source', answer.lang)}: {hit.link}")

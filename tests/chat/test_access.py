@@ -86,7 +86,7 @@ async def test_admin_commands_and_uploads_need_the_admins_numeric_id(
 
         # The admin, by id, in private and in a group.
         botapi.send_private(admin, "/stats")
-        assert (await botapi.next_message(admin))["text"].startswith("Uptime:")
+        assert (await botapi.next_message(admin))["text"].startswith("Running for:")
         botapi.send_group(admin, GROUP, f"/reload@{BOT}")
         assert (await botapi.next_message(GROUP, timeout=20))["text"].startswith("Reloaded:")
         botapi.send_document(admin, "n.txt", note)

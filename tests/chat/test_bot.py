@@ -12,10 +12,13 @@ from tests.support.bot_helpers import (
     BOT,
     POTATO_MD,
     copy_corpus,
+    data_of,
     expected,
     free_port,
+    labels,
     make_settings,
     running_bot,
+    shown_words,
 )
 from tests.support.botapi import BotApiStub
 
@@ -25,13 +28,7 @@ URL_PREFIX = "https://www.understandingwar.org/backgrounder/"
 pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
 
-def buttons(message: dict[str, object]) -> list[str]:
-    markup = message.get("reply_markup") or {}
-    assert isinstance(markup, dict)
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path) -> None:
+async def test_private_question_paged_in_place(botapi: BotApiStub, tmp_path: Path) -> None:
     anna = botapi.user(1001, "Anna", language_code="de")
     settings = make_settings(botapi, copy_corpus(tmp_path))
     question = "Putin Scholz"
@@ -40,37 +37,33 @@ async def test_private_question_more_and_end(botapi: BotApiStub, tmp_path: Path)
     async with running_bot(botapi, settings):
         botapi.send_private(anna, question)
         reply = await botapi.next_message(anna)
-        assert reply["text"].startswith(f"{total} passende Stelle(n) gefunden, hier 1–3:")
+        assert reply["text"].startswith(f"{total} passende Stellen gefunden:")
         raw = reply["raw_text"]
         assert raw.count("<blockquote>") == 3
         assert "<b>Scholz</b>" in raw and "<b>Putin</b>" in raw
-        assert f'<a href="{URL_PREFIX}' in raw and "#:~:text=" in raw
+        assert f'<a href="{URL_PREFIX}' in raw and "#:~:text=" not in raw
+        assert raw.count(">understandingwar.org</a>") == 1  # one document: its link once
         assert "@ISW: Russland versucht" in reply["text"]
         assert reply["parse_mode"] == "HTML"
 
-        shown = 3
-        page = reply
-        while shown < total:
-            (more,) = buttons(page)
-            assert more.startswith(f"more:{shown}:") and len(more.encode()) < 64
-            pressed = botapi.press_button(anna, page, more)
-            await botapi.callback_answer(pressed)
-            following = await botapi.next_message(anna)
-            last = min(shown + 3, total)
-            assert following["text"].startswith(f"{total} passende Stelle(n) gefunden, hier")
-            assert f"hier {shown + 1}–{last}:" in following["text"]
-            edited = await botapi.next_edit(anna)
-            assert edited["message_id"] == page["message_id"] and "reply_markup" not in edited
-            shown, page = last, following
-        assert buttons(page) == []
+        assert labels(reply) == [["1/2", "▶"]]  # one document: no order to switch
+
+        pressed = botapi.press_button(anna, reply, data_of(reply, "▶"))
+        await botapi.callback_answer(pressed)
+        page = await botapi.next_edit(anna)
+        assert page["message_id"] == reply["message_id"]
+        assert page["text"].startswith(f"{total} passende Stellen gefunden:")
+        assert shown_words(settings, question, offset=3) in page["text"]
+        assert labels(page) == [["◀", "2/2"]]
+        assert len(botapi.messages_to(anna)) == 1
 
         # past the end (e.g. an old button): it says so
-        key = more.rsplit(":", 1)[1]
-        beyond = botapi.press_button(anna, reply, f"more:{total}:{key}", check=False)
+        key = data_of(page, "◀").rsplit(":", 1)[1]
+        beyond = botapi.press_button(anna, reply, f"pg:{total}:b:de:{key}", check=False)
         answered = await botapi.callback_answer(beyond)
         assert answered["text"] == "Keine weiteren Stellen zu dieser Frage."
         # a button whose question is no longer stored
-        stale = botapi.press_button(anna, reply, "more:3:zzz", check=False)
+        stale = botapi.press_button(anna, reply, "pg:3:b:de:zzz", check=False)
         assert "neu" in (await botapi.callback_answer(stale))["text"]
 
 
@@ -80,9 +73,9 @@ async def test_no_answer_is_helpful(botapi: BotApiStub, tmp_path: Path) -> None:
         botapi.send_private(bob, "Wie wird das Wetter morgen?")
         reply = await botapi.next_message(bob)
         assert reply["text"].startswith("Nothing in the sources answers this question.")
-        assert "1 document(s)" in reply["text"] and "@ISW: Russland" in reply["text"]
+        assert "1 document, e.g.:" in reply["text"] and "@ISW: Russland" in reply["text"]
         assert "/sources" in reply["text"] and "<blockquote>" not in reply["raw_text"]
-        assert buttons(reply) == []
+        assert labels(reply) == []
 
 
 async def test_start_help_sources_in_both_languages(botapi: BotApiStub, tmp_path: Path) -> None:
@@ -110,16 +103,17 @@ async def test_start_help_sources_in_both_languages(botapi: BotApiStub, tmp_path
 
         botapi.send_private(bob, "/help")
         help_ = await botapi.next_message(bob)
-        assert help_["text"].startswith("I answer questions by quoting 1 document(s)")
+        assert help_["text"].startswith("I answer questions by quoting 1 document (")
         assert "For example:" in help_["text"] and f"@{BOT}" in help_["text"]
 
         botapi.send_private(anna, "/sources")
         sources = await botapi.next_message(anna)
-        assert sources["text"].startswith("1 Dokument(e) in der Sammlung:")
+        assert sources["text"].startswith("1 Dokument in der Sammlung, die neuesten zuerst:")
         assert f'<a href="{URL_PREFIX}' in sources["raw_text"]
 
         botapi.send_private(bob, "/sources")
-        assert (await botapi.next_message(bob))["text"].startswith("1 document(s) in the")
+        sources_en = (await botapi.next_message(bob))["text"]
+        assert sources_en.startswith("1 document in the collection, newest first:")
 
         botapi.send_private(bob, "/frobnicate")
         assert "/help" in (await botapi.next_message(bob))["text"]
@@ -197,12 +191,27 @@ async def test_inline_mode(botapi: BotApiStub, tmp_path: Path) -> None:
         assert len(results) == total
         assert len({r["id"] for r in results}) == total
 
-        empty = await botapi.inline_answer(botapi.inline_query(anna, ""))
-        (help_article,) = empty["results"]
-        assert help_article["title"] == "Frage an die Quellen stellen"
+        # Every result is a quote: its title the document's, its description date and words
+        for result in results:
+            assert result["title"] != result["description"]
+            assert not result["description"].startswith(result["title"].removesuffix("…"))
 
+        # Help and "nothing found" are the button above the results, never a sendable result
+        empty = await botapi.inline_answer(botapi.inline_query(anna, ""))
+        assert empty["results"] == []
+        assert empty["button"] == {
+            "text": "Tippe eine Frage – so geht’s",
+            "start_parameter": "help",
+        }
         none = await botapi.inline_answer(botapi.inline_query(anna, "Wie wird das Wetter?"))
-        assert none["results"][0]["title"] == "Keine passende Stelle gefunden"
+        assert none["results"] == []
+        assert none["button"] == {
+            "text": "Keine passende Stelle – so fragst du besser",
+            "start_parameter": "help",
+        }
+        # The button opens the chat with "/start help": the help
+        botapi.send_private(anna, "/start help")
+        assert (await botapi.next_message(anna))["text"].startswith("Ich beantworte Fragen")
 
 
 async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -> None:
@@ -221,8 +230,8 @@ async def test_reload_by_admin_and_refusal(botapi: BotApiStub, tmp_path: Path) -
         (corpus / "kaputt.txt").write_bytes(b"\xff\xfe kaputt")
         botapi.send_private(admin, "/reload")
         reloaded = await botapi.next_message(admin)
-        assert reloaded["text"].startswith("Neu geladen: 2 Dokument(e),")
-        assert "1 Datei(en) übersprungen:" in reloaded["text"]
+        assert reloaded["text"].startswith("Neu geladen: 2 Dokumente,")
+        assert "1 Datei übersprungen:" in reloaded["text"]
         assert "kaputt.txt: not valid UTF-8" in reloaded["text"]
 
         botapi.send_private(admin, "Wie war die Kartoffelernte?")
@@ -257,20 +266,20 @@ async def test_stats(botapi: BotApiStub, tmp_path: Path) -> None:
         await botapi.next_message(admin)
         botapi.send_private(admin, "/stats")
         stats = (await botapi.next_message(admin))["text"]
-        assert stats.startswith("Uptime: 00:00:")
+        assert stats.startswith("Running for: 00:00:")
         assert stats.splitlines()[1:] == [
-            f"Sources: 1 document(s), {stats_.passages} passages",
-            "Last 7 days: 3 question(s), 2 without an answer (67%)",
-            "Last 30 days: 3 question(s), 2 without an answer (67%)",
+            f"Sources: 1 document, {stats_.passages} passages",
+            "Questions in the last 7 days: 3, 2 of them without an answer (67%)",
+            "Questions in the last 30 days: 3, 2 of them without an answer (67%)",
             "",
-            "Most frequent questions without an answer (last 30 days):",
+            "Most frequent questions without an answer in the last 30 days:",
             "• wie wird das wetter morgen? (2)",
         ]
         german = botapi.user(ADMIN_ID, "Admin", language_code="de")
         botapi.send_private(german, "/stats")
         stats = (await botapi.next_message(german))["text"]
-        assert "Letzte 7 Tage: 3 Frage(n), davon 2 ohne Antwort (67\u00a0%)" in stats
-        assert "Häufigste Fragen ohne Antwort (letzte 30 Tage):" in stats
+        assert "Fragen der letzten 7 Tage: 3, davon 2 ohne Antwort (67\u00a0%)" in stats
+        assert "Häufigste Fragen ohne Antwort der letzten 30 Tage:" in stats
 
 
 async def test_429_is_waited_out(botapi: BotApiStub, tmp_path: Path) -> None:
@@ -314,10 +323,10 @@ async def test_long_passages_fit_and_are_valid_html(botapi: BotApiStub, tmp_path
         assert "…" in reply["text"] and "&lt;Tag&gt;" in reply["raw_text"]
         assert reply["raw_text"].count("<blockquote>") == 10
         assert "Langer Text" in reply["text"] and "&amp;b=2" in reply["raw_text"]
-        pressed = botapi.press_button(anna, reply, buttons(reply)[0])
-        more = await botapi.next_message(anna)
+        pressed = botapi.press_button(anna, reply, data_of(reply, "▶"))
+        more = await botapi.next_edit(anna)
         await botapi.callback_answer(pressed)
-        assert len(more["text"]) <= 4096
+        assert len(more["text"]) <= 4096 and more["message_id"] == reply["message_id"]
         answer = await botapi.inline_answer(botapi.inline_query(anna, "Ölpreis"))
         assert answer["results"]
 

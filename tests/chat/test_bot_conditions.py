@@ -24,7 +24,9 @@ from tests.support.bot_helpers import (
     ADMIN_ID,
     BOT,
     copy_corpus,
+    data_of,
     expected,
+    labels,
     make_settings,
     running_bot,
 )
@@ -130,14 +132,13 @@ async def test_429_on_buttons_and_inline_is_waited_out(botapi: BotApiStub, tmp_p
 
         botapi.send_private(anna, "Putin")
         page = await botapi.next_message(anna)
-        (more,) = [
-            b["callback_data"] for row in page["reply_markup"]["inline_keyboard"] for b in row
-        ]
-        botapi.fail_next("sendMessage", status=429, retry_after=1)
-        pressed = botapi.press_button(anna, page, more)
+        botapi.fail_next("editMessageText", status=429, retry_after=1)
+        pressed = botapi.press_button(anna, page, data_of(page, "▶"))
         await botapi.callback_answer(pressed)
-        following = await botapi.next_message(anna, timeout=10)
-        assert "hier 4–6:" in following["text"]
+        following = await botapi.next_edit(anna, timeout=10)
+        assert labels(following)[0][:2] == ["◀", labels(following)[0][1]]
+        edits = [c.status for c in botapi.calls if c.method == "editMessageText"]
+        assert edits == [429, 200]
 
 
 async def test_two_reloads_at_once(
@@ -177,8 +178,8 @@ async def test_two_reloads_at_once(
         first = await botapi.next_message(admin, timeout=10)
         second = await botapi.next_message(admin2, timeout=10)
         assert answered["date"] <= first["date"]
-        assert first["text"].startswith("Neu geladen: 2 Dokument(e),")
-        assert second["text"].startswith("Reloaded: 2 document(s),")
+        assert first["text"].startswith("Neu geladen: 2 Dokumente,")
+        assert second["text"].startswith("Reloaded: 2 documents,")
         assert not overlapped  # one at a time: the second waited for the first
 
         botapi.send_private(anna, "Wie war die Kartoffelernte?")
@@ -214,8 +215,8 @@ async def test_reload_lists_every_skipped_file(botapi: BotApiStub, tmp_path: Pat
             message = await botapi.next_message(admin)
             assert utf16_len(message["text"]) <= 4096
             shown += message["text"] + "\n"
-        assert shown.startswith("Reloaded: 1 document(s),")
-        assert "60 file(s) skipped:" in shown
+        assert shown.startswith("Reloaded: 1 document,")
+        assert "60 files skipped:" in shown
         assert shown.count(": not valid UTF-8") == 60
         assert len(botapi.messages_to(admin)) > 1
 
@@ -286,7 +287,7 @@ async def test_odd_messages_get_a_sensible_reply_or_none(
         blank = await botapi.next_message(anna)
         assert (
             blank["text"]
-            == "Bitte stelle deine Frage in Worten, z. B. „Was fordert Scholz von Putin?“."
+            == "Bitte stelle deine Frage in Worten, z.\u00a0B. „Was fordert Scholz von Putin?“."
         )
 
         # Edits (private, group, channel) are never answered again.

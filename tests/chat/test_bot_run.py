@@ -161,3 +161,67 @@ def test_require_token_never_shows_it() -> None:
 def test_file_url_for() -> None:
     assert file_url_for("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert file_url_for("http://127.0.0.1:1/bot/") == "http://127.0.0.1:1/file/bot"
+
+
+async def test_run_starts_empty_when_it_can_receive_documents(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    """An empty CORPUS_DIR with a source channel: `citebot run` starts, says so in its log,
+    tells a reader there is nothing yet, and answers from the channel's first post."""
+    corpus = tmp_path / "leer"
+    corpus.mkdir()
+    proc = await start_run(
+        botapi, tmp_path, CORPUS_DIR=str(corpus), SOURCE_CHANNELS="@frontnews", STATE_DIR=""
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        await err.wait_for("ready as @citebot_test_bot", timeout=30)
+        assert "starting without documents" in err.text
+        anna = botapi.user(2101, "Anna", language_code="de")
+        botapi.send_private(anna, "Pontonbrücke Cherson")
+        assert (await botapi.next_message(anna, timeout=10))["text"] == (
+            "Noch ist nichts in den Quellen: ich warte auf die ersten Beiträge meiner Kanäle"
+            " oder Dateien meiner Betreiber. Frag bald noch einmal."
+        )
+        botapi.send_private(anna, "/sources")
+        assert (await botapi.next_message(anna, timeout=10))["text"].startswith("Noch ist nichts")
+        botapi.channel_post(
+            -1001,
+            "Pontonbrücke bei Cherson zerstört\nDie Brücke über den Dnipro bei Cherson"
+            " wurde am Morgen zerstört, melden ukrainische Stellen.",
+            username="frontnews",
+        )
+        await err.wait_for(": 1 documents, ", timeout=20)  # the post indexed
+        botapi.send_private(anna, "Pontonbrücke Cherson")
+        answer = await botapi.next_message(anna, timeout=10)
+        assert answer["text"].startswith("1 passende Stelle gefunden:")
+        code = await stop_run(proc, out, err, signal.SIGTERM)
+    finally:
+        await kill_if_running(proc)
+    assert code == 0, out.text + err.text
+    assert "Traceback" not in out.text + err.text
+
+
+async def test_run_with_nothing_to_receive_stops_with_one_line(tmp_path: Path) -> None:
+    """An empty CORPUS_DIR and no way to get documents: one line on why, exit code 2 (the
+    container's restart loop then shows the reason each time)."""
+    corpus = tmp_path / "leer"
+    corpus.mkdir()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(TELEGRAM_BOT_TOKEN="123456:" + "x" * 35, CORPUS_DIR=str(corpus)),
+    )
+    async with asyncio.timeout(30):
+        stdout, stderr = await proc.communicate()
+    assert proc.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "no usable document" in lines[0] and "no SOURCE_CHANNELS, no ADMIN_IDS" in lines[0]
+    assert stdout == b""

@@ -4,6 +4,7 @@ through the real Application and the Bot API stand-in."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dtm
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from bot.corpus import load_corpus
 from bot.serving import CorpusHolder
+from bot.texts import format_date
 from tests.support import export_factory
 from tests.support.bot_helpers import ADMIN_ID, copy_corpus, make_settings, running_bot
 from tests.support.botapi import BotApiStub, TgUser
@@ -83,9 +85,15 @@ async def test_a_source_channel_post_is_answered_from_with_both_links(
 
     reply = await _ask(botapi, anna, "Wer hat die Pontonbrücke bei Cherson zerstört?")
     raw = reply["raw_text"]
-    assert "<b>Pontonbrücke</b>" in raw and "— Pontonbrücke bei Cherson zerstört · " in raw
-    assert '<a href="https://www.understandingwar.org/backgrounder/kherson-bridge#:~:text=' in raw
-    assert f'<a href="https://t.me/frontnews/{message_id}">Beitrag</a>' in raw
+    today = format_date(dtm.datetime.now(dtm.UTC).date().isoformat(), "de")
+    lines = reply["text"].split("\n")
+    assert lines[2:4] == [
+        "Pontonbrücke bei Cherson zerstört",
+        f"{today} · understandingwar.org · t.me/frontnews/{message_id}",
+    ]
+    assert "<b>Pontonbrücke</b>" in raw
+    assert '<a href="https://www.understandingwar.org/backgrounder/kherson-bridge">' in raw
+    assert f'<a href="https://t.me/frontnews/{message_id}">t.me/frontnews/{message_id}</a>' in raw
     assert botapi.messages_to(SOURCE) == []  # nothing is ever posted into a source channel
 
 
@@ -167,8 +175,8 @@ async def test_admins_upload_documents_and_others_are_refused(
     added = await botapi.next_message(admin, timeout=15)
     stats = holder.engine.stats
     assert added["text"] == (
-        f"lage.md aufgenommen: 1 Dokument(e). Die Quellen umfassen jetzt {stats.documents}"
-        f" Dokument(e), {stats.passages} Passagen."
+        f"lage.md aufgenommen: 1 Dokument. Die Quellen umfassen jetzt {stats.documents}"
+        f" Dokumente, {stats.passages} Passagen."
     )
     assert holder.generation == generation + 1
     assert (corpus / "uploads" / "lage.md").read_bytes() == note
@@ -177,7 +185,7 @@ async def test_admins_upload_documents_and_others_are_refused(
 
     botapi.send_document(admin, "lage.md", note.replace(b"neue", b"weitere"), "text/markdown")
     replaced = await botapi.next_message(admin, timeout=15)
-    assert replaced["text"].startswith("lage.md ersetzt: 1 Dokument(e).")
+    assert replaced["text"].startswith("lage.md ersetzt: 1 Dokument.")
     assert holder.engine.stats.documents == stats.documents
 
     # Leftovers: nothing staged stays behind, nothing outside CORPUS_DIR was written.
@@ -199,7 +207,7 @@ async def test_uploads_with_the_wrong_type_size_or_content_are_rejected(
             (
                 "gross.txt",
                 b"x" * (1024 * 1024 + 1),
-                "gross.txt was not added: 1.0 MB, the limit is 1.0 MB",
+                "gross.txt was not added: 1 MB, the limit is 1 MB",
             ),
             (
                 "ohne.txt",
@@ -244,13 +252,13 @@ async def test_an_admin_uploads_a_channel_export(
     assert imported["text"] == (
         "Export result.json eingelesen: 5 neue, 0 geänderte, 0 unveränderte Beiträge;"
         " 5 ohne Text oder Dienstnachricht übersprungen. Die Quellen umfassen jetzt"
-        f" {stats.documents} Dokument(e), {stats.passages} Passagen."
+        f" {stats.documents} Dokumente, {stats.passages} Passagen."
     )
     hit = holder.engine.search("Was forderte der Bundeskanzler von Putin?").hits[0]
     assert (hit.url, hit.post_url) == (export_factory.SOURCE, "https://t.me/lageticker/2")
     anna = botapi.user(2004, "Anna")
     reply = await _ask(botapi, anna, "When did the grain corridor close?")
-    assert '<a href="https://t.me/lageticker/3">Beitrag</a>' in reply["raw_text"]
+    assert '<a href="https://t.me/lageticker/3">t.me/lageticker/3</a>' in reply["raw_text"]
 
     generation = holder.generation
     botapi.send_document(admin, "result.json", export, "application/json", caption="@lageticker")

@@ -275,6 +275,7 @@ def test_compute_entities_like_telegram() -> None:
 # ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.bad_bot_api_calls
 async def test_request_encodings_are_equivalent(botapi: BotApiStub) -> None:
     url = f"{botapi.base_url}{botapi.token}/sendMessage"
     markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
@@ -314,6 +315,7 @@ async def test_request_encodings_are_equivalent(botapi: BotApiStub) -> None:
     assert [m["message_id"] for m in botapi.messages_to(7)] == [1, 2, 3, 4]
 
 
+@pytest.mark.bad_bot_api_calls
 async def test_get_me_and_tokens(botapi: BotApiStub) -> None:
     async with ptb_bot(botapi) as bot:
         me = await bot.get_me()
@@ -448,6 +450,7 @@ async def test_html_rules_through_bot(botapi: BotApiStub) -> None:
         assert stripped.text == "x" and stripped.entities[0].offset == 0
 
 
+@pytest.mark.bad_bot_api_calls
 async def test_markup_inline_and_command_limits(botapi: BotApiStub) -> None:
     anna = botapi.user(2001)
     async with ptb_bot(botapi) as bot:

@@ -20,8 +20,10 @@ from tests.support.bot_helpers import (
     Lines,
     LogLines,
     copy_corpus,
+    data_of,
     free_port,
     kill_if_running,
+    labels,
     make_settings,
     running_replicas,
     start_run,
@@ -60,10 +62,8 @@ async def _searchable(holder: CorpusHolder, question: str) -> float:
 
 
 def _more(message: dict[str, Any]) -> str:
-    keyboard = message["reply_markup"]["inline_keyboard"]
-    (data,) = [button["callback_data"] for row in keyboard for button in row]
-    assert isinstance(data, str)
-    return data
+    """The ▶ button's data."""
+    return data_of(message, "▶")
 
 
 async def test_two_replicas_behind_a_proxy_act_as_one_bot(
@@ -90,10 +90,10 @@ async def test_two_replicas_behind_a_proxy_act_as_one_bot(
         # A button answered by one replica, pressed until both have served its pages.
         anna = users[0]
         page = first[anna.id]
-        assert page["text"].startswith("5 passende Stelle(n) gefunden")
+        assert page["text"].startswith("5 passende Stellen gefunden")
         await botapi.callback_answer(botapi.press_button(anna, page, _more(page)))
-        following = await botapi.next_message(anna, timeout=10)
-        assert "hier 4–5:" in following["text"]
+        following = await botapi.next_edit(anna, timeout=10)
+        assert labels(following)[0] == ["◀", "2/2"]
 
         # Telegram delivers an update again: the proxy hands it to the other replica.
         ben = users[1]
@@ -120,8 +120,9 @@ async def test_two_replicas_behind_a_proxy_act_as_one_bot(
         for _ in range(2):
             botapi.send_private(admin, "/stats")
             stats = (await botapi.next_message(admin, timeout=10))["text"]
-            assert f"Last 7 days: {asked} question(s)" in stats
-        assert [len(botapi.messages_to(u)) for u in users] == [3, 3, 2, 2, 2, 2]
+            assert f"Questions in the last 7 days: {asked}," in stats
+        # (Anna paged in place: no message more; Ben was asked once more)
+        assert [len(botapi.messages_to(u)) for u in users] == [2, 3, 2, 2, 2, 2]
 
 
 async def _other_applied(outputs: list[tuple[Lines, Lines]], needle: str) -> None:
@@ -180,7 +181,8 @@ async def test_two_citebot_run_processes_behind_a_proxy(
         assert all(proxy.served), proxy.served
         page = botapi.messages_to(users[0])[0]
         await botapi.callback_answer(botapi.press_button(users[0], page, _more(page)))
-        assert "hier 4–5:" in (await botapi.next_message(users[0], timeout=15))["text"]
+        following = await botapi.next_edit(users[0], timeout=15)
+        assert labels(following)[0] == ["◀", "2/2"]
 
         botapi.channel_post(-1001, POST, username="frontnews", title="Front News")
         await _other_applied(outputs, "applied (1 file(s))")
@@ -203,8 +205,8 @@ async def test_two_citebot_run_processes_behind_a_proxy(
         for _ in range(2):
             botapi.send_private(admin, "/stats")
             stats = (await botapi.next_message(admin, timeout=15))["text"]
-            assert f"Last 7 days: {asked} question(s)" in stats
-        assert [len(botapi.messages_to(u)) for u in users] == [4, 5, 5, 3]
+            assert f"Questions in the last 7 days: {asked}," in stats
+        assert [len(botapi.messages_to(u)) for u in users] == [3, 5, 5, 3]  # paged in place
 
         codes = [
             await stop_run(proc, out, err, signal.SIGTERM)

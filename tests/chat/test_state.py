@@ -16,7 +16,15 @@ from bot.loader import load_corpus_for, update_corpus_for
 from bot.serving import CorpusHolder, ReplicaFollower
 from bot.settings import Settings
 from bot.store.states import open_state
-from tests.support.bot_helpers import LogLines, copy_corpus, expected, make_settings, running_bot
+from tests.support.bot_helpers import (
+    LogLines,
+    copy_corpus,
+    data_of,
+    labels,
+    make_settings,
+    running_bot,
+    shown_words,
+)
 from tests.support.botapi import BotApiStub
 from tests.support.redis_server import redis_server
 
@@ -26,11 +34,8 @@ EXPIRED_DE = "Diese Frage ist nicht mehr gespeichert – bitte stelle sie neu."
 
 
 def _more(message: dict[str, Any]) -> str:
-    (data,) = [
-        b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
-    ]
-    assert isinstance(data, str)
-    return data
+    """The ▶ button's data: ``pg:<offset>:<order>:<key>``."""
+    return data_of(message, "▶")
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -43,7 +48,7 @@ def store(request: pytest.FixtureRequest) -> dict[str, str]:
 
 def _first_quote(settings: Settings, question: str, offset: int) -> str:
     """The start of the first passage the engine itself gives for that page."""
-    return expected(settings, question, offset=offset).hits[0].text[:60]
+    return shown_words(settings, question, offset)
 
 
 async def test_an_old_button_after_a_restart_shows_its_own_question(
@@ -60,10 +65,10 @@ async def test_an_old_button_after_a_restart_shows_its_own_question(
     async with running_bot(botapi, settings):
         botapi.send_private(ben, "Peskov")
         bens = await botapi.next_message(ben)
-        assert _more(annas).split(":")[2] != _more(bens).split(":")[2]
+        assert _more(annas).split(":")[4] != _more(bens).split(":")[4]
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
-        page = await botapi.next_message(anna)
-        assert "hier 4–5:" in page["text"]
+        page = await botapi.next_edit(anna)
+        assert page["message_id"] == annas["message_id"] and labels(page)[0] == ["◀", "2/2"]
         assert _first_quote(settings, "Zugeständnisse", 3) in page["text"]
         assert _first_quote(settings, "Peskov", 3) not in page["text"]
 
@@ -83,11 +88,11 @@ async def test_a_button_opens_nothing_in_another_chat(
         bens = await botapi.next_message(ben)
         stolen = botapi.press_button(ben, bens, _more(annas), check=False)
         assert (await botapi.callback_answer(stolen))["text"] == EXPIRED_DE
-        for guess in ("more:3:1", "more:3:2", "more:3:a", "more:3:" + "A" * 22):
+        for guess in ("pg:3:b:de:1", "more:3:2", "pg:3:n:en:a", "pg:3:b:de:" + "A" * 22):
             guessed = botapi.press_button(ben, bens, guess, check=False)
             assert (await botapi.callback_answer(guessed))["text"] == EXPIRED_DE
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
-        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+        assert labels(await botapi.next_edit(anna))[0] == ["◀", "2/2"]
 
 
 async def test_a_repeated_update_is_not_answered_again_after_a_restart(
@@ -105,7 +110,7 @@ async def test_a_repeated_update_is_not_answered_again_after_a_restart(
         await bot_log.wait_count("delivered again", 1)
         botapi.send_private(anna, "Peskov")
         following = await botapi.next_message(anna)
-        assert following["text"].startswith("5 passende Stelle(n) gefunden")
+        assert following["text"].startswith("5 passende Stellen gefunden")
         assert len(botapi.messages_to(anna)) == 2
 
 
@@ -134,7 +139,7 @@ async def test_without_a_state_dir_the_bot_still_works(
         botapi.send_private(anna, "Zugeständnisse")
         annas = await botapi.next_message(anna)
         await botapi.callback_answer(botapi.press_button(anna, annas, _more(annas)))
-        assert "hier 4–5:" in (await botapi.next_message(anna))["text"]
+        assert labels(await botapi.next_edit(anna))[0] == ["◀", "2/2"]
     assert any("STATE_DIR is empty" in r.getMessage() for r in caplog.records)
 
 
@@ -155,7 +160,7 @@ async def test_when_redis_goes_away_the_bot_keeps_answering(
             assert (await botapi.callback_answer(pressed))["text"] == EXPIRED_DE
             botapi.send_private(anna, "Peskov")
             answer = await botapi.next_message(anna)
-            assert answer["text"].startswith("5 passende Stelle(n) gefunden")
+            assert answer["text"].startswith("5 passende Stellen gefunden")
 
 
 async def _searchable(holder: CorpusHolder, question: str, seconds: float) -> float:

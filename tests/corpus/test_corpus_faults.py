@@ -229,8 +229,8 @@ async def test_admin_reload_names_each_fault_and_old_index_serves(
         forbid_open(monkeypatch, "riesig.txt")
         text = await reload(botapi, admin)
         lines = text.split("\n")
-        assert lines[0].startswith("Neu geladen: 4 Dokument(e),")
-        assert lines[1] == f"{len(expected)} Datei(en) übersprungen:"
+        assert lines[0].startswith("Neu geladen: 4 Dokumente,")
+        assert lines[1] == f"{len(expected)} Dateien übersprungen:"
         assert lines[2:] == [f"• {path}: {reason}" for path, reason in sorted(expected.items())]
         found = await ask(botapi, anna)
         assert "https://example.org/kartoffeln" in found["raw_text"]
@@ -253,7 +253,7 @@ async def test_admin_reload_names_each_fault_and_old_index_serves(
         now_bad = {name: "binary file" for name in ("kartoffeln.md", *REAL)}
         expected |= now_bad | {"zeilen.jsonl:1": expected.pop("zeilen.jsonl:2")}
         del expected["zeilen.jsonl:4"]
-        assert failed[1] == "12 Datei(en) übersprungen:"
+        assert failed[1] == "12 Dateien übersprungen:"
         assert failed[2:] == [f"• {path}: {reason}" for path, reason in sorted(expected.items())]
         still = await ask(botapi, anna)
         assert "https://example.org/kartoffeln" in still["raw_text"]

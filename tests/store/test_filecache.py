@@ -366,7 +366,7 @@ async def test_admin_reload_with_the_file_cache_sees_every_change(
         os.utime(potato, ns=(old.st_atime_ns, old.st_mtime_ns))
         botapi.send_private(admin, "/reload")
         reloaded = await botapi.next_message(admin)
-        assert reloaded["text"].startswith("Neu geladen: 2 Dokument(e),")
+        assert reloaded["text"].startswith("Neu geladen: 2 Dokumente,")
         assert opened == [potato]
 
         botapi.send_private(admin, "Pastinakeernte")

@@ -9,7 +9,7 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,14 @@ def expected(settings: Settings, question: str, k: int = 3, offset: int = 0) -> 
     return load_corpus_for(settings).engine.search(question, k=k, offset=offset)
 
 
+def shown_words(settings: Settings, question: str, offset: int = 0, k: int = 3) -> str:
+    """Words every reply quoting the first hit of that page shows however the quote is cut:
+    from its first highlight on (a quote is cut around it)."""
+    hit = expected(settings, question, k=k, offset=offset).hits[0]
+    start = hit.highlights[0][0] if hit.highlights else 0
+    return hit.text[start : start + 40]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,6 +105,8 @@ async def running_bot(
     finally:
         async with asyncio.timeout(15):
             await stop_application(app, webhook)
+    # Reached when the test's body passed: every call the bot made was one the Bot API has.
+    assert stub.violations() == [], "\n".join(stub.violations())
 
 
 @contextlib.asynccontextmanager
@@ -216,3 +226,17 @@ class LogLines(logging.Handler):
 
     def errors(self) -> list[str]:
         return [line for level, line in self.lines if level >= logging.ERROR]
+
+
+def labels(message: Mapping[str, Any]) -> list[list[str]]:
+    """The texts of a message's inline buttons, row by row ([] without buttons)."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [[button["text"] for button in row] for row in rows]
+
+
+def data_of(message: Mapping[str, Any], label: str) -> str:
+    """The callback_data of the one button labelled ``label`` (within the Bot API's 64 bytes)."""
+    rows = message["reply_markup"]["inline_keyboard"]
+    (data,) = [b["callback_data"] for row in rows for b in row if b["text"] == label]
+    assert isinstance(data, str) and len(data.encode()) <= 64
+    return data

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from tests.support.botapi_conformance import violations as spec_violations
+
 __all__ = [
     "DEFAULT_TOKEN",
     "ApiError",
@@ -593,6 +595,8 @@ class Call:
     result: Any = None
     error: str | None = None
     index: int = -1
+    #: Where the call departs from the published Bot API (tests/support/botapi_conformance.py).
+    violations: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -793,6 +797,8 @@ class BotApiStub:
         self._files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
+        # (field, language_code) -> text, for setMyDescription / setMyShortDescription.
+        self._descriptions: dict[tuple[str, str], str] = {}
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
@@ -814,6 +820,10 @@ class BotApiStub:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
             "sendDocument": self._send_document,
@@ -1010,6 +1020,7 @@ class BotApiStub:
         fault: _Fault | None = None
         try:
             call.params, call.files = await self._read_params(request)
+            call.violations = spec_violations(canonical, call.params, call.files)
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             fault = self._take_fault(canonical, call.params)
@@ -1504,8 +1515,26 @@ class BotApiStub:
                     content.get("message_text"), content.get("parse_mode"), content.get("entities")
                 )
             self._check_markup(result.get("reply_markup"))
+        self._check_results_button(params.get("button"))
         self._open_inline_queries.discard(query_id)
         return True
+
+    @staticmethod
+    def _check_results_button(button: Any) -> None:
+        """InlineQueryResultsButton: a text and exactly one of web_app / start_parameter (1-64
+        characters A-Z, a-z, 0-9, _ and -)."""
+        if button is None:
+            return
+        if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+            raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+        if ("web_app" in button) == ("start_parameter" in button):
+            raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        start = button.get("start_parameter")
+        if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        unknown = set(button) - {"text", "web_app", "start_parameter"}
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown button fields {sorted(unknown)}")
 
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
@@ -1533,6 +1562,50 @@ class BotApiStub:
         else:
             self._commands.pop(key, None)
         return True
+
+    def _store_description(self, field: str, limit: int, params: JSONDict) -> bool:
+        """setMyDescription (0-512 characters) and setMyShortDescription (0-120): an empty or
+        missing text removes the one for that language; language_code is two letters or
+        empty (all users without a dedicated one)."""
+        unknown = set(params) - {field, "language_code"}
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown parameters {sorted(unknown)}")
+        value = str(params.get(field) or "")
+        if len(value) > limit:
+            raise ApiError(400, f"Bad Request: {field.upper()}_TOO_LONG")
+        lang = str(params.get("language_code") or "")
+        if lang and not re.fullmatch(r"[a-z]{2}", lang):
+            raise ApiError(400, "Bad Request: LANG_CODE_INVALID")
+        if value:
+            self._descriptions[(field, lang)] = value
+        else:
+            self._descriptions.pop((field, lang), None)
+        return True
+
+    async def _set_my_description(self, params: JSONDict, files: dict[str, UploadedFile]) -> bool:
+        return self._store_description("description", 512, params)
+
+    async def _set_my_short_description(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> bool:
+        return self._store_description("short_description", 120, params)
+
+    async def _get_my_description(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        return {"description": self.description(str(params.get("language_code") or ""))}
+
+    async def _get_my_short_description(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> Any:
+        lang = str(params.get("language_code") or "")
+        return {"short_description": self.short_description(lang)}
+
+    def description(self, language_code: str = "") -> str:
+        """What "What can this bot do?" shows a user of ``language_code`` ("" for the rest)."""
+        return self._descriptions.get(("description", language_code), "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The bot's profile text for a user of ``language_code`` ("" for the rest)."""
+        return self._descriptions.get(("short_description", language_code), "")
 
     async def _get_my_commands(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
         return self.commands(params.get("scope"), params.get("language_code") or "")
@@ -2050,6 +2123,11 @@ class BotApiStub:
             raise TimeoutError(
                 f"no getUpdates long poll within {timeout}s\n{self.describe_calls()}"
             )
+
+    def violations(self) -> list[str]:
+        """Every departure from the published Bot API in the calls so far, one a line with its
+        call (tests/support/botapi_conformance.py): a test of the bot expects none."""
+        return [f"#{c.index} {problem}" for c in self.calls for problem in c.violations]
 
     def calls_of(self, method: str) -> list[Call]:
         """All recorded calls of ``method`` (case-insensitive), oldest first."""
