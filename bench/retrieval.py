@@ -9,16 +9,24 @@ Both rank with ``Engine.search``, the code behind `citebot ask`, with the no-ans
 (``--cutoff`` turns it on; a question without an answer then counts as a miss): the ranking and
 the cut-off are measured apart.
 
-The human report adds the abstention check: index half of the articles, ask the other half's
-questions, and count how many wrongly get an answer.
+Beside the ranking, ``user`` is what a user gets with the shipped settings (cut-off on, 3 quotes
+per answer) at passage level: a right passage among the quotes, an answer without one, a refusal
+although a passage answers, and an answer to a question about an article that is not in the
+corpus (index the even-numbered articles and ask the odd ones' questions, then the reverse;
+pooled over both halves). The four shares are what docs/BENCHMARKS.md tracks for issue 13.
+
+The documents' language is ``--lang``, else the file's ``"lang"``/``"language"`` field, else the
+language code in its name (``xquad.en.dev.json``), else German.
 
 Usage: python bench/retrieval.py --xquad ../shared/data/xquad-de/xquad.de.dev.json [--json]
+       [--lang en] [--cutoff]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -28,9 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus import Document
 from bot.engine import Engine, SearchConfig
+from bot.engine.results import Hit
+from bot.languages import SUPPORTED_LANGUAGES
 
 KS = (1, 3, 5)
 MRR_AT = 10
+QUOTES = 3  # quotes per answer, as the bot shows them
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +51,28 @@ class Question:
     answers: tuple[str, ...]
 
 
-def load_squad(path: Path) -> tuple[list[Document], list[Question], list[int]]:
+def file_language(path: Path, raw: dict[str, object] | None = None) -> str:
+    """The documents' language as the file states it (a ``lang``/``language`` field, or the
+    code in its name as XQuAD's files have it), German if neither does."""
+    if raw is None:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("lang", "language"):
+        value = raw.get(key)
+        if isinstance(value, str) and value in SUPPORTED_LANGUAGES:
+            return value
+    for code in re.split(r"[._-]", path.name.lower()):
+        if code in SUPPORTED_LANGUAGES:
+            return code
+    return "de"
+
+
+def load_squad(
+    path: Path, lang: str | None = None
+) -> tuple[list[Document], list[Question], list[int]]:
     """Documents (one per paragraph), questions, and each document's article number."""
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    lang = lang or file_language(path, raw)
+    data = raw["data"]
     documents: list[Document] = []
     questions: list[Question] = []
     articles: list[int] = []
@@ -55,7 +85,7 @@ def load_squad(path: Path) -> tuple[list[Document], list[Question], list[int]]:
                     id=doc_id,
                     title=title,
                     url=f"https://example.org/xquad/{a_no}/{p_no}",
-                    lang="de",
+                    lang=lang,
                     date=None,
                     text=paragraph["context"],
                     path=doc_id,
@@ -91,40 +121,109 @@ def evaluate_paragraphs(
     return _metrics(ranks)
 
 
+def relevant(hit: Hit, q: Question) -> bool:
+    """A passage answers ``q`` if it comes from q's paragraph and contains an answer text."""
+    return hit.document == q.paragraph and any(a in hit.text for a in q.answers)
+
+
 def evaluate_passages(
     documents: list[Document], questions: list[Question], config: SearchConfig
-) -> dict[str, float]:
+) -> tuple[dict[str, float], Engine]:
+    """The passage-level metrics, and the engine (its index serves the user view too)."""
     engine = Engine.build(documents, config)
     ranks: list[int | None] = []
     for q in questions:
         answer = engine.search(q.text, k=MRR_AT)
-        ranks.append(
-            next(
-                (
-                    h.rank
-                    for h in answer.hits
-                    if h.document == q.paragraph and any(a in h.text for a in q.answers)
-                ),
-                None,
-            )
-        )
-    return _metrics(ranks)
+        ranks.append(next((h.rank for h in answer.hits if relevant(h, q)), None))
+    return _metrics(ranks), engine
 
 
-def abstention(
-    documents: list[Document], questions: list[Question], articles: list[int]
-) -> dict[str, float]:
-    """Index the even articles; the odd articles' questions should find nothing."""
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """Shares of questions, what a user gets with ``config``: the first three add up to one."""
+
+    right_in_quotes: float
+    answered_wrong: float
+    refused_answerable: float
+    answered_off_corpus: float
+    #: Off-corpus answers with the even articles indexed (odd ones asked), and the reverse.
+    off_corpus_even_indexed: float
+    off_corpus_odd_indexed: float
+
+    def block(self) -> dict[str, float]:
+        """The ``user`` block of ``--json``."""
+        return {
+            "right_in_quotes": self.right_in_quotes,
+            "answered_wrong": self.answered_wrong,
+            "refused_answerable": self.refused_answerable,
+            "answered_off_corpus": self.answered_off_corpus,
+        }
+
+
+def _share(count: int, total: int) -> float:
+    return round(count / max(total, 1), 4)
+
+
+def user_view(
+    documents: list[Document],
+    questions: list[Question],
+    articles: list[int],
+    config: SearchConfig,
+    engine: Engine | None = None,
+) -> UserView:
+    """What a user gets with ``config`` (``engine``: an index of ``documents`` to reuse; the
+    cut-off applies at question time, so its settings need no new index)."""
+    if engine is None:
+        engine = Engine.build(documents, config)
+    else:
+        engine = Engine.from_parts(engine.documents, config, engine.parts)
+    right = wrong = refused = 0
+    for q in questions:
+        hits = engine.search(q.text, k=QUOTES).hits
+        if any(relevant(h, q) for h in hits):
+            right += 1
+        elif hits:
+            wrong += 1
+        else:
+            refused += 1
     article_of = {d.id: a for d, a in zip(documents, articles, strict=True)}
-    inside = [d for d in documents if article_of[d.id] % 2 == 0]
-    engine = Engine.build(inside)
-    asked_in = [q for q in questions if article_of[q.paragraph] % 2 == 0]
-    asked_out = [q for q in questions if article_of[q.paragraph] % 2 == 1]
-    answered_in = sum(1 for q in asked_in if engine.search(q.text, k=1).hits)
-    answered_out = sum(1 for q in asked_out if engine.search(q.text, k=1).hits)
+    answered: list[int] = []
+    asked: list[int] = []
+    for half in (0, 1):
+        inside = Engine.build([d for d in documents if article_of[d.id] % 2 == half], config)
+        outside = [q for q in questions if article_of[q.paragraph] % 2 != half]
+        answered.append(sum(1 for q in outside if inside.search(q.text, k=QUOTES).hits))
+        asked.append(len(outside))
+    n = len(questions)
+    return UserView(
+        right_in_quotes=_share(right, n),
+        answered_wrong=_share(wrong, n),
+        refused_answerable=_share(refused, n),
+        answered_off_corpus=_share(sum(answered), sum(asked)),
+        off_corpus_even_indexed=_share(answered[0], asked[0]),
+        off_corpus_odd_indexed=_share(answered[1], asked[1]),
+    )
+
+
+def run(path: Path, lang: str | None = None, cutoff: bool = False) -> dict[str, object]:
+    """Everything the bench reports for one file, as ``--json`` prints it."""
+    lang = lang or file_language(path)
+    documents, questions, articles = load_squad(path, lang)
+    shipped = SearchConfig(default_lang=lang)
+    config = shipped if cutoff else replace(NO_CUTOFF, default_lang=lang)
+    passage, engine = evaluate_passages(documents, questions, config)
+    user = user_view(documents, questions, articles, shipped, engine)
     return {
-        "answered_in_corpus": round(answered_in / max(len(asked_in), 1), 4),
-        "answered_off_corpus": round(answered_out / max(len(asked_out), 1), 4),
+        "lang": lang,
+        "paragraphs": len(documents),
+        "questions": len(questions),
+        "paragraph": evaluate_paragraphs(documents, questions, config),
+        "passage": passage,
+        "user": user.block(),
+        "user_off_corpus_halves": {
+            "even_indexed": user.off_corpus_even_indexed,
+            "odd_indexed": user.off_corpus_odd_indexed,
+        },
     }
 
 
@@ -132,25 +231,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xquad", type=Path, required=True, help="SQuAD-format JSON file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--cutoff", action="store_true", help="apply the no-answer cut-off")
+    parser.add_argument("--cutoff", action="store_true", help="rank with the no-answer cut-off")
+    parser.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="the documents' language")
     args = parser.parse_args(argv)
-    documents, questions, articles = load_squad(args.xquad)
-    config = SearchConfig() if args.cutoff else NO_CUTOFF
     started = time.perf_counter()
-    result = {
-        "paragraph": evaluate_paragraphs(documents, questions, config),
-        "passage": evaluate_passages(documents, questions, config),
-    }
+    result = run(args.xquad, args.lang, args.cutoff)
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"{args.xquad}: {len(documents)} paragraphs, {len(questions)} questions")
-    for level, metrics in result.items():
-        print(f"{level:9}  " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    abst = abstention(documents, questions, articles)
     print(
-        f"abstention: answered {abst['answered_in_corpus']:.1%} of questions about indexed "
-        f"articles, {abst['answered_off_corpus']:.1%} of questions about other articles"
+        f"{args.xquad} ({result['lang']}): {result['paragraphs']} paragraphs, "
+        f"{result['questions']} questions"
+    )
+    for level in ("paragraph", "passage"):
+        metrics = result[level]
+        assert isinstance(metrics, dict)
+        print(f"{level:9}  " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    user = result["user"]
+    halves = result["user_off_corpus_halves"]
+    assert isinstance(user, dict) and isinstance(halves, dict)
+    print(f"what a user gets (shipped settings, {QUOTES} quotes per answer):")
+    print(f"  a right passage among the quotes        {user['right_in_quotes']:6.1%}")
+    print(f"  an answer, but no right passage         {user['answered_wrong']:6.1%}")
+    print(f"  refused, although a passage answers     {user['refused_answerable']:6.1%}")
+    print(
+        f"  answered about an article not indexed   {user['answered_off_corpus']:6.1%}"
+        f" (even half indexed {halves['even_indexed']:.1%}, odd half {halves['odd_indexed']:.1%})"
     )
     print(f"({time.perf_counter() - started:.1f} s)")
     return 0
