@@ -106,7 +106,9 @@ def _metrics(ranks: list[int | None]) -> dict[str, float]:
     return {key: round(value, 4) for key, value in out.items()}
 
 
-NO_CUTOFF = SearchConfig(min_coverage=0.0, min_relative_score=0.0)
+NO_CUTOFF = SearchConfig(
+    min_coverage=0.0, min_document_coverage=0.0, min_passage_coverage=0.0, min_relative_score=0.0
+)
 
 
 def evaluate_paragraphs(

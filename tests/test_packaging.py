@@ -24,6 +24,7 @@ IMPORT_NAMES = {
     "selectolax": "selectolax",
     "ijson": "ijson",
     "redis": "redis",
+    "wordfreq": "wordfreq",
 }
 
 

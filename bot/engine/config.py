@@ -21,8 +21,14 @@ class SearchConfig:
     default_lang: str = "de"
     gram_weight: float = 0.2
     document_weight: float = 1.0
+    #: The answer-or-refuse decision (:mod:`bot.engine.cutoff`, fitted as its docstring says).
     min_coverage: float = 0.4
+    min_document_coverage: float = 0.5
+    min_passage_coverage: float = 0.1
     min_relative_score: float = 0.2
+    common_zipf: float = 6.2
+    lacking_weight: float = 2.0
+    lacking_zipf: float = 5.0
     candidates: int = 50
     rerank: int = 50
     neighbours: int = 5
