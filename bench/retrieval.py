@@ -19,7 +19,7 @@ The documents' language is ``--lang``, else the file's ``"lang"``/``"language"``
 language code in its name (``xquad.en.dev.json``), else German.
 
 Usage: python bench/retrieval.py --xquad ../shared/data/xquad-de/xquad.de.dev.json [--json]
-       [--lang en] [--cutoff]
+       [--lang en] [--cutoff] [--set min_coverage=0.45 ...]
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ import json
 import re
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.corpus import Document
 from bot.engine import Engine, SearchConfig
+from bot.engine.config import INDEX_FIELDS
 from bot.engine.results import Hit
 from bot.languages import SUPPORTED_LANGUAGES
 
@@ -207,11 +209,18 @@ def user_view(
     )
 
 
-def run(path: Path, lang: str | None = None, cutoff: bool = False) -> dict[str, object]:
-    """Everything the bench reports for one file, as ``--json`` prints it."""
+def run(
+    path: Path,
+    lang: str | None = None,
+    cutoff: bool = False,
+    settings: dict[str, float] | None = None,
+) -> dict[str, object]:
+    """Everything the bench reports for one file, as ``--json`` prints it; ``settings``
+    replace question-time knobs of the shipped config (to measure the cut-off's)."""
     lang = lang or file_language(path)
     documents, questions, articles = load_squad(path, lang)
-    shipped = SearchConfig(default_lang=lang)
+    knobs: dict[str, Any] = dict(settings or {})
+    shipped = replace(SearchConfig(default_lang=lang), **knobs)
     config = shipped if cutoff else replace(NO_CUTOFF, default_lang=lang)
     passage, engine = evaluate_passages(documents, questions, config)
     user = user_view(documents, questions, articles, shipped, engine)
@@ -229,15 +238,31 @@ def run(path: Path, lang: str | None = None, cutoff: bool = False) -> dict[str, 
     }
 
 
+def _knob(text: str) -> tuple[str, float]:
+    """``name=value`` of a numeric question-time knob of :class:`SearchConfig`."""
+    name, _, value = text.partition("=")
+    kinds = {f.name: f.type for f in fields(SearchConfig) if f.name not in INDEX_FIELDS}
+    if kinds.get(name) not in ("float", "int"):
+        raise SystemExit(f"--set {text}: not a numeric question-time knob of SearchConfig")
+    return name, int(value) if kinds[name] == "int" else float(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xquad", type=Path, required=True, help="SQuAD-format JSON file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cutoff", action="store_true", help="rank with the no-answer cut-off")
     parser.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="the documents' language")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="a question-time knob of the shipped settings, e.g. min_coverage=0.45",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    result = run(args.xquad, args.lang, args.cutoff)
+    result = run(args.xquad, args.lang, args.cutoff, dict(map(_knob, args.set)))
     if args.json:
         print(json.dumps(result))
         return 0

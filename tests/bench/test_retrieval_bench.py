@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.retrieval import file_language, load_squad, run
+import pytest
+
+from bench.retrieval import file_language, load_squad, main, run
 
 # One paragraph per article, one passage each. Article 2's question is answered from article 0
 # (a wrong quote), article 3's too (wrong; and answered off-corpus once only the even articles
@@ -109,3 +111,16 @@ def test_documents_language_from_flag_field_or_name(tmp_path: Path) -> None:
     assert file_language(stated) == "en"
     assert file_language(_write(tmp_path / "tiny.json", ARTICLES)) == "de"
     assert {d.lang for d in load_squad(named, "de")[0]} == {"de"}
+
+
+def test_settings_replace_the_shipped_knobs(tmp_path: Path) -> None:
+    path = _write(tmp_path / "tiny.json", ARTICLES)
+    never = {"min_coverage": 2.0, "min_document_coverage": 2.0}
+    assert run(path, settings=never)["user"] == {
+        "right_in_quotes": 0.0,
+        "answered_wrong": 0.0,
+        "refused_answerable": 1.0,
+        "answered_off_corpus": 0.0,
+    }
+    with pytest.raises(SystemExit):
+        main(["--xquad", str(path), "--set", "passage_chars=10"])  # an index knob
