@@ -18,18 +18,26 @@ covers ``min_coverage`` of its weight, or covers ``min_passage_coverage`` while 
 (a post, a paragraph) covers ``min_document_coverage``. Then every such passage covering at
 least ``min_passage_coverage`` is quoted, best first; else nothing is.
 
-Fitted on the XQuAD-de dev split at passage level (``bench/retrieval.py``; figures and the
-commands in docs/BENCHMARKS.md, "Answer or refuse"): a grid over ``common_zipf`` (5.0-7.1),
-``lacking_weight`` (1-3), ``lacking_zipf`` (4-5, or every lacking word), the three coverages
-(0.1-0.65) and the compound credits, keeping the
-settings that quote a right passage most often while answering at most 4 % of questions about
-articles not in the corpus (index the even-numbered articles, ask the odd ones' questions, and
-the reverse). ``common_zipf`` from 6.2 to 7.1 and ``lacking_weight`` 2 came out equal there;
-6.2 is kept because it also lets the seed post's short questions through (tests);
-``lacking_zipf`` 5 costs nothing on XQuAD and lets "Welche Rolle spielt die humanitäre Lage?"
-through on the seed post (coverage 0.45; doubling every lacking word gives 0.29); and
-``min_relative_score`` changes nothing between 0.2 and 0.4 (kept at 0.2). Nothing here depends
-on the corpus's size: weights come from the language, coverages are shares.
+Fitted on the XQuAD-de dev split at passage level (``bench/retrieval.py``, its ``user`` block;
+every figure and its command in docs/BENCHMARKS.md, "Answer or refuse"). A replay of the
+decision over the ranked candidates of three indexes (all articles; the even ones; the odd ones)
+searched a grid: ``common_zipf`` 5.0-7.1, ``lacking_weight`` 1-3, ``lacking_zipf`` 4-5 or none,
+``min_coverage`` 0.3-0.55, ``min_document_coverage`` 0.4-0.65 or off, ``min_passage_coverage``
+0.1-0.15, ``min_relative_score`` 0.2-0.6, and the credits of compound parts; kept is the
+setting that quotes a right passage most often while answering at most about 4 % of the
+questions about articles not indexed. Why these values:
+
+* ``lacking_weight`` 2: at 1 more than twice as many off-corpus questions get answers; 3
+  refuses more answerable ones.
+* ``common_zipf`` 6.2 to 7.1 came out alike; 6.2 (everyday words such as "gibt", "Jahr" weigh
+  almost nothing) also lets the seed post's short questions through.
+* ``lacking_zipf`` 5: the same on XQuAD as doubling every lacking word, but "Welche Rolle spielt
+  die humanitäre Lage?" is answered on the seed post (its phrasing is common words it lacks).
+* ``min_document_coverage`` 0.5 with ``min_passage_coverage`` 0.1: questions whose words spread
+  over a post's (a paragraph's) sentences; ``min_relative_score`` changed nothing up to 0.4.
+
+Nothing here depends on the corpus's size: weights come from the language, coverages are shares
+(the tests run it on 25 passages and on 6,000 documents).
 """
 
 from __future__ import annotations
