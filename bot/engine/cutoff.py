@@ -13,31 +13,37 @@ made of (a common word the corpus lacks, "Rolle", is phrasing). A passage word m
 question word as :meth:`Analyzer.match` says (the same term, a name variant, a compound's head
 or modifier in full, other compound parts by the share they spell).
 
-The question is answered if some passage within ``min_relative_score`` of the best score
-covers ``min_coverage`` of its weight, or covers ``min_passage_coverage`` while its document
-(a post, a paragraph) covers ``min_document_coverage``. Then every such passage covering at
-least ``min_passage_coverage`` is quoted, best first; else nothing is.
+The question is answered if the best passage covers ``min_coverage`` of its weight, or if for
+some passage within ``min_relative_score`` of the best score a linear score of five signals is
+positive: ``answer_weights`` . (its coverage, its document's coverage, the rarity of the rarest
+question word it has in full, how many question words it has in full, its score relative to the
+best) + ``answer_bias``. Then every such passage covering at least ``min_passage_coverage`` is
+quoted, best first; else nothing is.
 
 Fitted on the XQuAD-de dev split at passage level (``bench/retrieval.py``, its ``user`` block;
-every figure and its command in docs/BENCHMARKS.md, "Answer or refuse"). A replay of the
-decision over the ranked candidates of three indexes (all articles; the even ones; the odd ones)
-searched a grid: ``common_zipf`` 5.0-7.1, ``lacking_weight`` 1-3, ``lacking_zipf`` 4-5 or none,
-``min_coverage`` 0.3-0.55, ``min_document_coverage`` 0.4-0.65 or off, ``min_passage_coverage``
-0.1-0.15, ``min_relative_score`` 0.2-0.6, and the credits of compound parts; kept is the
-setting that quotes a right passage most often while answering at most about 4 % of the
-questions about articles not indexed. Why these values:
+every figure and its command in docs/BENCHMARKS.md, "Answer or refuse"), by a replay of the
+decision over the ranked candidates of three indexes (all articles; the even ones; the odd ones):
 
-* ``lacking_weight`` 2: at 1 more than twice as many off-corpus questions get answers; 3
-  refuses more answerable ones.
-* ``common_zipf`` 6.2 to 7.1 came out alike; 6.2 (everyday words such as "gibt", "Jahr" weigh
-  almost nothing) also lets the seed post's short questions through.
-* ``lacking_zipf`` 5: the same on XQuAD as doubling every lacking word, but "Welche Rolle spielt
+* The weights first, with a coverage rule alone, over a grid (``common_zipf`` 5.0-7.1,
+  ``lacking_weight`` 1-3, ``lacking_zipf`` 4-5 or none, coverages 0.1-0.65, the credits of
+  compound parts): ``lacking_weight`` 2 (at 1, twice as many questions about other articles get
+  answers); ``common_zipf`` 6.2 to 7.1 alike, 6.2 lets the seed post's short questions through;
+  ``lacking_zipf`` 5 the same on XQuAD as doubling every lacking word, but "Welche Rolle spielt
   die humanitäre Lage?" is answered on the seed post (its phrasing is common words it lacks).
-* ``min_document_coverage`` 0.5 with ``min_passage_coverage`` 0.1: questions whose words spread
-  over a post's (a paragraph's) sentences; ``min_relative_score`` changed nothing up to 0.4.
+* Then ``answer_weights`` and ``answer_bias``: a logistic regression (L2 0.01 on standardised
+  signals) of "the question is about an indexed article" (826 questions) against "it is not"
+  (826, each half's questions asked of the other half's index), one row per question, its
+  passage of best coverage; the bias then moved so that 4 % of the latter score above zero.
+  Cross-validated by article (4 folds) it does about as well as in-sample (docs/BENCHMARKS.md).
+* ``min_coverage`` 0.5 of the best passage lets a question through whose only match is a
+  compound's part ("Wie hoch ist die Inflationsrate?" on posts that say "Inflation"): the score
+  weighs such questions low, as most XQuAD questions that match by parts only are off-corpus.
+* ``min_passage_coverage`` 0.1 and ``min_relative_score`` 0.2: once answered, which passages to
+  quote; 0.2 to 0.4 changed nothing.
 
-Nothing here depends on the corpus's size: weights come from the language, coverages are shares
-(the tests run it on 25 passages and on 6,000 documents).
+Nothing here depends on the corpus's size: weights come from the language, coverages and the
+relative score are shares, the other two signals count question words (the tests run it on 25
+passages and on 6,000 documents).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from bot.engine.termcache import TermCache
 __all__ = [
     "PartIds",
     "QuestionTerm",
+    "answer_signals",
     "answers",
     "credits",
     "parts_of",
@@ -164,9 +171,6 @@ def answers(
 ) -> list[tuple[int, float]]:
     """The (passage, score) of ``ranked`` (best first) to quote, in their order: none if the
     question is not answered."""
-    weights = np.array([t.weight for t in terms], dtype=np.float64)
-    lacking = np.array([t.lacking for t in terms], dtype=bool)
-    total = float((weights * np.where(lacking, config.lacking_weight, 1.0)).sum())
     if not ranked:
         return []
     best = ranked[0][1]
@@ -176,16 +180,42 @@ def answers(
         floor = config.min_relative_score * best
         listed = list(itertools.takewhile(lambda hit: not hit[1] < floor, ranked))
     pids = np.array([pid for pid, _ in listed], dtype=np.int64)
-    # A question of common words only covers nothing (and is answered only with the cut-off off).
-    covered = credits(terms, pids, index) @ weights / total if total > 0 else np.zeros(len(pids))
+    signals = answer_signals(terms, pids, np.array([s for _, s in listed]), index, config)
+    covered = signals[:, 0]
     quoted = covered >= config.min_passage_coverage
-    if not np.any(covered >= config.min_coverage):
-        if not np.any(quoted):
-            return []
-        documents = _document_coverage(terms, pids[quoted], index) @ weights / max(total, 1e-9)
-        if not np.any(documents >= config.min_document_coverage):
-            return []
+    score = signals @ np.array(config.answer_weights) + config.answer_bias
+    if not (covered[0] >= config.min_coverage or np.any(score > 0)):
+        return []
     return [hit for hit, keep in zip(listed, quoted.tolist(), strict=True) if keep]
+
+
+def answer_signals(
+    terms: Sequence[QuestionTerm],
+    pids: IntArray,
+    scores: FloatArray,
+    index: IndexParts,
+    config: SearchConfig,
+) -> FloatArray:
+    """Per passage of ``pids`` (best first, with their ``scores``): its coverage, its
+    document's coverage, the rarity of the rarest question word it has in full, how many
+    question words it has in full, and its score relative to the best (a passages x 5 array,
+    the order of ``SearchConfig.answer_weights``)."""
+    weights = np.array([t.weight for t in terms], dtype=np.float64)
+    lacking = np.array([t.lacking for t in terms], dtype=bool)
+    total = float((weights * np.where(lacking, config.lacking_weight, 1.0)).sum())
+    out = np.zeros((len(pids), 5), dtype=np.float64)
+    if not len(pids) or total <= 0:
+        return out  # a question of common words only covers nothing
+    matched = credits(terms, pids, index)
+    full = matched >= 1.0
+    documents, doc_credits = _document_credits(terms, pids, index)
+    doc_of = np.searchsorted(documents, index.passages.document[pids])
+    out[:, 0] = matched @ weights / total
+    out[:, 1] = doc_credits[doc_of] @ weights / total
+    out[:, 2] = np.where(full, weights, 0.0).max(axis=1)
+    out[:, 3] = full.sum(axis=1)
+    out[:, 4] = scores / scores[0] if scores[0] > 0 else 1.0
+    return out
 
 
 def credits(terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts) -> FloatArray:
@@ -214,10 +244,11 @@ def credits(terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts) ->
     return out
 
 
-def _document_coverage(
+def _document_credits(
     terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts
-) -> FloatArray:
-    """:func:`credits` of the documents of ``pids`` (each the best of its passages)."""
+) -> tuple[IntArray, FloatArray]:
+    """The documents of ``pids`` (ascending) and their :func:`credits` (each the best of its
+    passages)."""
     groups = index.doc_grams.groups
     if groups is None:
         groups = index.passages.groups(len(index.doc_stems))
@@ -225,4 +256,4 @@ def _document_coverage(
     rows, owner = gather_rows(groups, documents)
     out = np.zeros((len(documents), len(terms)), dtype=np.float64)
     np.maximum.at(out, owner, credits(terms, rows, index))
-    return out
+    return documents, out

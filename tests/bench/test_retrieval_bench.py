@@ -115,7 +115,7 @@ def test_documents_language_from_flag_field_or_name(tmp_path: Path) -> None:
 
 def test_settings_replace_the_shipped_knobs(tmp_path: Path) -> None:
     path = _write(tmp_path / "tiny.json", ARTICLES)
-    never = {"min_coverage": 2.0, "min_document_coverage": 2.0}
+    never = {"min_coverage": 2.0, "answer_bias": -1e9}
     assert run(path, settings=never)["user"] == {
         "right_in_quotes": 0.0,
         "answered_wrong": 0.0,
