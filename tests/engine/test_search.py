@@ -356,3 +356,27 @@ def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
                 (h.passage, h.highlights) for h in want.hits
             ]
             assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits])
+
+
+def test_answer_signals_are_what_the_decision_documents() -> None:
+    from bot.engine.analysis import analyzer_for as analyzer
+    from bot.engine.cutoff import answer_signals, weighted_terms
+    from bot.engine.frequency import zipf
+
+    text = "Der Getreidekorridor über das Schwarze Meer wurde beendet. Das war im Juli."
+    config = SearchConfig(passage_chars=40, max_sentences=1)
+    engine = Engine.build([_doc(0, text), _doc(1, "Die Armee zog aus der Stadt ab.")], config)
+    assert engine.stats.passages == 3
+    question = "Getreidekorridor Juli"
+    tokens = analyzer("de").tokens(question)
+    terms = weighted_terms(
+        question, tokens, "de", engine.parts, config, engine._term_parts, engine._term_ids
+    )
+    rarity = {t.term: t.weight for t in terms}
+    korridor, juli = (config.common_zipf - zipf(w, "de") for w in ("Getreidekorridor", "Juli"))
+    assert list(rarity.values()) == pytest.approx([korridor, juli])
+    pids = np.array([0, 1], dtype=np.int64)  # the two passages of the first document
+    signals = answer_signals(terms, pids, np.array([4.0, 2.0]), engine.parts, config)
+    total = korridor + juli
+    expected = [[korridor / total, 1.0, korridor, 1, 1.0], [juli / total, 1.0, juli, 1, 0.5]]
+    assert np.allclose(signals, expected), signals.tolist()
