@@ -90,8 +90,9 @@ def _no_parts() -> PartIds:
 
 @dataclass(frozen=True, slots=True)
 class QuestionTerm:
-    """A question word: its term, its weight (rarity in the language), whether the corpus lacks
-    it, and the vocabulary terms it is a part of or that are part of it."""
+    """A question word: its term, its weight (rarity in the language), whether it is a topic
+    word the corpus lacks (rarer than ``lacking_zipf``, in no form), and the vocabulary terms
+    it is a part of or that are part of it."""
 
     term: str
     weight: float
@@ -206,9 +207,9 @@ def answer_signals(
     out = np.zeros((len(pids), 5), dtype=np.float64)
     if not len(pids) or total <= 0:
         return out  # a question of common words only covers nothing
-    matched = credits(terms, pids, index)
+    documents, rows, doc_credits, row_credits = _document_credits(terms, pids, index)
+    matched = row_credits[np.searchsorted(rows, pids)]
     full = matched >= 1.0
-    documents, doc_credits = _document_credits(terms, pids, index)
     doc_of = np.searchsorted(documents, index.passages.document[pids])
     out[:, 0] = matched @ weights / total
     out[:, 1] = doc_credits[doc_of] @ weights / total
@@ -246,14 +247,16 @@ def credits(terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts) ->
 
 def _document_credits(
     terms: Sequence[QuestionTerm], pids: IntArray, index: IndexParts
-) -> tuple[IntArray, FloatArray]:
-    """The documents of ``pids`` (ascending) and their :func:`credits` (each the best of its
-    passages)."""
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """The documents of ``pids`` and their passages (both ascending: a document's passages are
+    numbered together), with the :func:`credits` of each document (the best of its passages)
+    and of each of those passages, read once for both."""
     groups = index.doc_grams.groups
     if groups is None:
         groups = index.passages.groups(len(index.doc_stems))
     documents = np.unique(index.passages.document[pids])
     rows, owner = gather_rows(groups, documents)
+    row_credits = credits(terms, rows, index)
     out = np.zeros((len(documents), len(terms)), dtype=np.float64)
-    np.maximum.at(out, owner, credits(terms, rows, index))
-    return documents, out
+    np.maximum.at(out, owner, row_credits)
+    return documents, rows, out, row_credits
