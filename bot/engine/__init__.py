@@ -3,10 +3,12 @@ Telegram: the CLI, the bot and the benchmarks call the same :class:`Engine`.
 
 Inside: :mod:`~bot.engine.config` (the knobs), :mod:`~bot.engine.build` (documents to
 :class:`IndexParts`), :mod:`~bot.engine.search` (the engine: two-stage ranking, answers),
-:mod:`~bot.engine.cutoff` (the no-answer cut-off), :mod:`~bot.engine.query` (a question's
-filters), :mod:`~bot.engine.facets` (the documents' dates and channels that filters select),
-:mod:`~bot.engine.results` (what it hands out) and :mod:`~bot.engine.links`; below them the
-text analysis (passages, analysis, workers) and the index structures (index, grams, parts)."""
+:mod:`~bot.engine.cutoff` (the answer-or-refuse decision), :mod:`~bot.engine.query` (a
+question's filters), :mod:`~bot.engine.facets` (the documents' dates and channels that filters
+select), :mod:`~bot.engine.crossquery` and :mod:`~bot.engine.bilingual` (questions in the other
+language), :mod:`~bot.engine.results` (what it hands out) and :mod:`~bot.engine.links`; below them
+the text analysis (passages, quotes, analysis, workers, frequency: words' frequency in the
+language) and the index structures (index, grams, parts)."""
 
 from bot.engine.config import SearchConfig
 from bot.engine.links import quote_link

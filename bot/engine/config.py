@@ -21,8 +21,19 @@ class SearchConfig:
     default_lang: str = "de"
     gram_weight: float = 0.2
     document_weight: float = 1.0
-    min_coverage: float = 0.4
+    #: The answer-or-refuse decision (:mod:`bot.engine.cutoff`, fitted as its docstring says):
+    #: a question is answered if the best passage covers ``min_coverage`` of it, or if for a
+    #: passage within ``min_relative_score`` of the best, ``answer_weights`` . (coverage,
+    #: document coverage, rarest word matched, words matched, relative score) + ``answer_bias``
+    #: > 0; then its passages covering ``min_passage_coverage`` are quoted.
+    min_coverage: float = 0.5
+    answer_weights: tuple[float, float, float, float, float] = (3.83, 4.12, 0.62, 0.48, 1.71)
+    answer_bias: float = -7.27
+    min_passage_coverage: float = 0.1
     min_relative_score: float = 0.2
+    common_zipf: float = 6.2
+    lacking_weight: float = 2.0
+    lacking_zipf: float = 5.0
     candidates: int = 50
     rerank: int = 50
     neighbours: int = 5

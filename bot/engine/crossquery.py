@@ -4,12 +4,13 @@ group of terms, itself and its translations, and the group weighs as one term.
 Without that, a word with six translations would count six times, and each common translation
 with its own (low) idf: the rare, precise words of a question would be drowned by one vague
 word's many senses. Here every term of a group is scaled so that it weighs the idf of the
-union of the group's postings (the group's document frequency), and the no-answer cut-off
-counts the group once, covered when any of its terms matches.
+union of the group's postings (the group's document frequency), and the answer-or-refuse
+decision counts the word once, covered when any of its terms matches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -19,12 +20,11 @@ import numpy as np
 
 from bot.engine.analysis import Token
 from bot.engine.bilingual import Lexicon
-from bot.engine.cutoff import QuestionTerm, parts_of
-from bot.engine.index import Id32Array
+from bot.engine.cutoff import PartIds, QuestionTerm
 from bot.engine.parts import IndexParts
 from bot.engine.termcache import TermCache
 
-__all__ = ["TermGroup", "group_terms", "term_groups"]
+__all__ = ["TermGroup", "term_groups", "with_translations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,39 +83,37 @@ def _group_of(key: str, lexicon: Lexicon, index: IndexParts) -> TermGroup:
     return TermGroup(term, tuple(members), idf)
 
 
-def group_terms(
-    groups: Sequence[TermGroup],
-    index: IndexParts,
-    part_cache: TermCache[frozenset[str]],
+def with_translations(
+    terms: Sequence[QuestionTerm], groups: Sequence[TermGroup], index: IndexParts
 ) -> list[QuestionTerm]:
-    """The cut-off's question words of a translated question: one per distinct group, its
-    weight the group's idf, covered fully by any of its terms and by half by their parts."""
+    """The cut-off's question words of a translated question: each weighs as the word itself
+    (its rarity in the question's language) and is covered in full by any of its translations
+    the corpus has, which also makes it no word the corpus lacks."""
     vocabulary = index.stems.vocabulary
-    seen: set[str] = set()
+    by_term = {group.term: group for group in groups}
     out = []
-    for group in groups:
-        if group.term in seen:
-            continue
-        seen.add(group.term)
-        others = frozenset(t for t, _ in group.members if t != group.term)
-        parts = (
-            frozenset().union(*(parts_of(t, index, part_cache) for t in (group.term, *others)))
-            - others
-            - {group.term}
+    for term in terms:
+        group = by_term.get(term.term)
+        others = (
+            frozenset(t for t, _ in group.members if t != term.term)
+            if group is not None
+            else frozenset()
         )
+        present = [vocabulary[t] for t in others if t in vocabulary]
+        if not present:
+            out.append(term)
+            continue
+        ids = np.concatenate([term.ids.ids, np.array(present, dtype=np.int32)])
+        credit = np.concatenate([term.ids.credit, np.ones(len(present), dtype=np.float64)])
+        unique, where = np.unique(ids, return_inverse=True)
+        best = np.zeros(len(unique), dtype=np.float64)
+        np.maximum.at(best, where, credit)
         out.append(
-            QuestionTerm(
-                group.term,
-                group.idf,
-                parts,
-                vocabulary.get(group.term, -1),
-                _ids(parts, vocabulary),
-                others,
-                _ids(others, vocabulary),
+            dataclasses.replace(
+                term,
+                lacking=False,
+                ids=PartIds(term.ids.tid, unique.astype(np.int32), best),
+                alternatives=others,
             )
         )
     return out
-
-
-def _ids(terms: frozenset[str], vocabulary: dict[str, int]) -> Id32Array:
-    return np.array(sorted(vocabulary[t] for t in terms if t in vocabulary), dtype=np.int32)

@@ -28,15 +28,15 @@ from bot.engine.analysis import Analyzer, Token, analyzer_for, fold
 from bot.engine.bilingual import Lexicon, other_language
 from bot.engine.build import Previous, build_parts, release_freed_memory
 from bot.engine.config import SearchConfig
-from bot.engine.crossquery import TermGroup, group_terms, term_groups
-from bot.engine.cutoff import QuestionTerm, answers, weighted_terms
+from bot.engine.crossquery import TermGroup, term_groups, with_translations
+from bot.engine.cutoff import PartIds, QuestionTerm, answers, parts_of, weighted_terms
 from bot.engine.facets import LazyFacets, Scope
+from bot.engine.frequency import prepare
 from bot.engine.grams import gram_counts, group_counts
 from bot.engine.index import (
     Accumulator,
     BM25Field,
     FloatArray,
-    Id32Array,
     IntArray,
     SparseScores,
     gather_rows,
@@ -87,12 +87,15 @@ class Engine:
     _term_parts: TermCache[frozenset[str]] = field(
         default_factory=TermCache, repr=False, compare=False
     )
-    _term_ids: TermCache[tuple[int, Id32Array]] = field(
-        default_factory=TermCache, repr=False, compare=False
-    )
+    _term_ids: TermCache[PartIds] = field(default_factory=TermCache, repr=False, compare=False)
     _groups: TermCache[TermGroup] = field(default_factory=TermCache, repr=False, compare=False)
     # Dates and channels of the documents, for filters and the newest-first order.
     _facets: LazyFacets = field(default_factory=LazyFacets, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The cut-off weighs question words by word lists: load them before the first question.
+        langs = [self.config.default_lang, *(lang for lang, _ in self.stats.languages)]
+        prepare(tuple(dict.fromkeys(langs)))
 
     @classmethod
     def build(
@@ -188,10 +191,11 @@ class Engine:
         ranked = top_k(self._scores(tokens, scope, groups), self.config.candidates)
         if not ranked:
             return Answer(raw, (), 0, offset, lang, query.newest, query.filtered)
-        if groups is None:
-            terms = weighted_terms(tokens, self.parts, self._term_parts, self._term_ids)
-        else:
-            terms = group_terms(groups, self.parts, self._term_parts)
+        terms = weighted_terms(
+            query.text, tokens, lang, self.parts, self.config, self._term_parts, self._term_ids
+        )
+        if groups is not None:
+            terms = with_translations(terms, groups, self.parts)
         accepted = answers(ranked, terms, self.parts, self.config)
         if facets is not None and query.newest:
             accepted = facets.newest_first(accepted)
@@ -374,10 +378,20 @@ class Engine:
         return out
 
     def _find_neighbours(self, term: str) -> tuple[tuple[str, float], ...]:
+        """Spelling neighbours, and compounds that ``term`` heads or modifies (few share enough
+        n-grams with it: "Satz" and "Fundamentalsatz"), the shortest ``neighbours`` of them."""
         config = self.config
-        return tuple(
-            self.parts.term_grams.neighbours(term, config.neighbours, config.neighbour_dice)
+        found = self.parts.term_grams.neighbours(term, config.neighbours, config.neighbour_dice)
+        near = {word for word, _ in found}
+        heads = sorted(
+            (
+                w
+                for w in parts_of(term, self.parts, self._term_parts)
+                if w not in near and len(w) > len(term) and Analyzer.match(term, w) == 1.0
+            ),
+            key=lambda w: (len(w), w),
         )
+        return tuple(found) + tuple((w, 1.0) for w in heads[: config.neighbours])
 
     # -- quoting ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.analysis import Analyzer, analyzer_for, variant_key
+from bot.engine.analysis import MIN_PART, Analyzer, analyzer_for, variant_key
 from bot.languages import guess_language
 
 DE = analyzer_for("de")
@@ -89,13 +89,29 @@ def test_hashtags_mentions_and_hyphens() -> None:
 
 def test_compound_parts_match_whole_words() -> None:
     compound = DE.tokens("Raketenangriffskampagne")[0]
-    for part in ("Raketenangriffe", "Kampagne", "Angriffe"):
-        assert Analyzer.match(DE.terms(part)[0], compound.term) == 0.5, part
+    # Its modifier and its head are a compound's topic and kind: full credit.
+    for part in ("Raketenangriffe", "Kampagne"):
+        assert Analyzer.match(DE.terms(part)[0], compound.term) == 1.0, part
+    # A part inside it counts the share of the compound it spells.
+    angriff = DE.terms("Angriffe")[0]
+    assert Analyzer.match(angriff, compound.term) == len(angriff) / len(compound.term) < 0.5
+    # A passage word that is only part of the question's compound: the share it spells.
+    rate, inflation = DE.terms("Inflationsrate")[0], DE.terms("Inflation")[0]
+    assert Analyzer.match(rate, inflation) == len(inflation) / len(rate) > 0.5
+    assert Analyzer.match(inflation, rate) == 1.0
     assert Analyzer.match(DE.terms("Wetter")[0], compound.term) == 0.0
     assert Analyzer.match(compound.term, compound.term) == 1.0
     grams = set(Analyzer.grams_of([compound.term]))
     # Every n-gram of "Kampagne" but the one at its start stands in the compound.
     assert set(Analyzer.grams_of(DE.terms("Kampagne"))) - {"^ka", "^kam"} <= grams
+
+
+def test_a_short_key_matches_as_a_compound_head_only() -> None:
+    satz = DE.terms("Satz")[0]
+    assert len(satz) < MIN_PART  # "sas": folded below the part minimum
+    assert Analyzer.match(satz, DE.terms("Fundamentalsatz")[0]) == 1.0
+    assert Analyzer.match(satz, DE.terms("Satzung")[0]) == 0.0  # a beginning, not a head
+    assert Analyzer.match(satz, DE.terms("Absatz")[0]) == 0.0  # too short to be a compound
 
 
 def test_token_spans_point_into_the_text() -> None:

@@ -278,8 +278,9 @@ def test_both_ways_of_picking_candidates_agree_within_a_scope() -> None:
             assert scope is not None
             doc_of = engine.parts.passages.document
             assert np.array_equal(scope.outside, ~scope.documents[doc_of])
-            dense = engine._candidates_dense(terms, [(t, 1.0) for t in terms] + near, scope)
-            sparse = engine._candidates_sparse(terms, near, scope)
+            units = [(t, 1.0) for t in terms]
+            dense = engine._candidates_dense(units, units + near, scope)
+            sparse = engine._candidates_sparse(units, near, scope)
             assert dense is not None and sparse is not None
             assert dense[0].tolist() == sparse[0].tolist()
             assert scope.documents[engine.parts.passages.document[dense[0]]].all()

@@ -63,6 +63,79 @@ def test_off_topic_questions_get_no_hits(seed: Engine, question: str) -> None:
     assert answer.total == 0
 
 
+def test_question_phrasing_weighs_little(seed: Engine) -> None:
+    """ "Rolle", "spielt", "Lage": common words the post lacks are phrasing, not a topic."""
+    hits = seed.search("Welche Rolle spielt die humanitäre Lage?", k=3).hits
+    assert hits and "humanitäre Situation" in hits[0].text
+    assert seed.search("Wie backe ich Brot?").hits == ()
+
+
+INFLATION_POSTS = [
+    "Die Inflation in Deutschland ist im März auf 2,2 Prozent gesunken, meldet das Statistische "
+    "Bundesamt. Im Februar hatte die Teuerung noch bei 2,5 Prozent gelegen.",
+    "Lebensmittel bleiben teuer: Die Preise für Butter und Olivenöl stiegen binnen eines Jahres "
+    "um mehr als 20 Prozent.",
+    "Die Europäische Zentralbank senkt den Leitzins um 0,25 Punkte. Die Inflation im Euroraum "
+    "nähere sich dem Ziel von zwei Prozent, sagte EZB-Präsidentin Lagarde.",
+    "Energie wurde billiger: Heizöl und Kraftstoffe kosteten 3,1 Prozent weniger als vor einem "
+    "Jahr und drückten die Inflation.",
+    "Ökonomen erwarten, dass die Inflation im Sommer wieder anzieht, weil Dienstleistungen teurer "
+    "werden und die Löhne kräftig steigen.",
+    "In der Türkei liegt die Inflation weiter bei über 60 Prozent; die Zentralbank hält den "
+    "Leitzins bei 50 Prozent.",
+    "Mieten steigen schneller als die Inflation: In Großstädten kosten neue Mietverträge "
+    "durchschnittlich 6 Prozent mehr als im Vorjahr.",
+    "Die Gewerkschaft fordert einen Ausgleich für die Inflation der letzten Jahre und verlangt "
+    "acht Prozent mehr Lohn.",
+    "Die Kerninflation ohne Energie und Lebensmittel sank auf 2,6 Prozent.",
+    "Verbraucher spüren die Teuerung vor allem im Supermarkt: Kaffee und Schokolade sind so teuer "
+    "wie nie.",
+    "Die Bundesbank rechnet für das kommende Jahr mit einer Inflation von 2,0 Prozent und einem "
+    "schwachen Wachstum.",
+    "Sparer verlieren trotz höherer Zinsen Geld, solange die Inflation über dem Zins auf dem "
+    "Tagesgeldkonto liegt.",
+]
+
+
+@pytest.fixture(scope="module")
+def inflation() -> Engine:
+    return Engine.build([_doc(i, text) for i, text in enumerate(INFLATION_POSTS)])
+
+
+@pytest.mark.parametrize(
+    "question", ["Wie hoch ist die Inflationsrate?", "Inflation aktuell", "Inflation"]
+)
+def test_inflation_questions_are_answered_on_posts_about_inflation(
+    inflation: Engine, question: str
+) -> None:
+    # "Inflationsrate" is not in the posts: its modifier "Inflation" is.
+    assert not any("Inflationsrate" in post for post in INFLATION_POSTS)
+    hits = inflation.search(question, k=3).hits
+    assert len(hits) == 3 and all("nflation" in hit.text for hit in hits), question
+
+
+@pytest.mark.parametrize(
+    "question", ["Wie backe ich Brot?", "Wer gewann die Fußball-WM?", "Wie wird das Wetter?"]
+)
+def test_off_topic_questions_on_posts_about_inflation_get_nothing(
+    inflation: Engine, question: str
+) -> None:
+    assert inflation.search(question).hits == ()
+
+
+def test_a_short_word_finds_the_compounds_it_heads() -> None:
+    docs = [
+        _doc(0, "Der Fundamentalsatz der Algebra sagt, dass jedes Polynom eine Nullstelle hat."),
+        _doc(1, "Die Brücke über den Fluss wurde im Juli für den Verkehr gesperrt."),
+        _doc(2, "Die Armee zog ihre Truppen aus der Stadt zurück."),
+    ]
+    engine = Engine.build(docs)
+    hits = engine.search("Satz").hits
+    assert [hit.document for hit in hits] == ["d0.txt"]
+    assert [hits[0].text[s:e] for s, e in hits[0].highlights] == ["Fundamentalsatz"]
+    assert engine.search("Welcher Satz gilt für Polynome?").hits[0].document == "d0.txt"
+
+
 def test_hit_carries_everything_a_citation_needs(seed: Engine) -> None:
     hit = seed.search("Raketenangriffe auf die Infrastruktur", k=1).hits[0]
     assert hit.rank == 1
@@ -205,7 +278,7 @@ def test_a_rebuild_analyses_only_the_documents_that_changed(
 
 
 def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: Engine) -> None:
-    from bot.engine.analysis import PART_MATCH, Analyzer
+    from bot.engine.analysis import Analyzer
     from bot.engine.cutoff import parts_of
     from bot.engine.termcache import TermCache
 
@@ -213,9 +286,10 @@ def test_part_matches_found_through_the_vocabulary_equal_the_definition(seed: En
     de = seed.parts.term_grams
     assert de.vocabulary == vocabulary
     questions = ["Kampagne", "Raketenangriffe", "Angriff", "Friedensabkommen", "Abkommen", "Wetter"]
+    questions += ["Satz", "Tag", "Stellung"]  # short keys ("sas") head compounds only
     for question in questions:
         term = analyzer_for("de").terms(question)[0]
-        expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) == PART_MATCH}
+        expected = {w for w in vocabulary if w != term and Analyzer.match(term, w) > 0}
         assert parts_of(term, seed.parts, TermCache()) == expected, question
 
 
@@ -261,7 +335,8 @@ def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
         engine = Engine.build(docs, previous=engine)
         fresh = Engine.build(docs)
         assert set(engine.parts.stems.vocabulary) == set(fresh.parts.stems.vocabulary)
-        assert not engine.search(f"Neuwort{step - 1}").hits
+        if step:  # (step 0 would ask "Neuwort-1": "Neuwort" modifies the new "Neuwort0")
+            assert not engine.search(f"Neuwort{step - 1}").hits
         assert list(engine.parts.passages.start) == list(fresh.parts.passages.start)
         assert list(engine.parts.stems.doc_len) == list(fresh.parts.stems.doc_len)
         for term, tid in fresh.parts.stems.vocabulary.items():
@@ -285,3 +360,27 @@ def test_rebuilds_on_rebuilds_equal_a_fresh_build() -> None:
                 (h.passage, h.highlights) for h in want.hits
             ]
             assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits])
+
+
+def test_answer_signals_are_what_the_decision_documents() -> None:
+    from bot.engine.analysis import analyzer_for as analyzer
+    from bot.engine.cutoff import answer_signals, weighted_terms
+    from bot.engine.frequency import zipf
+
+    text = "Der Getreidekorridor über das Schwarze Meer wurde beendet. Das war im Juli."
+    config = SearchConfig(passage_chars=40, max_sentences=1)
+    engine = Engine.build([_doc(0, text), _doc(1, "Die Armee zog aus der Stadt ab.")], config)
+    assert engine.stats.passages == 3
+    question = "Getreidekorridor Juli"
+    tokens = analyzer("de").tokens(question)
+    terms = weighted_terms(
+        question, tokens, "de", engine.parts, config, engine._term_parts, engine._term_ids
+    )
+    rarity = {t.term: t.weight for t in terms}
+    korridor, juli = (config.common_zipf - zipf(w, "de") for w in ("Getreidekorridor", "Juli"))
+    assert list(rarity.values()) == pytest.approx([korridor, juli])
+    pids = np.array([0, 1], dtype=np.int64)  # the two passages of the first document
+    signals = answer_signals(terms, pids, np.array([4.0, 2.0]), engine.parts, config)
+    total = korridor + juli
+    expected = [[korridor / total, 1.0, korridor, 1, 1.0], [juli / total, 1.0, juli, 1, 0.5]]
+    assert np.allclose(signals, expected), signals.tolist()

@@ -98,10 +98,10 @@ def test_snapshot_is_keyed_by_config(tmp_path: Path) -> None:
     other = SearchConfig(passage_chars=200)
     assert load_engine(SEED_CORPUS, other, cache_dir=cache).snapshot == "written"
     # Question-time knobs do not change the index, so they reuse it.
-    tuned = SearchConfig(min_coverage=0.5)
+    tuned = SearchConfig(min_passage_coverage=0.5)
     assert load_engine(SEED_CORPUS, tuned, cache_dir=cache).snapshot == "written"
-    loaded = load_engine(SEED_CORPUS, SearchConfig(min_coverage=0.5), cache_dir=cache)
-    assert loaded.snapshot == "loaded" and loaded.engine.config.min_coverage == 0.5
+    loaded = load_engine(SEED_CORPUS, SearchConfig(min_passage_coverage=0.5), cache_dir=cache)
+    assert loaded.snapshot == "loaded" and loaded.engine.config.min_passage_coverage == 0.5
     assert len(_snapshots(cache)) == 1  # older snapshots of the same corpus dir are removed
 
 
