@@ -284,6 +284,29 @@ def test_md_bad_front_matter(tmp_path: Path, front: str, expected: str) -> None:
     assert len(reason) > len("bad front matter: ")
 
 
+def alias_bomb(levels: int) -> str:
+    """Issue 17's front matter: each level nine aliases of the one before, under ``markup:``
+    (9 levels: 409 bytes standing for 9**9 strings, about a minute and GBs when expanded)."""
+    lines = ["---", "url: https://e.org/bomb", "markup:"]
+    lines.append("  l0: &l0 [" + ",".join(["lol"] * 9) + "]")
+    for level in range(1, levels):
+        lines.append(f"  l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join([*lines, "---", "Text.", ""])
+
+
+@pytest.mark.parametrize("levels", [2, 9])
+def test_md_yaml_aliases_are_refused(tmp_path: Path, levels: int) -> None:
+    bomb = alias_bomb(levels)
+    assert levels < 9 or len(bomb.encode()) < 542
+    reason = skip_reason(tmp_path, "bomb.md", bomb)
+    assert reason == "bad front matter: aliases (*name) are not allowed (line 5)"
+
+
+def test_md_yaml_anchor_without_alias_loads(tmp_path: Path) -> None:
+    doc = load_one(tmp_path, "a.md", "---\ntitle: &t Titel\nurl: https://e.org/a\n---\nText.\n")
+    assert (doc.title, doc.url) == ("Titel", "https://e.org/a")
+
+
 def test_md_unclosed_front_matter(tmp_path: Path) -> None:
     reason = skip_reason(tmp_path, "a.md", "---\ntitle: x\nBody.\nhttps://e.org/x\n")
     assert reason == "bad front matter: no closing '---' line"

@@ -1,0 +1,136 @@
+"""Hostile corpus files (issue 17): how long one takes to read, and how much memory.
+
+Each case writes one file as a hostile admin or upload would, then reads it with
+``bot.corpus.load_file`` in a fresh child process (so that one case's memory is not another's)
+and reports the wall time of the read and the peak RSS growth of the child during it, with what
+came out (documents, passages of the largest, skip reasons). The child runs under an address-space
+limit and a timeout, so a case that would take the machine down ends as "MemoryError" or
+"timeout" instead.
+
+Usage: python bench/hostile.py [--case yaml-bomb|nested-html|one-line-jsonl ...]
+       [--memory-limit-mb 4096] [--timeout 120] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def yaml_bomb(dirpath: Path) -> Path:
+    """Issue 17 #4: nine levels of nine aliases each under ``markup:`` (478 bytes)."""
+    lines = ["---", "url: https://e.org/bomb", "markup:"]
+    lines.append("  l0: &l0 [" + ",".join(["lol"] * 9) + "]")
+    for level in range(1, 9):
+        lines.append(f"  l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 9) + "]")
+    path = dirpath / "bomb.md"
+    path.write_text("\n".join([*lines, "---", "Text.", ""]), encoding="utf-8")
+    return path
+
+
+def nested_html(dirpath: Path) -> Path:
+    """Issue 17 #11: 100,000 nested ``<div>``s around one sentence (1.1 MB)."""
+    depth = 100_000
+    html = (
+        "<html><body>"
+        + "<div>" * depth
+        + "Ein Satz ganz tief unten."
+        + "</div>" * depth
+        + "<p>Quelle: https://e.org/tief</p></body></html>"
+    )
+    path = dirpath / "nested.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def one_line_jsonl(dirpath: Path) -> Path:
+    """Issue 17 #7: one 40 MB JSON line, one document of sentences."""
+    sentence = "Die Regierung hat am Montag neue Regeln für alle Bürger der Stadt beschlossen. "
+    text = sentence * (40_000_000 // len(sentence))
+    row = {"id": "gross", "url": "https://e.org/gross", "title": "Groß", "text": text}
+    path = dirpath / "gross.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+CASES: dict[str, Callable[[Path], Path]] = {
+    "yaml-bomb": yaml_bomb,
+    "nested-html": nested_html,
+    "one-line-jsonl": one_line_jsonl,
+}
+
+
+def _child(path: Path, limit_mb: int) -> None:
+    """Read one file; print what happened as one JSON line."""
+    if limit_mb > 0:
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from bot.corpus import load_file
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    try:
+        docs, skips = load_file(path, path.parent)
+        outcome: dict[str, object] = {
+            "documents": len(docs),
+            "largest_chars": max((len(d.text) for d in docs), default=0),
+            "skipped": [s.reason for s in skips],
+        }
+    except MemoryError:
+        outcome = {"error": "MemoryError"}
+    seconds = time.perf_counter() - start
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    figures = {"seconds": round(seconds, 3), "peak_rss_growth_mb": round(grown / 1024, 1)}
+    print(json.dumps({**figures, **outcome}))
+
+
+def run_case(name: str, limit_mb: int, timeout: float) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="citebot-hostile-") as tmp:
+        path = CASES[name](Path(tmp))
+        size = path.stat().st_size
+        cmd = [sys.executable, __file__, "--child", str(path), "--memory-limit-mb", str(limit_mb)]
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return {"case": name, "bytes": size, "error": f"timeout after {timeout:g} s"}
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+            return {"case": name, "bytes": size, "error": tail[0]}
+        return {"case": name, "bytes": size, **json.loads(lines[-1])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--case", action="append", choices=sorted(CASES))
+    parser.add_argument("--memory-limit-mb", type=int, default=4096)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        _child(args.child, args.memory_limit_mb)
+        return
+    results = [run_case(name, args.memory_limit_mb, args.timeout) for name in args.case or CASES]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
