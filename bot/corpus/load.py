@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
 #: Bump whenever a file would be read into different documents or skip reasons: the corpus
 #: file cache (:mod:`bot.store.filecache`) keeps what files were read into under this version.
-READER_VERSION = 2
+READER_VERSION = 3
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 
 

@@ -521,10 +521,67 @@ def test_html_without_visible_text_or_url_is_skipped(tmp_path: Path) -> None:
 
 
 def test_html_deep_nesting_does_not_crash(tmp_path: Path) -> None:
-    depth = 3000
+    depth = html_reader.MAX_HTML_DEPTH
     html = "<div>" * depth + "deep text" + "</div>" * depth + "<p>https://e.org/deep</p>"
     doc = load_one(tmp_path, "a.html", html)
     assert doc.text == "deep text"
+
+
+TOO_DEEP = "html nested too deeply (more than 1000 levels)"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" * 100_000 + "x" + "</div>" * 100_000,  # issue 17: 1.1 MB, 23 s to parse
+        "<div>" * 1001 + "x",
+        "<ul><li>" * 1001 + "x",
+        "<div/>" * 1001 + "x",  # HTML ignores the slash: each opens
+        "<svg>" + "<div/>" * 1001 + "x",  # <div> leaves the svg, then the same
+        "<DIV class='a>b'>" * 1001 + "x",
+        "<!-- a --><script>x</script>" + "<span>" * 1001 + "x",
+    ],
+    ids=["100k-divs", "1001-divs", "ul-li", "self-closing-div", "svg-breakout", "attrs", "inline"],
+)
+def test_html_nested_too_deeply_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, html: str
+) -> None:
+    def parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(html_reader, "LexborHTMLParser", parse)
+    assert skip_reason(tmp_path, "a.html", html + "<p>https://e.org/tief</p>") == TOO_DEEP
+
+
+def test_html_many_deep_towers_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH_WORK", 10 * 500_500)
+    tower = "<div>" * 1000 + "x" + "</div>" * 1000
+    assert load_one(tmp_path, "ok.html", tower * 10 + "<p>https://e.org/</p>").text == "\n".join(
+        ["x"] * 10
+    )
+    assert skip_reason(tmp_path, "a.html", tower * 11 + "<p>https://e.org/</p>") == (
+        "html nested too deeply (too many deeply nested elements)"
+    )
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [
+        "<p>Satz." * 5000,  # unclosed paragraphs are siblings
+        "<ul>" + "<li>Punkt" * 5000 + "</ul>",
+        "<table>" + "<tr><td>a<td>b" * 5000 + "</table>",
+        "<svg>" + '<path d="M0 0"/>' * 5000 + "</svg><p>Satz.",
+        "<script>" + "s += '<div>';" * 5000 + "</script><p>Satz.",
+        "<!--" + "<div>" * 5000 + "--><p>Satz.",
+        "<br><img src=x><hr>" * 5000 + "<p>Satz.",
+        "<div>Satz.</div>" * 5000,
+    ],
+    ids=["p", "li", "td", "svg-paths", "script", "comment", "void", "siblings"],
+)
+def test_html_flat_markup_in_quantity_loads(tmp_path: Path, filler: str) -> None:
+    doc = load_one(tmp_path, "a.html", f"<html><body>{filler}<p>https://e.org/flach</p>")
+    assert doc.url == "https://e.org/flach"
+    assert "Satz." in doc.text or "Punkt" in doc.text or "a b" in doc.text
 
 
 def test_html_parser_crash_becomes_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
