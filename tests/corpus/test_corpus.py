@@ -864,6 +864,38 @@ def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     assert result.skipped[0].reason.startswith("unreadable: ")
 
 
+def test_symlinks_out_of_the_corpus_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    write(outside, "secret.txt", "Geheim\nDas Passwort ist Schwertfisch.\nhttps://e.org/geheim\n")
+    write(outside, "dir/more.md", "---\nurl: https://e.org/mehr\n---\nAuch geheim.\n")
+    root = tmp_path / "corpus"
+    write(root, "real/a.txt", "T\nhttps://e.org/a\n")
+    (root / "leak.txt").symlink_to(outside / "secret.txt")
+    (root / "real" / "hop.txt").symlink_to(root / "leak.txt")  # inside, then out
+    (root / "linked-dir").symlink_to(outside / "dir", target_is_directory=True)
+    (root / "up.md").symlink_to("../outside/secret.txt")
+    (root / "image.png").symlink_to(outside / "secret.txt")  # not a corpus file anyway
+    (root / "inside.txt").symlink_to(root / "real" / "a.txt")
+    (root / "inside-dir").symlink_to(root / "real", target_is_directory=True)
+    result = load_corpus(root)
+    assert [d.id for d in result.documents] == ["inside.txt", "real/a.txt"]
+    assert result.skipped == (
+        Skipped("leak.txt", "symlink out of the corpus directory: not read"),
+        Skipped("linked-dir", "symlink out of the corpus directory: not followed"),
+        Skipped("real/hop.txt", "symlink out of the corpus directory: not read"),
+        Skipped("up.md", "symlink out of the corpus directory: not read"),
+    )
+
+
+def test_a_corpus_directory_reached_by_a_symlink_loads(tmp_path: Path) -> None:
+    write(tmp_path, "real/a.txt", "T\nhttps://e.org/a\n")
+    (tmp_path / "real" / "b.txt").symlink_to(tmp_path / "real" / "a.txt")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    result = load_corpus(tmp_path / "link")
+    assert [d.id for d in result.documents] == ["a.txt", "b.txt"]
+    assert result.skipped == ()
+
+
 def test_order_is_deterministic(tmp_path: Path) -> None:
     names = ["m.txt", "b/z.md", "a.html", "b/a.txt", "c.jsonl", "0.txt", "bad2.txt", "bad1.md"]
     for name in names:
