@@ -162,6 +162,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Häufigste Fragen ohne Antwort (letzte {days} Tage):",
         "en": "Most frequent questions without an answer (last {days} days):",
     },
+    "bot_stats_missing_private": {
+        "de": "Die häufigsten Fragen ohne Antwort zeigt /stats nur im privaten Chat mit mir.",
+        "en": "/stats shows the most frequent questions without an answer in a private chat"
+        " with me only.",
+    },
     "bot_error": {
         "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",
         "en": "Sorry, something went wrong. Please try again.",

@@ -1,5 +1,7 @@
 """Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it, a post
-edited down to no text leaves), and a post starting with /ask gets its answer as a reply."""
+edited down to no text leaves), and a post starting with /ask in any other channel gets its answer
+as a reply. Source channels are read-only for the bot: nothing is ever posted there, and a command
+posted there is neither answered nor kept."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ __all__ = ["asks_the_bot", "channel_post"]
 logger = logging.getLogger(__name__)
 
 _ASK_RE = re.compile(r"^/ask(?:@(\w+))?(?:\s+|$)", re.IGNORECASE)
+# What Telegram marks as a bot command at the start of a text (/stats, /ask@somebot ...).
+_COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@\w+)?(?:\s|$)")
 
 
 def asks_the_bot(body: str) -> bool:
@@ -30,17 +34,24 @@ def asks_the_bot(body: str) -> bool:
 
 
 async def channel_post(update: Update, context: ChatContext) -> None:
-    """Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it); a
-    post starting with /ask (or /ask@thisbot) gets the answer as a reply."""
+    """Channels: a post in a SOURCE_CHANNELS channel joins the corpus (an edit replaces it) unless
+    it is a command; elsewhere a post starting with /ask (or /ask@thisbot) gets the answer as a
+    reply."""
     message = update.channel_post or update.edited_channel_post
     if message is None:
         return
     services = context.services
     body = message.text or ""
+    if services.settings.is_source_channel(message.chat.id, message.chat.username):
+        if _COMMAND_RE.match(body or message.caption or "") is None:
+            await _ingest_post(message, services)
+        else:  # the bot never posts into a source channel, and a command is no document
+            logger.info(
+                "command in source channel %s ignored (not answered, not saved)", message.chat.id
+            )
+        return
     match = _ASK_RE.match(body)
     if match is None:
-        if services.settings.is_source_channel(message.chat.id, message.chat.username):
-            await _ingest_post(message, services)
         return
     if update.channel_post is None:
         return  # an edited question is not answered again
