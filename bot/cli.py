@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import CitebotError
-from bot.ingest import import_export
+from bot.ingest import import_export, remove_partial_writes
 from bot.loader import LoadedCorpus, load_corpus_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
@@ -159,6 +159,8 @@ def _run(settings: Settings) -> int:
     for noisy in ("httpx", "httpcore"):  # httpx logs request URLs, which contain the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
     log = logging.getLogger("bot.run")
+    for path in remove_partial_writes(settings.corpus_dir):
+        log.info("removed %s, left by a post write that never finished", path)
     loaded = _load(settings, None)
     stats = loaded.engine.stats
     log.info(

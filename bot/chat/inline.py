@@ -13,6 +13,7 @@ from bot.chat.context import ChatContext, lang_of
 from bot.chat.delivery import NO_PREVIEW, answer_query
 from bot.chat.guards import flood_allows
 from bot.chat.html import escape, fit_html, hit_html, shorten
+from bot.chat.offsets import parse_offset
 from bot.chat.questions import clean_question, no_answer_html
 from bot.texts import text
 
@@ -45,7 +46,7 @@ async def inline_query(update: Update, context: ChatContext) -> None:
         )
         await answer_query(lambda: query.answer([help_article], cache_time=60))
         return
-    offset = int(query.offset) if query.offset.isdigit() else 0
+    offset = parse_offset(query.offset) or 0  # "" on the first page, and anything forged
     if query.from_user and not flood_allows(context, query.from_user.id):
         await answer_query(lambda: query.answer([], cache_time=_INLINE_CACHE_SECONDS))
         return

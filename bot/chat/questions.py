@@ -15,6 +15,7 @@ from bot.chat.context import BotServices, ChatContext, lang_of
 from bot.chat.delivery import answer_query, remove_button, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
+from bot.chat.offsets import parse_offset
 from bot.engine import Answer
 from bot.texts import text
 
@@ -119,13 +120,12 @@ async def more_button(update: Update, context: ChatContext) -> None:
     lang = lang_of(update)
     parts = (query.data or "").split(":")
     question = None
-    offset = 0
+    offset = parse_offset(parts[1]) if len(parts) == 3 else None
     chat = query.message.chat if query.message is not None else None
-    if chat is not None and len(parts) == 3 and parts[0] == MORE_PREFIX and parts[1].isdigit():
+    if chat is not None and offset is not None and parts[0] == MORE_PREFIX:
         # A key only opens the question it was made for, in the chat it was sent to.
-        offset = int(parts[1])
         question = services.state.page(parts[2], chat.id)
-    if question is None:
+    if question is None or offset is None:
         await answer_query(lambda: query.answer(text("bot_expired", lang), show_alert=True))
         return
     answer = await services.holder.search(
@@ -159,14 +159,13 @@ def _mentions_bot(message: Message, username: str) -> str | None:
     found = [e for e, value in entities.items() if value.lower() == wanted]
     if not found or message.text is None:
         return None
-    question = message.text
+    # Entity offsets count UTF-16 units: cut there. (Finding the name in a lower-cased copy
+    # cut in the wrong place: lower-casing "İ" gives two characters.)
+    units = message.text.encode("utf-16-le", "surrogatepass")
     for entity in sorted(found, key=lambda e: e.offset, reverse=True):
-        # Entity offsets are UTF-16; parse_entities gave us the exact text to cut out.
-        value = entities[entity]
-        index = question.lower().rfind(value.lower())
-        if index >= 0:
-            question = question[:index] + " " + question[index + len(value) :]
-    return question
+        start, end = 2 * entity.offset, 2 * (entity.offset + entity.length)
+        units = units[:start] + " ".encode("utf-16-le") + units[end:]
+    return units.decode("utf-16-le", "surrogatepass")
 
 
 async def group_message(update: Update, context: ChatContext) -> None:
