@@ -7,8 +7,13 @@ came out (documents, passages of the largest, skip reasons). The child runs unde
 limit and a timeout, so a case that would take the machine down ends as "MemoryError" or
 "timeout" instead.
 
+``--questions`` instead builds an engine over ``--passages`` generated passages (the corpus of
+``bench/load.py``) and times one search per hostile question: compounds of 500-4000 letters
+made of corpus words after one known word, and questions of 1000 and 4000 characters of words.
+
 Usage: python bench/hostile.py [--case yaml-bomb|nested-html|one-line-jsonl ...]
        [--memory-limit-mb 4096] [--timeout 120] [--json]
+       python bench/hostile.py --questions [--passages 100000] [--json]
 """
 
 from __future__ import annotations
@@ -113,18 +118,57 @@ def run_case(name: str, limit_mb: int, timeout: float) -> dict[str, object]:
         return {"case": name, "bytes": size, **json.loads(lines[-1])}
 
 
+def hostile_questions(passages: int) -> list[dict[str, object]]:
+    """One timed search per hostile question, on an engine built first (not timed)."""
+    import random
+
+    from bot.engine import Engine, SearchConfig
+    from tests.support.corpora import make_corpus
+
+    documents, texts = make_corpus(passages)
+    engine = Engine.build(documents, SearchConfig())
+    rng = random.Random(5)
+    words = sorted({w.strip(".,").lower() for t in texts[:2000] for w in t.split() if len(w) > 5})
+
+    def joined(sep: str, length: int) -> str:
+        out = ""
+        while len(out) < length:
+            out += sep + rng.choice(words)
+        return out[len(sep) : length + len(sep)]
+
+    sizes = (500, 1000, 2000, 4000)
+    questions = [(f"compound-{n}", f"{words[0]} {joined('', n).capitalize()}") for n in sizes]
+    questions += [(f"words-{n}", joined(" ", n)) for n in (1000, 4000)]
+    results: list[dict[str, object]] = []
+    for name, question in questions:
+        start = time.perf_counter()
+        answer = engine.search(question)
+        seconds = time.perf_counter() - start
+        results.append(
+            {"question": name, "chars": len(question), "seconds": round(seconds, 3)}
+            | {"hits": len(answer.hits)}
+        )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--case", action="append", choices=sorted(CASES))
     parser.add_argument("--memory-limit-mb", type=int, default=4096)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--questions", action="store_true")
+    parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         _child(args.child, args.memory_limit_mb)
         return
-    results = [run_case(name, args.memory_limit_mb, args.timeout) for name in args.case or CASES]
+    if args.questions:
+        results = hostile_questions(args.passages)
+    else:
+        limit, timeout = args.memory_limit_mb, args.timeout
+        results = [run_case(name, limit, timeout) for name in args.case or CASES]
     if args.json:
         print(json.dumps(results, indent=2))
         return
