@@ -11,9 +11,14 @@ limit and a timeout, so a case that would take the machine down ends as "MemoryE
 ``bench/load.py``) and times one search per hostile question: compounds of 500-4000 letters
 made of corpus words after one known word, and questions of 1000 and 4000 characters of words.
 
+``--big-document MB`` writes one ``.jsonl`` line of that many MB (sentences of the generated
+corpus, so its words are everyone's words), reads it with ``load_file``, builds an engine over it
+and ``--passages`` generated passages, and times 30 generated questions.
+
 Usage: python bench/hostile.py [--case yaml-bomb|nested-html|one-line-jsonl ...]
        [--memory-limit-mb 4096] [--timeout 120] [--json]
        python bench/hostile.py --questions [--passages 100000] [--json]
+       python bench/hostile.py --big-document 40 [--passages 20000] [--json]
 """
 
 from __future__ import annotations
@@ -151,6 +156,50 @@ def hostile_questions(passages: int) -> list[dict[str, object]]:
     return results
 
 
+def big_document(megabytes: float, passages: int) -> dict[str, object]:
+    """Questions against a corpus holding one document of one huge line."""
+    import random
+
+    from bot.corpus import load_file
+    from bot.engine import Engine, SearchConfig
+    from tests.support.corpora import make_corpus, make_questions
+
+    documents, texts = make_corpus(passages)
+    rng = random.Random(3)
+    pieces: list[str] = []
+    size = 0
+    while size < megabytes * 1e6:
+        pieces.append(rng.choice(texts))
+        size += len(pieces[-1].encode()) + 1
+    row = {"id": "gross", "url": "https://e.org/gross", "text": " ".join(pieces)}
+    with tempfile.TemporaryDirectory(prefix="citebot-hostile-") as tmp:
+        path = Path(tmp) / "gross.jsonl"
+        path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+        file_bytes = path.stat().st_size
+        start = time.perf_counter()
+        big, _ = load_file(path, path.parent)
+        load_seconds = time.perf_counter() - start
+    engine = Engine.build([*documents, *big], SearchConfig())
+    times: list[float] = []
+    from_big = 0
+    for question in make_questions(texts, 30):
+        start = time.perf_counter()
+        answer = engine.search(question)
+        times.append(time.perf_counter() - start)
+        from_big += any(hit.document.startswith("gross") for hit in answer.hits)
+    times.sort()
+    return {
+        "file_mb": round(file_bytes / 1e6, 1),
+        "documents_from_it": len(big),
+        "passages": engine.stats.passages,
+        "load_s": round(load_seconds, 2),
+        "questions": len(times),
+        "answered_from_it": from_big,
+        "median_ms": round(1000 * times[len(times) // 2]),
+        "max_ms": round(1000 * times[-1]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--case", action="append", choices=sorted(CASES))
@@ -158,14 +207,17 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--questions", action="store_true")
-    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--passages", type=int, default=None)
+    parser.add_argument("--big-document", type=float, default=None, metavar="MB")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         _child(args.child, args.memory_limit_mb)
         return
-    if args.questions:
-        results = hostile_questions(args.passages)
+    if args.big_document is not None:
+        results = [big_document(args.big_document, args.passages or 20_000)]
+    elif args.questions:
+        results = hostile_questions(args.passages or 100_000)
     else:
         limit, timeout = args.memory_limit_mb, args.timeout
         results = [run_case(name, limit, timeout) for name in args.case or CASES]

@@ -8,7 +8,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.corpus.documents import CorpusLoad, Document, FileLoader, Skip, skipped
+from bot.corpus.documents import (
+    CorpusLoad,
+    Document,
+    FileLoader,
+    Skip,
+    bounded_documents,
+    skipped,
+)
 from bot.corpus.fields import normalize_lang
 from bot.corpus.files import check_file, read_text
 from bot.corpus.html import read_html
@@ -33,7 +40,7 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
 #: Bump whenever a file would be read into different documents or skip reasons: the corpus
 #: file cache (:mod:`bot.store.filecache`) keeps what files were read into under this version.
-READER_VERSION = 3
+READER_VERSION = 4
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Why a file reached by a symlink leading out of the corpus directory is not read.
 OUTSIDE_LINK = "symlink out of the corpus directory: not read"
@@ -107,7 +114,8 @@ def load_file(
     try:
         size = check_file(path, max_file_bytes)
         if suffix == ".jsonl":
-            return read_jsonl(path, rel, lang, max_file_bytes)
+            documents, skips = read_jsonl(path, rel, lang, max_file_bytes)
+            return bounded_documents(documents), skips
         text = read_text(path, max_file_bytes, size)
         if suffix == ".txt":
             doc = read_txt(text, rel, lang)
@@ -122,7 +130,7 @@ def load_file(
     except Exception as exc:  # a parser bug on odd input must not stop the load
         logger.debug("unexpected error while loading %s", rel, exc_info=True)
         return [], [skipped(rel, f"could not parse: {type(exc).__name__}: {exc}")]
-    return [doc], []
+    return bounded_documents([doc]), []
 
 
 def _walk(root: Path, skips: list[Skipped]) -> Iterator[tuple[str, str]]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, load_file
 from bot.corpus import html as html_reader
+from bot.corpus.documents import MAX_DOCUMENT_CHARS
 from bot.errors import CitebotError, CorpusError, Skipped
 from tests.support.paths import REPO_CORPUS
 
@@ -426,6 +427,56 @@ def test_jsonl_large_file_streams(tmp_path: Path) -> None:
     assert by_id["big.jsonl#19999"].url == "https://e.org/19999"
     assert by_id["big.jsonl#0"].lang == "en"
     assert [d.id for d in result.documents] == sorted(by_id)
+
+
+def test_a_one_line_document_is_read_in_bounded_parts(tmp_path: Path) -> None:
+    """Issue 17 #7: one 40 MB line was one document of 108,570 passages, and every question
+    scoring it paid for all of them."""
+    sentence = "Die Regierung hat am Montag neue Regeln beschlossen. "
+    text = sentence * (3 * MAX_DOCUMENT_CHARS // len(sentence) + 10)
+    row = {"id": "gross", "url": "https://e.org/g", "title": "Groß", "text": text}
+    other = {"id": "gross#2", "url": "https://e.org/x", "text": "Kurz."}
+    docs, skipped = load_file(write(tmp_path, "big.jsonl", jsonl(row, other)), tmp_path)
+    assert skipped == []
+    assert [d.id for d in docs] == [
+        "big.jsonl#gross",  # the first part keeps the document's id
+        "big.jsonl#gross#2+",  # "#2" is another line's id
+        "big.jsonl#gross#3",
+        "big.jsonl#gross#4",
+        "big.jsonl#gross#2",
+    ]
+    parts = docs[:4]
+    assert all(0 < len(d.text) <= MAX_DOCUMENT_CHARS for d in parts)
+    assert all(d.text.startswith("Die") and d.text.endswith("beschlossen.") for d in parts)
+    assert " ".join(d.text for d in parts) == text.strip()
+    assert {(d.title, d.url, d.lang, d.path) for d in parts} == {
+        ("Groß", "https://e.org/g", "de", "big.jsonl")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "last_word"),
+    [
+        (("Absatz eins. " * 700 + "\n\n") * 20, "eins."),  # paragraphs first
+        (("Zeile " * 1500 + "\n") * 20, "Zeile"),
+        ("Wort " * 60_000, "Wort"),
+        ("x" * 250_000, "x"),  # no break at all: cut at the limit
+    ],
+    ids=["paragraphs", "lines", "words", "one word"],
+)
+def test_long_texts_are_cut_at_the_best_break(tmp_path: Path, text: str, last_word: str) -> None:
+    row = {"id": "a", "url": "https://e.org/a", "text": text}
+    docs, _ = load_file(write(tmp_path, "a.jsonl", jsonl(row)), tmp_path)
+    assert [d.id for d in docs] == ["a.jsonl#a"] + [
+        f"a.jsonl#a#{n}" for n in range(2, len(docs) + 1)
+    ]
+    assert all(0 < len(d.text) <= MAX_DOCUMENT_CHARS for d in docs)
+    assert all(d.text.split()[-1].endswith(last_word) for d in docs)
+    assert "".join("".join(d.text for d in docs).split()) == "".join(text.split())
+    if last_word == "eins.":  # each part is whole paragraphs
+        assert all(len(d.text.split("\n\n")[-1]) == len("Absatz eins. " * 700) - 1 for d in docs)
+    if last_word == "x":
+        assert [len(d.text) for d in docs] == [MAX_DOCUMENT_CHARS, MAX_DOCUMENT_CHARS, 50_000]
 
 
 # --------------------------------------------------------------------------- .html
