@@ -15,10 +15,17 @@ made of corpus words after one known word, and questions of 1000 and 4000 charac
 corpus, so its words are everyone's words), reads it with ``load_file``, builds an engine over it
 and ``--passages`` generated passages, and times 30 generated questions.
 
+``--memory N`` builds an engine over ``--passages`` passages and asks it N distinct questions
+of about 500 characters (made-up words, two of the corpus's own among them, so every word goes
+through the whole search), then N/2 inline-style searches (five results, first and second
+page) of as many other distinct questions; it reports the process's RSS after the build and
+every N/10 questions (after a garbage collection), and the per-term caches' bytes at the end.
+
 Usage: python bench/hostile.py [--case yaml-bomb|nested-html|one-line-jsonl ...]
        [--memory-limit-mb 4096] [--timeout 120] [--json]
        python bench/hostile.py --questions [--passages 100000] [--json]
        python bench/hostile.py --big-document 40 [--passages 20000] [--json]
+       python bench/hostile.py --memory 20000 [--passages 100000] [--json]
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -200,6 +207,79 @@ def big_document(megabytes: float, passages: int) -> dict[str, object]:
     }
 
 
+def rss_mb() -> float:
+    """The resident set size now (not the peak), from /proc."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def distinct_questions(count: int, known: list[str], seed: int) -> Iterator[str]:
+    """``count`` questions of about 500 characters, none repeating a made-up word."""
+    import random
+
+    rng = random.Random(seed)
+    syllables = [a + b for a in "bdfgklmnprstvwz" for b in ("a", "e", "i", "o", "u", "au", "ei")]
+    for _ in range(count):
+        words: list[str] = rng.sample(known, 2)
+        while sum(len(w) + 1 for w in words) < 500:
+            words.append(
+                "".join(rng.choices(syllables, k=rng.randint(2, 5))) + str(rng.randrange(10**6))
+            )
+        rng.shuffle(words)
+        yield " ".join(words)[:500]
+
+
+def memory_soak(questions: int, passages: int) -> dict[str, object]:
+    """RSS while one engine answers many distinct long questions."""
+    import gc
+
+    from bot.engine import Engine, SearchConfig
+    from tests.support.corpora import make_corpus
+
+    sizes: Callable[[], int] | None = None
+    try:
+        from bot.engine.termcache import total_cache_bytes
+
+        sizes = total_cache_bytes
+    except ImportError:  # before the caches had byte budgets
+        pass
+
+    documents, texts = make_corpus(passages)
+    engine = Engine.build(documents, SearchConfig())
+    known = sorted({w.strip(".,") for t in texts[:500] for w in t.split() if len(w) > 6})
+    gc.collect()
+    base = rss_mb()
+    samples: list[dict[str, object]] = []
+    start = time.perf_counter()
+    step = max(questions // 10, 1)
+    for n, question in enumerate(distinct_questions(questions, known, 1), start=1):
+        engine.search(question)
+        if n % step == 0:
+            gc.collect()
+            samples.append({"questions": n, "rss_mb": round(rss_mb(), 1)})
+    after_questions = rss_mb()
+    inline = questions // 2
+    for n, question in enumerate(distinct_questions(inline, known, 2), start=1):
+        engine.search(question, k=5, offset=5 * (n % 2))
+    gc.collect()
+    end = rss_mb()
+    return {
+        "passages": engine.stats.passages,
+        "rss_after_build_mb": round(base, 1),
+        "questions": questions,
+        "growth_after_questions_mb": round(after_questions - base, 1),
+        "inline_searches": inline,
+        "growth_by_inline_mb": round(end - after_questions, 1),
+        "growth_total_mb": round(end - base, 1),
+        "seconds": round(time.perf_counter() - start, 1),
+        "cache_mb": None if sizes is None else round(sizes() / 1e6, 1),
+        "samples": samples,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--case", action="append", choices=sorted(CASES))
@@ -209,12 +289,15 @@ def main() -> None:
     parser.add_argument("--questions", action="store_true")
     parser.add_argument("--passages", type=int, default=None)
     parser.add_argument("--big-document", type=float, default=None, metavar="MB")
+    parser.add_argument("--memory", type=int, default=None, metavar="QUESTIONS")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         _child(args.child, args.memory_limit_mb)
         return
-    if args.big_document is not None:
+    if args.memory is not None:
+        results = [memory_soak(args.memory, args.passages or 100_000)]
+    elif args.big_document is not None:
         results = [big_document(args.big_document, args.passages or 20_000)]
     elif args.questions:
         results = hostile_questions(args.passages or 100_000)
