@@ -16,6 +16,7 @@ from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, lo
 from bot.corpus import html as html_reader
 from bot.corpus.documents import MAX_DOCUMENT_CHARS
 from bot.errors import CitebotError, CorpusError, Skipped
+from tests.support.hostile import alias_bomb
 from tests.support.paths import REPO_CORPUS
 
 SEED_CORPUS = REPO_CORPUS
@@ -283,16 +284,6 @@ def test_md_bad_front_matter(tmp_path: Path, front: str, expected: str) -> None:
     reason = skip_reason(tmp_path, "a.md", f"---\n{front}---\nBody.\nhttps://e.org/x\n")
     assert reason.startswith(expected)
     assert len(reason) > len("bad front matter: ")
-
-
-def alias_bomb(levels: int) -> str:
-    """Issue 17's front matter: each level nine aliases of the one before, under ``markup:``
-    (9 levels: 409 bytes standing for 9**9 strings, about a minute and GBs when expanded)."""
-    lines = ["---", "url: https://e.org/bomb", "markup:"]
-    lines.append("  l0: &l0 [" + ",".join(["lol"] * 9) + "]")
-    for level in range(1, levels):
-        lines.append(f"  l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 9) + "]")
-    return "\n".join([*lines, "---", "Text.", ""])
 
 
 @pytest.mark.parametrize("levels", [2, 9])
