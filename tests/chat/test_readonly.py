@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.chat.channels
 from bot.serving import CorpusHolder
 from tests.support.bot_helpers import (
     ADMIN_ID,
@@ -26,9 +27,8 @@ POST = (
     "https://www.understandingwar.org/backgrounder/kupiansk"
 )
 
-pytestmark = pytest.mark.usefixtures("no_handler_errors")
 
-
+@pytest.mark.usefixtures("no_handler_errors")
 async def test_commands_in_a_source_channel_are_neither_answered_nor_saved(
     botapi: BotApiStub, tmp_path: Path, bot_log: LogLines
 ) -> None:
@@ -52,6 +52,7 @@ async def test_commands_in_a_source_channel_are_neither_answered_nor_saved(
         assert botapi.messages_to(SOURCE) == []
 
 
+@pytest.mark.usefixtures("no_handler_errors")
 async def test_stats_in_a_group_shows_no_private_question(
     botapi: BotApiStub, tmp_path: Path
 ) -> None:
@@ -73,3 +74,20 @@ async def test_stats_in_a_group_shows_no_private_question(
         botapi.send_private(admin, "/stats")
         in_private = (await botapi.next_message(admin))["text"]
         assert in_private.splitlines()[-1] == "• wann kommt meine scheidung durch? (1)"
+
+
+async def test_an_error_on_a_source_channel_post_is_not_apologised_for_there(
+    botapi: BotApiStub, tmp_path: Path, bot_log: LogLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.chat.channels.logger, "info", broken)
+    settings = make_settings(botapi, copy_corpus(tmp_path), source_channels="@frontnews")
+    async with running_bot(botapi, settings):
+        start = botapi.mark()
+        botapi.channel_post(SOURCE, "/ask Lavrov", username="frontnews")
+        await bot_log.wait_count("error while handling an update", 1)
+        with pytest.raises(TimeoutError):  # the apology would follow the log line at once
+            await botapi.wait_for("sendMessage", since=start, timeout=1.5)
+        assert botapi.messages_to(SOURCE) == []
