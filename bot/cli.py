@@ -16,7 +16,7 @@ from pathlib import Path
 from bot import tme
 from bot.engine import Query, parse_query, period_end, period_start
 from bot.errors import CitebotError, CorpusError
-from bot.ingest import import_export
+from bot.ingest import import_export, remove_partial_writes
 from bot.loader import LoadedCorpus, empty_corpus, load_corpus_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
@@ -234,6 +234,8 @@ def _run(settings: Settings) -> int:
     for noisy in ("httpx", "httpcore"):  # httpx logs request URLs, which contain the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
     log = logging.getLogger("bot.run")
+    for path in remove_partial_writes(settings.corpus_dir):
+        log.info("removed %s, left by a post write that never finished", path)
     try:
         loaded = _load(settings, None)
     except CorpusError as exc:

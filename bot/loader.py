@@ -15,7 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.corpus import DEFAULT_MAX_FILE_BYTES, CorpusLoad, Document, load_corpus, load_file
+from bot.corpus import (
+    DEFAULT_MAX_FILE_BYTES,
+    OUTSIDE_LINK,
+    CorpusLoad,
+    Document,
+    leads_outside,
+    load_corpus,
+    load_file,
+)
 from bot.engine import Engine, SearchConfig
 from bot.engine.bilingual import Lexicon
 from bot.errors import CorpusError, Skipped
@@ -184,6 +192,9 @@ def apply_files(
         exists = full.is_file()
         files += int(exists) - int(rel in before)
         if not exists:
+            continue
+        if leads_outside(full, root):
+            skipped.append(Skipped(rel, OUTSIDE_LINK))
             continue
         docs, skips = load_file(
             full, root, default_lang=config.default_lang, max_file_bytes=max_file_bytes

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     # The state on a Redis server instead (redis://host:port/db), shared by several replicas.
     state_url: str | None = None
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
-    max_question_chars: int = Field(default=500, ge=20, le=4000)
+    # Search work grows with a question's words (each has its spelling neighbours looked up):
+    # bounded, as one user's 4000-character questions would slow everyone's answers.
+    max_question_chars: int = Field(default=500, ge=20, le=1000)
     example_questions: Annotated[tuple[str, ...], NoDecode] = (
         "Was fordert Scholz von Putin?",
         "Will Putin einen Waffenstillstand?",

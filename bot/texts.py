@@ -265,6 +265,28 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Häufigste Fragen ohne Antwort der letzten {days} Tage:",
         "en": "Most frequent questions without an answer in the last {days} days:",
     },
+    "bot_post_retrying": {
+        "de": "Der Beitrag {link} konnte nicht gespeichert werden ({error}). Ich versuche es"
+        " noch eine halbe Minute lang.",
+        "en": "The post {link} could not be saved ({error}). I will keep trying for half a minute.",
+    },
+    "bot_post_saved_late": {
+        "de": "Der Beitrag {link} ist nun doch gespeichert.",
+        "en": "The post {link} is saved after all.",
+    },
+    "bot_post_not_saved": {
+        "de": "Der Beitrag {link} wurde nicht gespeichert ({error}) und fehlt in den Quellen."
+        " Sobald wieder Platz ist: den Beitrag bearbeiten (dann kommt er erneut) oder den"
+        " Kanal exportieren und mit „citebot import-telegram“ einlesen.",
+        "en": "The post {link} was not saved ({error}) and is missing from the sources. Once"
+        " there is room again, edit the post (it then arrives again) or export the channel"
+        " and read it in with `citebot import-telegram`.",
+    },
+    "bot_stats_missing_private": {
+        "de": "Die häufigsten Fragen ohne Antwort zeigt /stats nur im privaten Chat mit mir.",
+        "en": "/stats shows the most frequent questions without an answer in a private chat"
+        " with me only.",
+    },
     "bot_error": {
         "de": "Entschuldigung, da ist etwas schiefgegangen. Bitte versuche es noch einmal.",
         "en": "Sorry, something went wrong. Please try again.",

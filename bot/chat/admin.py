@@ -1,5 +1,5 @@
 """Admin commands: /reload (read CORPUS_DIR again, report what was skipped) and /stats
-(uptime, corpus size, questions, the most frequent ones without an answer)."""
+(uptime, corpus size, questions, the most frequent ones without an answer, in private only)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import time
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.chat.context import ChatContext
 from bot.chat.delivery import reply
@@ -103,7 +104,10 @@ async def stats_command(update: Update, context: ChatContext) -> None:
         for window in windows
     ]
     widest = windows[-1]
-    if widest.missing:
+    if widest.missing and message.chat.type != ChatType.PRIVATE:
+        # Questions asked in private are private: a group sees the counts only.
+        lines += ["", escape(text("bot_stats_missing_private", lang))]
+    elif widest.missing:
         lines += ["", escape(text("bot_stats_missing", lang, days=widest.days))]
         lines += [f"• {escape(question)} ({count})" for question, count in widest.missing]
     await reply(message, fit_html(lambda _: "\n".join(lines), 0))

@@ -30,6 +30,9 @@ async def error_handler(update: object, context: ChatContext) -> None:
         update.channel_post is not None and not asks_the_bot(message.text or "")
     ):
         return  # a channel's readers did not ask anything: the log is enough
+    chat = message.chat
+    if context.services.settings.is_source_channel(chat.id, chat.username):
+        return  # the bot never posts into a source channel
     try:
         await send_with_retry(
             lambda: message.reply_text(text("bot_error", lang_of(update, context)), parse_mode=None)

@@ -18,6 +18,7 @@ from bot.chat.context import ChatContext, lang_of
 from bot.chat.delivery import NO_PREVIEW, answer_query
 from bot.chat.guards import flood_allows
 from bot.chat.html import fit_html, focused_text, hit_html, shorten
+from bot.chat.offsets import parse_offset
 from bot.chat.questions import clean_question
 from bot.engine import Hit
 from bot.texts import format_date, text
@@ -76,7 +77,7 @@ async def inline_query(update: Update, context: ChatContext) -> None:
         )
         await answer_query(lambda: query.answer([], cache_time=60, button=button))
         return
-    offset = int(query.offset) if query.offset.isdigit() else 0
+    offset = parse_offset(query.offset) or 0  # "" on the first page, and anything forged
     if query.from_user and not flood_allows(context, query.from_user.id):
         await answer_query(lambda: query.answer([], cache_time=_INLINE_CACHE_SECONDS))
         return

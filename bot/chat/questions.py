@@ -17,6 +17,7 @@ from bot.chat.context import BotServices, ChatContext, lang_of
 from bot.chat.delivery import answer_query, edit, reply
 from bot.chat.guards import flood_refused
 from bot.chat.html import escape, render_answer_html, shorten
+from bot.chat.offsets import parse_offset
 from bot.engine import Answer, parse_query
 from bot.texts import LANGUAGES, quoted, text
 
@@ -45,7 +46,6 @@ PAGE_HERE = "pg:here"
 _MORE_PREFIX = "more"
 #: The callback_data the page handler takes.
 PAGE_PATTERN = f"^(?:{_PAGE_PREFIX}|{_MORE_PREFIX}):"
-_MAX_OFFSET_DIGITS = 9
 _TITLES = 3
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>]{0,200})?/?>")
 
@@ -104,9 +104,8 @@ class _Page:
             offset, newest, lang, key = parts[1], False, None, parts[2]
         else:
             return None
-        if not (offset.isascii() and offset.isdigit() and len(offset) <= _MAX_OFFSET_DIGITS):
-            return None
-        return _Page(int(offset), newest, lang, key)
+        start = parse_offset(offset)
+        return None if start is None else _Page(start, newest, lang, key)
 
 
 def page_markup(
@@ -234,14 +233,13 @@ def _mentions_bot(message: Message, username: str) -> str | None:
     found = [e for e, value in entities.items() if value.lower() == wanted]
     if not found or message.text is None:
         return None
-    question = message.text
+    # Entity offsets count UTF-16 units: cut there. (Finding the name in a lower-cased copy
+    # cut in the wrong place: lower-casing "İ" gives two characters.)
+    units = message.text.encode("utf-16-le", "surrogatepass")
     for entity in sorted(found, key=lambda e: e.offset, reverse=True):
-        # Entity offsets are UTF-16; parse_entities gave us the exact text to cut out.
-        value = entities[entity]
-        index = question.lower().rfind(value.lower())
-        if index >= 0:
-            question = question[:index] + " " + question[index + len(value) :]
-    return question
+        start, end = 2 * entity.offset, 2 * (entity.offset + entity.length)
+        units = units[:start] + " ".encode("utf-16-le") + units[end:]
+    return units.decode("utf-16-le", "surrogatepass")
 
 
 async def group_message(update: Update, context: ChatContext) -> None:

@@ -14,19 +14,23 @@ from bot.corpus.documents import CorpusLoad, Document, FileLoader
 from bot.corpus.fields import short_title
 from bot.corpus.load import (
     DEFAULT_MAX_FILE_BYTES,
+    OUTSIDE_LINK,
     READER_VERSION,
     SUPPORTED_SUFFIXES,
+    leads_outside,
     load_corpus,
     load_file,
 )
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
+    "OUTSIDE_LINK",
     "READER_VERSION",
     "SUPPORTED_SUFFIXES",
     "CorpusLoad",
     "Document",
     "FileLoader",
+    "leads_outside",
     "load_corpus",
     "load_file",
     "short_title",

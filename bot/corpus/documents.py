@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.corpus.fields import clean_url, parse_date, resolve_lang, without_surrogates
 from bot.errors import Skipped
 
-__all__ = ["CorpusLoad", "Document", "FileLoader", "Skip", "make_document", "skipped"]
+__all__ = [
+    "MAX_DOCUMENT_CHARS",
+    "CorpusLoad",
+    "Document",
+    "FileLoader",
+    "Skip",
+    "bounded_documents",
+    "make_document",
+    "skipped",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +99,59 @@ def make_document(
         path=rel,
         post_url=post if post != url else None,
     )
+
+
+#: A longer text is read as several documents of at most this many characters (about 200
+#: passages): a question pays for every passage of a document it scores as a whole, and one
+#: 40 MB line (108,570 passages) made each question touching it take seconds.
+MAX_DOCUMENT_CHARS = 100_000
+# Where a part may end, best first: a paragraph, a line, a sentence, a word.
+_BREAKS = ("\n\n", "\n", ". ", "! ", "? ", " ")
+
+
+def bounded_documents(
+    documents: list[Document], max_chars: int = MAX_DOCUMENT_CHARS
+) -> list[Document]:
+    """``documents`` with every text longer than ``max_chars`` cut into parts of at most that,
+    in order, each ending at the best break in its last quarter. The first part keeps the
+    document's id (citations of it stay valid), the others add ``#2``, ``#3`` ... (made unique
+    among the file's ids)."""
+    if all(len(doc.text) <= max_chars for doc in documents):
+        return documents
+    taken = {doc.id for doc in documents}
+    out: list[Document] = []
+    for doc in documents:
+        if len(doc.text) <= max_chars:
+            out.append(doc)
+            continue
+        for number, text in enumerate(_pieces(doc.text, max_chars), start=1):
+            doc_id = doc.id
+            if number > 1:
+                doc_id = f"{doc.id}#{number}"
+                while doc_id in taken:
+                    doc_id += "+"
+                taken.add(doc_id)
+            out.append(replace(doc, id=doc_id, text=text))
+    return out
+
+
+def _pieces(text: str, max_chars: int) -> list[str]:
+    pieces: list[str] = []
+    start, end_of_text = 0, len(text)
+    while end_of_text - start > max_chars:
+        limit = start + max_chars
+        floor = limit - max_chars // 4
+        cut = limit
+        for mark in _BREAKS:
+            found = text.rfind(mark, floor, limit)
+            if found > start:
+                cut = found + (1 if mark[0] in ".!?" else 0)  # the sentence keeps its mark
+                break
+        piece = text[start:cut].strip()
+        if piece:
+            pieces.append(piece)
+        start = cut
+    last = text[start:].strip()
+    if last:
+        pieces.append(last)
+    return pieces

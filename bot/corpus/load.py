@@ -8,7 +8,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.corpus.documents import CorpusLoad, Document, FileLoader, Skip, skipped
+from bot.corpus.documents import (
+    CorpusLoad,
+    Document,
+    FileLoader,
+    Skip,
+    bounded_documents,
+    skipped,
+)
 from bot.corpus.fields import normalize_lang
 from bot.corpus.files import check_file, read_text
 from bot.corpus.html import read_html
@@ -20,8 +27,10 @@ from bot.languages import SUPPORTED_LANGUAGES
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
+    "OUTSIDE_LINK",
     "READER_VERSION",
     "SUPPORTED_SUFFIXES",
+    "leads_outside",
     "load_corpus",
     "load_file",
 ]
@@ -31,8 +40,10 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
 #: Bump whenever a file would be read into different documents or skip reasons: the corpus
 #: file cache (:mod:`bot.store.filecache`) keeps what files were read into under this version.
-READER_VERSION = 1
+READER_VERSION = 4
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Why a file reached by a symlink leading out of the corpus directory is not read.
+OUTSIDE_LINK = "symlink out of the corpus directory: not read"
 
 
 def load_corpus(
@@ -103,7 +114,8 @@ def load_file(
     try:
         size = check_file(path, max_file_bytes)
         if suffix == ".jsonl":
-            return read_jsonl(path, rel, lang, max_file_bytes)
+            documents, skips = read_jsonl(path, rel, lang, max_file_bytes)
+            return bounded_documents(documents), skips
         text = read_text(path, max_file_bytes, size)
         if suffix == ".txt":
             doc = read_txt(text, rel, lang)
@@ -118,27 +130,65 @@ def load_file(
     except Exception as exc:  # a parser bug on odd input must not stop the load
         logger.debug("unexpected error while loading %s", rel, exc_info=True)
         return [], [skipped(rel, f"could not parse: {type(exc).__name__}: {exc}")]
-    return [doc], []
+    return bounded_documents([doc]), []
 
 
 def _walk(root: Path, skips: list[Skipped]) -> Iterator[tuple[str, str]]:
-    """Yield supported files (full and relative path) in a stable order; never follows
-    directory symlinks (no loops). Plain strings: a Path per file cost more than a cached
-    file's whole load."""
-
-    def on_error(exc: OSError) -> None:
-        where = _relative(Path(exc.filename), root) if exc.filename else "."
-        skips.append(skipped(where, f"unreadable directory: {exc.strerror or exc}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=on_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        where = Path(os.path.relpath(dirpath, root)).as_posix()
-        prefix = "" if where == "." else where + "/"
-        base = os.path.join(dirpath, "")
-        for name in sorted(filenames):
+    """Yield supported files (full and relative path) in a stable order. Never follows directory
+    symlinks (no loops), nor any symlink whose target lies outside ``root``: its target would be
+    quoted to users as the corpus. Plain strings and ``os.scandir`` (whose entries know
+    whether they are links without another system call): a Path per file cost more than a
+    cached file's whole load."""
+    real_root = os.path.realpath(root)
+    stack = [(os.fspath(root), "")]
+    while stack:
+        dirpath, prefix = stack.pop()
+        try:
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            skips.append(
+                skipped(prefix.rstrip("/") or ".", f"unreadable directory: {exc.strerror or exc}")
+            )
+            continue
+        subdirs: list[tuple[str, str]] = []
+        for entry in entries:
+            name = entry.name
+            if name[0] == ".":
+                continue
             dot = name.rfind(".")  # os.path.splitext's suffix, for names not starting with "."
-            if dot > 0 and name[0] != "." and name[dot:].lower() in SUPPORTED_SUFFIXES:
-                yield base + name, prefix + name
+            supported = dot > 0 and name[dot:].lower() in SUPPORTED_SUFFIXES
+            if entry.is_symlink():
+                is_dir = _is_dir(entry)
+                if not (supported or is_dir):
+                    continue
+                if not _inside(os.path.realpath(entry.path), real_root):
+                    reason = OUTSIDE_LINK.replace("read", "followed") if is_dir else OUTSIDE_LINK
+                    skips.append(skipped(prefix + name, reason))
+                elif supported and not is_dir:
+                    yield entry.path, prefix + name
+                continue
+            if _is_dir(entry):
+                subdirs.append((entry.path, prefix + name + "/"))
+            elif supported:
+                yield entry.path, prefix + name
+        stack.extend(reversed(subdirs))
+
+
+def leads_outside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symlink on the way resolved, lies outside ``root``."""
+    return not _inside(os.path.realpath(path), os.path.realpath(root))
+
+
+def _inside(real_path: str, real_root: str) -> bool:
+    return real_path == real_root or real_path.startswith(os.path.join(real_root, ""))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link loop, or a directory we may not look into
+        return False
 
 
 def _relative(path: Path, root: Path) -> str:

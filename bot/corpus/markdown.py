@@ -27,6 +27,20 @@ _EM_STAR_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])((?:[^*]|(?<=\w)\*)+?)(?<=[^\s*
 _EM_UNDER_RE = re.compile(r"(?<![\w_])_(?=[^\s_])((?:[^_]|(?<=[^\W_])_)+?)(?<=[^\s_])_(?![\w_])")
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses aliases: front matter needs none, and nine levels of
+    ``&a [*b, *b, ...]`` in a few hundred bytes stand for billions of values that any later
+    ``str()`` or walk over the mapping would expand."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
@@ -36,7 +50,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
         raise Skip("bad front matter: no closing '---' line")
     block = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(block)
+        data = yaml.load(block, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
         mark = getattr(exc, "problem_mark", None)

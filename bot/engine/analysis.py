@@ -19,23 +19,27 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
 
 import Stemmer
 
 from bot.engine._stopwords import BY_LANGUAGE
+from bot.engine.termcache import TermCache
 from bot.languages import SUPPORTED_LANGUAGES
 
 __all__ = [
     "ANALYZER_VERSION",
     "CLOSED_COMPOUNDS",
     "GRAM_SIZES",
+    "MAX_WORD_CHARS",
     "MIN_PART",
     "Analyzer",
     "Token",
     "analyzer_for",
+    "clear_caches",
     "fold",
     "gram_set",
     "grams_of_term",
@@ -45,16 +49,21 @@ __all__ = [
 ]
 
 # Covers the passage splitting too (bot.engine.passages): a snapshot built by another version
-# has other passages and is rebuilt. 2: sentence rules and headlines of issue 13.
-ANALYZER_VERSION = "2"
+# has other passages and is rebuilt. 2: sentence rules and headlines of issue 13; 3: words read
+# as their first MAX_WORD_CHARS letters (issue 17).
+ANALYZER_VERSION = "3"
 GRAM_SIZES = (3, 4)  # measured on XQuAD-de: 3+4 beats 3, 4 or 5 alone
 MIN_PART = 4  # shortest term that may be found inside a compound
+#: A longer word is read as its first this many characters. German's longest real compounds
+#: stay below (Donaudampfschifffahrts... has 80), and what a term costs grows with its length:
+#: its compound parts are looked up among all its substrings (a 4000-letter word took 6.5 s).
+MAX_WORD_CHARS = 100
 #: Languages that write compounds as one word ("Inflationsrate"): there a word that begins or
 #: ends another is its modifier or head. In English it is more often a clipped stem
 #: ("capit", of "capital", begins "Kapitulation").
 CLOSED_COMPOUNDS = frozenset({"de"})
-_CACHE_LIMIT = 1_000_000
-_PREFILL = 100_000  # words a build leaves in the highlighting cache (about 15 MB)
+_MIB = 1024 * 1024
+_PREFILL = 100_000  # words a build leaves in the highlighting cache, as far as its budget goes
 
 # A word: letters/digits, optionally joined by hyphens or apostrophes ("US-Präsident", "Scholz’").
 # A leading # or @ marks hashtags and mentions.
@@ -92,9 +101,12 @@ def _fold(word: str) -> str:
     return word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
 
 
-fold = lru_cache(maxsize=100_000)(_fold)
-fold.__doc__ = """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop
-words use."""
+_FOLDS: TermCache[str] = TermCache(1 * _MIB)
+
+
+def fold(word: str) -> str:
+    """Case, accents, ß and typed umlauts ("ae", "oe", "ue") folded: the form stop words use."""
+    return _FOLDS.get(word, _fold)
 
 
 # Transliteration folding, applied in order to a stem. General spelling rules of Russian and
@@ -131,9 +143,12 @@ def _variant_key(stem: str) -> str:
     return key
 
 
-variant_key = lru_cache(maxsize=200_000)(_variant_key)
-variant_key.__doc__ = """A spelling-insensitive key: Lawrow/Lavrov, Selenskyj/Zelensky and
-Kiew/Kyjiw agree."""
+_VARIANT_KEYS: TermCache[str] = TermCache(1 * _MIB)
+
+
+def variant_key(stem: str) -> str:
+    """A spelling-insensitive key: Lawrow/Lavrov, Selenskyj/Zelensky and Kiew/Kyjiw agree."""
+    return _VARIANT_KEYS.get(stem, _variant_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,19 +170,19 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer("german" if lang == "de" else "english")
         self._stop = frozenset(fold(w) for w in BY_LANGUAGE[lang])
         # Analysis is per word and words repeat (Zipf): cache each word's term ("" = stop word)
-        # and each raw match's terms. Bounded, so a stream of junk cannot grow them forever.
-        self._term_cache: dict[str, str] = {}
-        self._match_cache: dict[str, tuple[str, ...]] = {}
-        self._span_cache: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        # and each raw match's terms. Bounded in bytes, so a stream of junk cannot grow them.
+        self._term_cache: TermCache[str] = TermCache(3 * _MIB)
+        self._match_cache: TermCache[tuple[str, ...]] = TermCache(6 * _MIB)
+        self._span_cache: TermCache[tuple[tuple[str, int, int], ...]] = TermCache(3 * _MIB)
+        for cache in (self._term_cache, self._match_cache, self._span_cache):
+            _ALL_CACHES.add(cache)
 
     def _term(self, word: str) -> str:
         """The term of one word, or "" for a stop word."""
-        term = self._term_cache.get(word)
+        term = self._term_cache.peek(word)
         if term is None:
             term = self._term_of(word, fold, variant_key)
-            if len(self._term_cache) >= _CACHE_LIMIT:
-                self._term_cache.clear()
-            self._term_cache[word] = term
+            self._term_cache.put(word, term)
         return term
 
     def _term_uncached(self, word: str) -> str:
@@ -177,11 +192,13 @@ class Analyzer:
     def _term_of(
         self, word: str, fold_word: Callable[[str], str], key: Callable[[str], str]
     ) -> str:
+        word = word[:MAX_WORD_CHARS]
         if fold_word(word) in self._stop or (len(word) == 1 and word.isalpha()):
             return ""  # a stop word, or a lone letter (an initial, "b" of a typed tag)
         folded = unicodedata.normalize("NFKC", word).casefold()
         stem = _strip_accents(self._stemmer.stemWord(folded))
-        return key(stem) if stem else ""
+        # Cut again: NFKC and case folding can make a word longer ("ﷺ" is 18 letters).
+        return key(stem)[:MAX_WORD_CHARS] if stem else ""
 
     def is_stop_word(self, word: str) -> bool:
         return fold(word) in self._stop
@@ -192,12 +209,10 @@ class Analyzer:
         cache = self._span_cache
         for match in _TOKEN_RE.finditer(text):
             raw = match.group()
-            parts = cache.get(raw)
+            parts = cache.peek(raw)
             if parts is None:
                 parts = tuple((t, s, e) for t, s, e in self._parts(raw, 0) if t)
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = parts
+                cache.put(raw, parts)
             offset = match.start()
             out.extend(Token(term, offset + start, offset + end) for term, start, end in parts)
         return out
@@ -210,17 +225,15 @@ class Analyzer:
         terms = self._match_cache
         for match in _TOKEN_RE.finditer(text):
             raw = match.group()
-            parts = cache.get(raw)
+            parts = cache.peek(raw)
             if parts is None:
-                known = terms.get(raw)
+                known = terms.peek(raw)
                 if known is not None and raw.isalnum():
                     # One plain word ([^\W_] is isalnum): its term, as indexing found it.
                     parts = ((known[0], 0, len(raw)),) if known else ()
                 else:
                     parts = tuple((t, s, e) for t, s, e in self._parts(raw, 0) if t)
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = parts
+                cache.put(raw, parts)
             for term, start, end in parts:
                 if term in wanted:
                     offset = match.start()
@@ -250,12 +263,10 @@ class Analyzer:
 
     def word_terms(self, raw: str) -> tuple[str, ...]:
         """The terms of one raw word of :meth:`words`, as :meth:`terms` finds them."""
-        terms = self._match_cache.get(raw)
+        terms = self._match_cache.peek(raw)
         if terms is None:
             terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)
-            if len(self._match_cache) >= _CACHE_LIMIT:
-                self._match_cache.clear()
-            self._match_cache[raw] = terms
+            self._match_cache.put(raw, terms)
         return terms
 
     def index_terms(self, raw: str) -> tuple[str, ...]:
@@ -265,8 +276,9 @@ class Analyzer:
         frequent ones, in a Zipf-shaped vocabulary) go into the cache that highlighting reads,
         so the first answers need not analyse their passages' common words again."""
         terms = tuple(term for term, _, _ in self._parts(raw, 0, self._term_uncached) if term)
-        if len(self._match_cache) < _PREFILL:
-            self._match_cache[raw] = terms
+        cache = self._match_cache
+        if len(cache) < _PREFILL and cache.room() > cache.budget // 4:
+            cache.put(raw, terms)
         return terms
 
     def terms(self, text: str) -> list[str]:
@@ -275,12 +287,10 @@ class Analyzer:
         out: list[str] = []
         cache = self._match_cache
         for raw in raw_words(text):
-            terms = cache.get(raw)
+            terms = cache.peek(raw)
             if terms is None:
                 terms = tuple(term for term, _, _ in self._parts(raw, 0) if term)
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                cache[raw] = terms
+                cache.put(raw, terms)
             out.extend(terms)
         return out
 
@@ -336,7 +346,12 @@ def _make_grams(term: str) -> tuple[str, ...]:
 
 # Question terms repeat: their grams are cached. Indexing reads each vocabulary term once and
 # goes around the cache (filling it with a whole vocabulary kept ~90 MB per 100k passages).
-_grams = lru_cache(maxsize=200_000)(_make_grams)
+_GRAMS: TermCache[tuple[str, ...]] = TermCache(3 * _MIB)
+_GRAM_SETS: TermCache[frozenset[str]] = TermCache(3 * _MIB)
+
+
+def _grams(term: str) -> tuple[str, ...]:
+    return _GRAMS.get(term, _make_grams)
 
 
 def grams_of_term(term: str) -> tuple[str, ...]:
@@ -349,10 +364,27 @@ def grams_of_vocabulary(terms: Iterable[str]) -> Iterator[tuple[str, ...]]:
     return map(_make_grams, terms)
 
 
-@lru_cache(maxsize=200_000)
 def gram_set(term: str) -> frozenset[str]:
     """The distinct n-grams of one term."""
-    return frozenset(_grams(term))
+    found = _GRAM_SETS.peek(term)
+    if found is None:
+        found = frozenset(_grams(term))
+        _GRAM_SETS.put(term, found)
+    return found
+
+
+#: Every analysis cache, module-level and the analyzers': :func:`clear_caches` empties them.
+_ALL_CACHES: weakref.WeakSet[TermCache[Any]] = weakref.WeakSet(
+    (_FOLDS, _VARIANT_KEYS, _GRAMS, _GRAM_SETS)
+)
+
+
+def clear_caches() -> None:
+    """Forget every analysed word: called when a new index is made, so what questions to the
+    one before put here goes with it (the new build then fills the highlighting cache with its
+    own frequent words)."""
+    for cache in list(_ALL_CACHES):
+        cache.clear()
 
 
 _ANALYZERS: dict[str, Analyzer] = {}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.corpus import Document
-from bot.engine.analysis import Analyzer, Token, analyzer_for, fold
+from bot.engine.analysis import Analyzer, Token, analyzer_for, clear_caches, fold
 from bot.engine.bilingual import Lexicon, other_language
 from bot.engine.build import Previous, build_parts, release_freed_memory
 from bot.engine.config import SearchConfig
@@ -111,6 +111,9 @@ class Engine:
         new engine keeps ``previous``'s lexicon unless given one."""
         started = time.perf_counter()
         config = config or SearchConfig()
+        # What questions to the engine this one replaces put in the analysis caches goes with
+        # it; the build fills the highlighting cache with its own frequent words.
+        clear_caches()
         parts = build_parts(
             documents,
             config,
@@ -142,6 +145,7 @@ class Engine:
         """The engine of ``parts`` (an index snapshot's, see :mod:`bot.store.snapshot`) over
         the same ``documents``; ValueError if they do not fit together."""
         parts.check(documents)
+        clear_caches()
         stats = EngineStats(len(documents), len(parts.passages), parts.languages, build_seconds)
         return cls(tuple(documents), config, parts, stats)
 

@@ -5,6 +5,7 @@ from bot.ingest.posts import (
     ChannelPost,
     WriteOutcome,
     post_link,
+    remove_partial_writes,
     remove_post,
     write_post,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "import_export",
     "post_link",
     "read_export",
+    "remove_partial_writes",
     "remove_post",
     "safe_file_name",
     "staging_path",

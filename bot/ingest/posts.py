@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -22,6 +23,7 @@ from bot import tme
 from bot.corpus import short_title
 
 __all__ = [
+    "PART_MAX_AGE_SECONDS",
     "TELEGRAM_DIR",
     "ChannelPost",
     "WriteOutcome",
@@ -30,6 +32,7 @@ __all__ = [
     "post_link",
     "post_markdown",
     "post_relpath",
+    "remove_partial_writes",
     "remove_post",
     "source_url",
     "write_post",
@@ -37,6 +40,10 @@ __all__ = [
 
 #: Posts are kept under this directory of the corpus, one sub-directory per channel.
 TELEGRAM_DIR = tme.TELEGRAM_DIR
+#: A post's temporary file older than this is left from a killed process: a write takes
+#: milliseconds, and a younger one may be another replica's write in progress.
+PART_MAX_AGE_SECONDS = 120.0
+_PART_PREFIX, _PART_SUFFIX = ".", ".part"
 
 _URL_RE = re.compile(r"https?://[^\s<>\"'«»“”]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"»“”…"
@@ -174,7 +181,7 @@ def remove_post(root: Path, post: ChannelPost) -> Path | None:
 def atomic_write(path: Path, data: bytes) -> None:
     """Readers (a reload in another thread) see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_PART_PREFIX, suffix=_PART_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -186,3 +193,23 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_partial_writes(
+    root: Path, *, older_than: float = PART_MAX_AGE_SECONDS, now: float | None = None
+) -> list[Path]:
+    """Delete the temporary files of post writes that never finished (a kill -9 between
+    ``mkstemp`` and the rename) under ``root``'s posts; the paths removed. The loader never
+    reads them (hidden), but nothing else would ever delete them."""
+    cutoff = (time.time() if now is None else now) - older_than
+    removed: list[Path] = []
+    for dirpath, _dirnames, filenames in os.walk(root / TELEGRAM_DIR):
+        for name in filenames:
+            if not (name.startswith(_PART_PREFIX) and name.endswith(_PART_SUFFIX)):
+                continue
+            path = Path(dirpath, name)
+            with contextlib.suppress(OSError):  # gone already, or a read-only volume
+                if path.lstat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+    return removed

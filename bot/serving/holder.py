@@ -122,6 +122,16 @@ class CorpusHolder:
         (the files they read stay in CORPUS_DIR and are indexed at the next start)."""
         self._closing.set()
 
+    async def closed_within(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for :meth:`close`; whether it came. A pause that a shutdown
+        must cut short (a retry's wait must never hold up a stop)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._closing.wait()
+        except TimeoutError:
+            return False
+        return True
+
     @property
     def generation(self) -> int:
         """How many times the engine was swapped (reloads and updates)."""

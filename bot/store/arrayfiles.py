@@ -8,6 +8,7 @@ a reader never sees half of one. Whatever is wrong with a store raises :class:`C
 
 from __future__ import annotations
 
+import errno
 import io
 import itertools
 import json
@@ -26,6 +27,7 @@ import numpy.typing as npt
 from bot.errors import CacheError
 
 __all__ = [
+    "FREE_SPACE_RESERVE",
     "STALE_TMP_SECONDS",
     "fsync_dir",
     "load_array",
@@ -80,14 +82,42 @@ class _HashingWriter:
 STALE_TMP_SECONDS = 3600.0
 
 
+#: Space a store must leave free on its volume: CORPUS_DIR (channel posts, uploads) often shares
+#: it, and a post is worth more than a cache.
+FREE_SPACE_RESERVE = 64 * 1024 * 1024
+
+
 def write_store(
     parent: Path, arrays: Mapping[str, np.ndarray[Any, Any]], manifest: dict[str, Any], name: str
 ) -> Path:
     """Write ``arrays`` and ``manifest`` (as file ``name``, with an "arrays" entry added) into a
-    new temporary directory in ``parent``, all fsynced; the caller renames it into place."""
+    new temporary directory in ``parent``, all fsynced; the caller renames it into place.
+
+    A store the volume cannot hold (with :data:`FREE_SPACE_RESERVE` to spare) is not begun,
+    and a write that fails anyway (``ENOSPC``) removes its partial directory at once: left
+    there, it kept the disk full until the next write an hour later."""
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(parent)
+    needed = sum(int(array.nbytes) for array in arrays.values())
+    free = shutil.disk_usage(parent).free
+    if needed + FREE_SPACE_RESERVE > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"no room for {needed / 1e6:.1f} MB with {FREE_SPACE_RESERVE // 2**20} MB to spare"
+            f" ({free / 1e6:.1f} MB free)",
+        )
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=parent))
+    try:
+        _write_into(tmp, arrays, manifest, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _write_into(
+    tmp: Path, arrays: Mapping[str, np.ndarray[Any, Any]], manifest: dict[str, Any], name: str
+) -> None:
     described: dict[str, Any] = {}
     for number, (key, array) in enumerate(arrays.items()):
         file_name = f"{number:02d}.npy"
@@ -107,7 +137,6 @@ def write_store(
         out.flush()
         os.fsync(out.fileno())
     fsync_dir(tmp)
-    return tmp
 
 
 def _remove_stale_temporaries(parent: Path) -> None:

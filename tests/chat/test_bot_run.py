@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -36,6 +38,12 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
     botapi: BotApiStub, tmp_path: Path
 ) -> None:
     corpus = copy_corpus(tmp_path)
+    # Left by post writes killed before their rename: the old one is cleaned at start.
+    posts = corpus / "telegram" / "frontnews"
+    posts.mkdir(parents=True)
+    (stale := posts / ".7.md.k1ll.part").write_text("---\nurl: https://e.org/", "utf-8")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    (young := posts / ".8.md.n0w0.part").write_text("---\n", "utf-8")
     health_port = free_port()
     proc = await start_run(
         botapi,
@@ -49,6 +57,8 @@ async def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
     try:
         await botapi.wait_polling(timeout=30)
         await err.wait_for("ready as @citebot_test_bot")
+        assert not stale.exists() and young.exists()
+        assert f"removed {stale}, left by a post write that never finished" in err.text
         anna = botapi.user(2001, "Anna")
         botapi.send_private(anna, "Lavrov")
         reply = await botapi.next_message(anna, timeout=10)

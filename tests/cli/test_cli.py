@@ -119,6 +119,7 @@ def test_corpus_dir_setting_and_unusable_corpus(tmp_path: Path) -> None:
         ("RESULTS_PER_ANSWER", "lots"),
         ("ADMIN_IDS", "@someone"),
         ("TELEGRAM_API_URL", "api.example"),
+        ("MAX_QUESTION_CHARS", "4000"),  # issue 17 #8: one such question held search for seconds
     ],
 )
 def test_bad_setting_is_one_line_naming_it(name: str, value: str) -> None:

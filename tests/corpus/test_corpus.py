@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, load_file
 from bot.corpus import html as html_reader
+from bot.corpus.documents import MAX_DOCUMENT_CHARS
 from bot.errors import CitebotError, CorpusError, Skipped
+from tests.support.hostile import alias_bomb
 from tests.support.paths import REPO_CORPUS
 
 SEED_CORPUS = REPO_CORPUS
@@ -284,6 +286,19 @@ def test_md_bad_front_matter(tmp_path: Path, front: str, expected: str) -> None:
     assert len(reason) > len("bad front matter: ")
 
 
+@pytest.mark.parametrize("levels", [2, 9])
+def test_md_yaml_aliases_are_refused(tmp_path: Path, levels: int) -> None:
+    bomb = alias_bomb(levels)
+    assert levels < 9 or len(bomb.encode()) < 542
+    reason = skip_reason(tmp_path, "bomb.md", bomb)
+    assert reason == "bad front matter: aliases (*name) are not allowed (line 5)"
+
+
+def test_md_yaml_anchor_without_alias_loads(tmp_path: Path) -> None:
+    doc = load_one(tmp_path, "a.md", "---\ntitle: &t Titel\nurl: https://e.org/a\n---\nText.\n")
+    assert (doc.title, doc.url) == ("Titel", "https://e.org/a")
+
+
 def test_md_unclosed_front_matter(tmp_path: Path) -> None:
     reason = skip_reason(tmp_path, "a.md", "---\ntitle: x\nBody.\nhttps://e.org/x\n")
     assert reason == "bad front matter: no closing '---' line"
@@ -405,6 +420,56 @@ def test_jsonl_large_file_streams(tmp_path: Path) -> None:
     assert [d.id for d in result.documents] == sorted(by_id)
 
 
+def test_a_one_line_document_is_read_in_bounded_parts(tmp_path: Path) -> None:
+    """Issue 17 #7: one 40 MB line was one document of 108,570 passages, and every question
+    scoring it paid for all of them."""
+    sentence = "Die Regierung hat am Montag neue Regeln beschlossen. "
+    text = sentence * (3 * MAX_DOCUMENT_CHARS // len(sentence) + 10)
+    row = {"id": "gross", "url": "https://e.org/g", "title": "Groß", "text": text}
+    other = {"id": "gross#2", "url": "https://e.org/x", "text": "Kurz."}
+    docs, skipped = load_file(write(tmp_path, "big.jsonl", jsonl(row, other)), tmp_path)
+    assert skipped == []
+    assert [d.id for d in docs] == [
+        "big.jsonl#gross",  # the first part keeps the document's id
+        "big.jsonl#gross#2+",  # "#2" is another line's id
+        "big.jsonl#gross#3",
+        "big.jsonl#gross#4",
+        "big.jsonl#gross#2",
+    ]
+    parts = docs[:4]
+    assert all(0 < len(d.text) <= MAX_DOCUMENT_CHARS for d in parts)
+    assert all(d.text.startswith("Die") and d.text.endswith("beschlossen.") for d in parts)
+    assert " ".join(d.text for d in parts) == text.strip()
+    assert {(d.title, d.url, d.lang, d.path) for d in parts} == {
+        ("Groß", "https://e.org/g", "de", "big.jsonl")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "last_word"),
+    [
+        (("Absatz eins. " * 700 + "\n\n") * 20, "eins."),  # paragraphs first
+        (("Zeile " * 1500 + "\n") * 20, "Zeile"),
+        ("Wort " * 60_000, "Wort"),
+        ("x" * 250_000, "x"),  # no break at all: cut at the limit
+    ],
+    ids=["paragraphs", "lines", "words", "one word"],
+)
+def test_long_texts_are_cut_at_the_best_break(tmp_path: Path, text: str, last_word: str) -> None:
+    row = {"id": "a", "url": "https://e.org/a", "text": text}
+    docs, _ = load_file(write(tmp_path, "a.jsonl", jsonl(row)), tmp_path)
+    assert [d.id for d in docs] == ["a.jsonl#a"] + [
+        f"a.jsonl#a#{n}" for n in range(2, len(docs) + 1)
+    ]
+    assert all(0 < len(d.text) <= MAX_DOCUMENT_CHARS for d in docs)
+    assert all(d.text.split()[-1].endswith(last_word) for d in docs)
+    assert "".join("".join(d.text for d in docs).split()) == "".join(text.split())
+    if last_word == "eins.":  # each part is whole paragraphs
+        assert all(len(d.text.split("\n\n")[-1]) == len("Absatz eins. " * 700) - 1 for d in docs)
+    if last_word == "x":
+        assert [len(d.text) for d in docs] == [MAX_DOCUMENT_CHARS, MAX_DOCUMENT_CHARS, 50_000]
+
+
 # --------------------------------------------------------------------------- .html
 
 FULL_HTML = """<!doctype html>
@@ -498,10 +563,67 @@ def test_html_without_visible_text_or_url_is_skipped(tmp_path: Path) -> None:
 
 
 def test_html_deep_nesting_does_not_crash(tmp_path: Path) -> None:
-    depth = 3000
+    depth = html_reader.MAX_HTML_DEPTH
     html = "<div>" * depth + "deep text" + "</div>" * depth + "<p>https://e.org/deep</p>"
     doc = load_one(tmp_path, "a.html", html)
     assert doc.text == "deep text"
+
+
+TOO_DEEP = "html nested too deeply (more than 1000 levels)"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" * 100_000 + "x" + "</div>" * 100_000,  # issue 17: 1.1 MB, 23 s to parse
+        "<div>" * 1001 + "x",
+        "<ul><li>" * 1001 + "x",
+        "<div/>" * 1001 + "x",  # HTML ignores the slash: each opens
+        "<svg>" + "<div/>" * 1001 + "x",  # <div> leaves the svg, then the same
+        "<DIV class='a>b'>" * 1001 + "x",
+        "<!-- a --><script>x</script>" + "<span>" * 1001 + "x",
+    ],
+    ids=["100k-divs", "1001-divs", "ul-li", "self-closing-div", "svg-breakout", "attrs", "inline"],
+)
+def test_html_nested_too_deeply_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, html: str
+) -> None:
+    def parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(html_reader, "LexborHTMLParser", parse)
+    assert skip_reason(tmp_path, "a.html", html + "<p>https://e.org/tief</p>") == TOO_DEEP
+
+
+def test_html_many_deep_towers_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(html_reader, "MAX_HTML_DEPTH_WORK", 10 * 500_500)
+    tower = "<div>" * 1000 + "x" + "</div>" * 1000
+    assert load_one(tmp_path, "ok.html", tower * 10 + "<p>https://e.org/</p>").text == "\n".join(
+        ["x"] * 10
+    )
+    assert skip_reason(tmp_path, "a.html", tower * 11 + "<p>https://e.org/</p>") == (
+        "html nested too deeply (too many deeply nested elements)"
+    )
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [
+        "<p>Satz." * 5000,  # unclosed paragraphs are siblings
+        "<ul>" + "<li>Punkt" * 5000 + "</ul>",
+        "<table>" + "<tr><td>a<td>b" * 5000 + "</table>",
+        "<svg>" + '<path d="M0 0"/>' * 5000 + "</svg><p>Satz.",
+        "<script>" + "s += '<div>';" * 5000 + "</script><p>Satz.",
+        "<!--" + "<div>" * 5000 + "--><p>Satz.",
+        "<br><img src=x><hr>" * 5000 + "<p>Satz.",
+        "<div>Satz.</div>" * 5000,
+    ],
+    ids=["p", "li", "td", "svg-paths", "script", "comment", "void", "siblings"],
+)
+def test_html_flat_markup_in_quantity_loads(tmp_path: Path, filler: str) -> None:
+    doc = load_one(tmp_path, "a.html", f"<html><body>{filler}<p>https://e.org/flach</p>")
+    assert doc.url == "https://e.org/flach"
+    assert "Satz." in doc.text or "Punkt" in doc.text or "a b" in doc.text
 
 
 def test_html_parser_crash_becomes_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -782,6 +904,38 @@ def test_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     assert len(result.skipped) == 1
     assert result.skipped[0].path == "self.txt"
     assert result.skipped[0].reason.startswith("unreadable: ")
+
+
+def test_symlinks_out_of_the_corpus_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    write(outside, "secret.txt", "Geheim\nDas Passwort ist Schwertfisch.\nhttps://e.org/geheim\n")
+    write(outside, "dir/more.md", "---\nurl: https://e.org/mehr\n---\nAuch geheim.\n")
+    root = tmp_path / "corpus"
+    write(root, "real/a.txt", "T\nhttps://e.org/a\n")
+    (root / "leak.txt").symlink_to(outside / "secret.txt")
+    (root / "real" / "hop.txt").symlink_to(root / "leak.txt")  # inside, then out
+    (root / "linked-dir").symlink_to(outside / "dir", target_is_directory=True)
+    (root / "up.md").symlink_to("../outside/secret.txt")
+    (root / "image.png").symlink_to(outside / "secret.txt")  # not a corpus file anyway
+    (root / "inside.txt").symlink_to(root / "real" / "a.txt")
+    (root / "inside-dir").symlink_to(root / "real", target_is_directory=True)
+    result = load_corpus(root)
+    assert [d.id for d in result.documents] == ["inside.txt", "real/a.txt"]
+    assert result.skipped == (
+        Skipped("leak.txt", "symlink out of the corpus directory: not read"),
+        Skipped("linked-dir", "symlink out of the corpus directory: not followed"),
+        Skipped("real/hop.txt", "symlink out of the corpus directory: not read"),
+        Skipped("up.md", "symlink out of the corpus directory: not read"),
+    )
+
+
+def test_a_corpus_directory_reached_by_a_symlink_loads(tmp_path: Path) -> None:
+    write(tmp_path, "real/a.txt", "T\nhttps://e.org/a\n")
+    (tmp_path / "real" / "b.txt").symlink_to(tmp_path / "real" / "a.txt")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    result = load_corpus(tmp_path / "link")
+    assert [d.id for d in result.documents] == ["a.txt", "b.txt"]
+    assert result.skipped == ()
 
 
 def test_order_is_deterministic(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.analysis import MIN_PART, Analyzer, analyzer_for, variant_key
+from bot.engine.analysis import MAX_WORD_CHARS, MIN_PART, Analyzer, analyzer_for, variant_key
 from bot.languages import guess_language
 
 DE = analyzer_for("de")
@@ -161,3 +161,28 @@ def test_spans_are_the_matching_tokens(text: str) -> None:
         fresh.terms(text)  # spans may take a word's term from what indexing found
         assert fresh.spans(text, wanted) == expected
         assert analyzer.spans(text, wanted) == expected
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["Raketenangriffskampagne" * 175, "ﷺ" * 100, "ß" * 150, "ﬃ" * 99],
+    ids=["4000-letter compound", "NFKC grows", "casefold grows", "ligatures"],
+)
+def test_a_word_longer_than_the_limit_is_cut_to_it(word: str) -> None:
+    """Issue 17 #8: what a term costs grows with its length (its compound parts are all its
+    substrings); a word is read as its first MAX_WORD_CHARS letters, and its term is no longer."""
+    text = f"Frage {word} Ende"
+    (token,) = [t for t in DE.tokens(text) if t.start == len("Frage ")]
+    assert (token.start, token.end) == (6, 6 + len(word))  # the span is still the whole word
+    assert 0 < len(token.term) <= MAX_WORD_CHARS
+    assert token.term == DE.terms(word[:MAX_WORD_CHARS])[0]
+    assert DE.terms(text)[1] == token.term
+
+
+def test_words_differ_up_to_the_limit_only() -> None:
+    stem = "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"
+    filler = "klo" * 10  # no spelling rule makes it longer (as "x" -> "ks" would)
+    below = stem + filler[: MAX_WORD_CHARS - len(stem) - 2]
+    assert terms(below + "ab") != terms(below + "ac")
+    beyond = stem + filler[: MAX_WORD_CHARS - len(stem)]
+    assert terms(beyond + "ab") == terms(beyond + "ac")

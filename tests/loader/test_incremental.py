@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import bot.engine.build
+from bot.corpus import OUTSIDE_LINK
 from bot.engine import SearchConfig
-from bot.errors import CorpusError
+from bot.errors import CorpusError, Skipped
 from bot.ingest import ChannelPost, write_post
 from bot.loader import LoadedCorpus, apply_files, load_engine
 from bot.serving import CorpusHolder
@@ -166,3 +167,17 @@ async def test_updates_that_arrive_during_one_are_applied_together(corpus: Path)
     assert calls == [["1.md"], ["2.md", "3.md"]]
     for i in (1, 2, 3):
         assert holder.engine.search(f"Ort{i} Beschuss").hits
+
+
+def test_a_changed_file_behind_a_symlink_out_of_the_corpus_is_not_read(
+    corpus: Path, tmp_path: Path
+) -> None:
+    loaded = load_engine(corpus, CONFIG)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Schwertfisch\nDas Passwort ist Schwertfisch.\nhttps://e.org/s\n", "utf-8")
+    (corpus / "telegram").mkdir(exist_ok=True)
+    link = corpus / "telegram" / "leak.txt"
+    link.symlink_to(secret)
+    updated = _apply(loaded, corpus, link)
+    assert not updated.engine.search("Passwort Schwertfisch").hits
+    assert Skipped("telegram/leak.txt", OUTSIDE_LINK) in updated.corpus.skipped
