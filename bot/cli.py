@@ -189,6 +189,8 @@ def _import_telegram(args: argparse.Namespace, settings: Settings) -> int:
             empty=report.skipped_empty,
         )
     )
+    if report.replaced:
+        print(text("import_replaced", count=report.replaced))
     if report.skipped_chats:
         names = ", ".join(str(chat) for chat in report.skipped_chats[:_SHOWN_CHATS])
         if len(report.skipped_chats) > _SHOWN_CHATS:

@@ -97,6 +97,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "error": {"de": "Fehler: {message}", "en": "error: {message}"},
     # ---- citebot import-telegram (bot/ingest/tgexport.py)
+    "import_replaced": {
+        "de": "{count} frühere Kopien unter einem anderen Namen desselben Kanals ersetzt",
+        "en": "{count} earlier copies under another name of the same channel replaced",
+    },
     "import_summary": {
         "de": "{chats:Kanal|Kanäle} importiert nach {path}: {created} neu, {updated} geändert,"
         " {unchanged} unverändert; übersprungen: {service:Dienstnachricht|Dienstnachrichten},"

@@ -19,7 +19,14 @@ from bot.chat.context import BotServices, ChatContext, lang_of
 from bot.chat.delivery import reply, send_with_retry
 from bot.chat.html import escape
 from bot.chat.questions import answer_question
-from bot.ingest import ChannelPost, WriteOutcome, post_link, remove_post, write_post
+from bot.ingest import (
+    ChannelDirs,
+    ChannelPost,
+    WriteOutcome,
+    post_link,
+    remove_post,
+    write_post,
+)
 from bot.texts import text
 
 __all__ = ["SAVE_RETRY_PAUSES", "asks_the_bot", "channel_post"]
@@ -103,9 +110,9 @@ async def _ingest_post(message: Message, services: BotServices, bot: Bot) -> Non
     saved = await _save_post(post, services, bot)
     if saved is None:
         return
-    outcome, path = saved
+    outcome, path, copies = saved
     logger.info("post %s saved as %s, indexing", post_link(post), path)
-    result = await services.holder.update([path])
+    result = await services.holder.update([path, *copies])
     if result.stopped:
         logger.info("post %s: indexing abandoned at shutdown (indexed at the next start)", path)
     elif result.ok:
@@ -121,8 +128,12 @@ async def _ingest_post(message: Message, services: BotServices, bot: Bot) -> Non
         logger.error("post %s saved but not indexed: %s", post_link(post), result.error)
 
 
-async def _save_post(post: ChannelPost, services: BotServices, bot: Bot) -> tuple[str, Path] | None:
-    """The post's file written (or removed); None if there is nothing to index. A failed write
+async def _save_post(
+    post: ChannelPost, services: BotServices, bot: Bot
+) -> tuple[str, Path, list[Path]] | None:
+    """The post's file written (or removed), and its copies under the channel's other name
+    removed (imported earlier as ``c<id>`` or by username); None if there is nothing to index.
+    A failed write
     (a full disk) is tried again for about half a minute, and the admins are told: a post not
     saved is lost (Telegram does not send it again)."""
     root = services.settings.corpus_dir
@@ -131,11 +142,14 @@ async def _save_post(post: ChannelPost, services: BotServices, bot: Bot) -> tupl
     for pause in (*SAVE_RETRY_PAUSES, None):
         try:
             outcome, path = await asyncio.to_thread(write_post, root, post)
+            copies: list[Path] = []
             if outcome == WriteOutcome.EMPTY:
                 if await asyncio.to_thread(remove_post, root, post) is None:
                     return None  # a post without text (photo, sticker ...): nothing to quote
-            elif outcome == WriteOutcome.UNCHANGED:
-                return None
+            else:
+                copies = await asyncio.to_thread(ChannelDirs(root).remove_other_copies, post)
+                if outcome == WriteOutcome.UNCHANGED and not copies:
+                    return None
         except OSError as exc:
             logger.warning("could not save post %s: %s", link, exc)
             if error is None:
@@ -147,7 +161,7 @@ async def _save_post(post: ChannelPost, services: BotServices, bot: Bot) -> tupl
             continue
         if error is not None:
             await _tell_admins(bot, services, "bot_post_saved_late", link=link)
-        return outcome, path
+        return outcome, path, copies
     logger.error("post %s not saved, given up: %s", link, error)
     reason = (error.strerror or str(error)) if error is not None else "?"
     await _tell_admins(bot, services, "bot_post_not_saved", link=link, error=reason)

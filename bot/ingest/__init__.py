@@ -2,6 +2,7 @@
 
 from bot.ingest.posts import (
     TELEGRAM_DIR,
+    ChannelDirs,
     ChannelPost,
     WriteOutcome,
     post_link,
@@ -22,6 +23,7 @@ from bot.ingest.uploads import (
 __all__ = [
     "TELEGRAM_DIR",
     "UPLOAD_DIR",
+    "ChannelDirs",
     "ChannelPost",
     "ImportReport",
     "ImportedPaths",

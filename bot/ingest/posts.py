@@ -3,6 +3,10 @@
 Live posts (the bot layer) and Telegram Desktop exports (:mod:`bot.ingest.tgexport`) both end up
 here, so a post has one file name and one content whatever way it arrived: importing an export
 twice, or importing it after the bot saw the posts live, changes nothing.
+
+One channel can go by two names: ``c<id>`` (an export without ``--channel``, or while it was
+private) and its username. Each file records the channel's id (``chat_id``), so a post filed
+under one name replaces its copy under the other (:class:`ChannelDirs`) and is never quoted twice.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bot.corpus import short_title
 __all__ = [
     "PART_MAX_AGE_SECONDS",
     "TELEGRAM_DIR",
+    "ChannelDirs",
     "ChannelPost",
     "WriteOutcome",
     "atomic_write",
@@ -143,6 +148,7 @@ def post_markdown(post: ChannelPost) -> str | None:
     if post.date:
         meta["date"] = post.date
     meta["channel"] = post.username.lstrip("@").lower() or post.channel_title or channel_slug(post)
+    meta["chat_id"] = post.chat_id
     meta["message_id"] = post.message_id
     meta["markup"] = "plain"
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
@@ -166,6 +172,70 @@ def write_post(root: Path, post: ChannelPost) -> tuple[str, Path]:
         outcome = WriteOutcome.CREATED
     atomic_write(path, data)
     return outcome, path
+
+
+_BARE_ID_RE = re.compile(r"c(\d{1,20})")
+_HEADER_BYTES = 4096
+
+
+def _recorded_chat_id(directory: Path) -> int | None:
+    """The channel id a post directory holds: from a ``c<id>`` name, else from the front matter
+    of one of its posts (None: unknown, e.g. files written before ``chat_id`` was recorded)."""
+    bare = _BARE_ID_RE.fullmatch(directory.name)
+    if bare is not None:
+        return tme.bot_api_id(int(bare.group(1)))
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            if not entry.name.endswith(".md") or not entry.is_file():
+                continue
+            with open(entry.path, "rb") as fh:
+                head = fh.read(_HEADER_BYTES).decode("utf-8", "replace")
+            parts = head.split("---\n", 2)
+            if len(parts) < 3 or parts[0]:
+                continue
+            try:
+                meta = yaml.safe_load(parts[1])
+            except yaml.YAMLError:
+                continue
+            value = meta.get("chat_id") if isinstance(meta, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            return None  # one file tells the directory's channel, or none does
+    return None
+
+
+class ChannelDirs:
+    """Which directories under ``telegram/`` hold which channel (by id), looked up once per
+    import, so a post filed under one name of its channel removes its copy under another."""
+
+    def __init__(self, root: Path) -> None:
+        self._base = root / TELEGRAM_DIR
+        self._ids: dict[str, int | None] | None = None
+
+    def _known(self) -> dict[str, int | None]:
+        if self._ids is None:
+            self._ids = {}
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(self._base):
+                    if entry.is_dir() and not entry.name.startswith("."):
+                        self._ids[entry.name] = _recorded_chat_id(Path(entry.path))
+        return self._ids
+
+    def remove_other_copies(self, post: ChannelPost) -> list[Path]:
+        """Delete the post's files under its channel's other names; the paths deleted (for the
+        index). Call it after writing the post under its own name."""
+        known = self._known()
+        slug = channel_slug(post)
+        known[slug] = post.chat_id
+        removed: list[Path] = []
+        for name, chat_id in known.items():
+            if name == slug or chat_id != post.chat_id:
+                continue
+            path = self._base / name / f"{post.message_id}.md"
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+        return removed
 
 
 def remove_post(root: Path, post: ChannelPost) -> Path | None:

@@ -43,7 +43,7 @@ import ijson
 
 from bot import tme
 from bot.errors import ExportError
-from bot.ingest.posts import ChannelPost, WriteOutcome, write_post
+from bot.ingest.posts import ChannelDirs, ChannelPost, WriteOutcome, write_post
 
 __all__ = [
     "CHANNEL_TYPES",
@@ -139,8 +139,10 @@ class ImportedPaths(Sequence[Path]):
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did. ``paths`` are the files created or updated (so a caller can reload
-    just those); ``chats`` the channels imported; ``skipped_chats`` the chats left out."""
+    """What an import did. ``paths`` are the files created, updated or removed (so a caller
+    can reload just those); ``replaced`` the copies removed because the posts are now filed
+    under another name of their channel; ``chats`` the channels imported; ``skipped_chats`` the
+    chats left out."""
 
     created: int = 0
     updated: int = 0
@@ -150,6 +152,7 @@ class ImportReport:
     chats: int = 0
     skipped_chats: tuple[SkippedChat, ...] = ()
     paths: ImportedPaths = field(default_factory=ImportedPaths)
+    replaced: int = 0
 
 
 @dataclass(slots=True)
@@ -367,11 +370,17 @@ def import_export(
     alone. ``channel`` is the channel's public username (``@name`` or a t.me link work too)."""
     reader = ExportReader(source, channel)
     outcomes = {WriteOutcome.CREATED: 0, WriteOutcome.UPDATED: 0, WriteOutcome.UNCHANGED: 0}
-    empty = 0
+    empty = replaced = 0
     paths = ImportedPaths()
+    dirs = ChannelDirs(corpus_dir)
     for post in reader:
         try:
             outcome, path = write_post(corpus_dir, post)
+            if outcome != WriteOutcome.EMPTY:
+                # Imported before under the channel's other name (with or without --channel).
+                for old in dirs.remove_other_copies(post):
+                    paths._append(old)
+                    replaced += 1
         except OSError as exc:  # a read-only or full corpus volume: one line, not a traceback
             where = exc.filename or corpus_dir
             raise ExportError(f"cannot write {where}: {exc.strerror or exc}") from None
@@ -390,6 +399,7 @@ def import_export(
         chats=reader.chats,
         skipped_chats=reader.skipped_chats,
         paths=paths,
+        replaced=replaced,
     )
 
 

@@ -314,3 +314,33 @@ async def test_an_unwritable_corpus_is_named_in_the_reply(
         reply["text"] == "n.txt was not added: CORPUS_DIR is not writable (Read-only file system)."
     )
     assert botapi.calls_of("getFile") == []
+
+
+async def test_a_live_post_replaces_its_copy_imported_under_the_channel_id(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    """An export imported without --channel files posts under c<id>; when the channel's posts
+    then arrive live (with the username), each replaces its copy instead of doubling it."""
+    from bot.ingest import import_export
+
+    corpus = copy_corpus(tmp_path)
+    bare = str(-PRIVATE_SOURCE - 1_000_000_000_000)
+    posts = export_factory.messages_of([(1, f"Bericht 1\n{REPORT}"), (2, f"Bericht 2\n{REPORT}")])
+    export = export_factory.write(
+        tmp_path / "result.json", export_factory.chat("Geheim", int(bare), posts)
+    )
+    import_export(export, corpus)
+    imported = corpus / "telegram" / f"c{bare}"
+    assert sorted(p.name for p in imported.iterdir()) == ["1.md", "2.md"]
+    settings = make_settings(botapi, corpus, source_channels=str(PRIVATE_SOURCE))
+    async with running_bot(botapi, settings) as app:
+        holder = _holder(app)
+        before = len(holder.engine.documents)
+        generation = holder.generation
+        # The channel went public: its first post (message 1) arrives with a username.
+        botapi.channel_post(PRIVATE_SOURCE, f"Bericht 1\n{REPORT}", username="geheimnews")
+        await _swapped(holder, generation + 1)
+        assert sorted(p.name for p in imported.iterdir()) == ["2.md"]
+        assert (corpus / "telegram" / "geheimnews" / "1.md").is_file()
+        ids = [d.id for d in holder.engine.documents]
+        assert len(ids) == before and f"telegram/c{bare}/1.md" not in ids

@@ -35,6 +35,7 @@ url: https://www.example.org/2022/12/scholz-putin
 post_url: https://t.me/lageticker/2
 date: '2022-12-03T10:00:00+00:00'
 channel: lageticker
+chat_id: -1001234567890
 message_id: 2
 markup: plain
 ---
@@ -49,6 +50,7 @@ url: https://www.example.com/grain
 post_url: https://t.me/lageticker/3
 date: '2022-12-03T10:00:00+00:00'
 channel: lageticker
+chat_id: -1001234567890
 message_id: 3
 markup: plain
 ---
@@ -192,6 +194,40 @@ def test_importing_twice_changes_nothing(tmp_path: Path, export: Path) -> None:
     assert first.created == 5
     assert _files(tmp_path) == files
     assert _mtimes(tmp_path) == mtimes
+
+
+@pytest.mark.parametrize(("first", "second"), [(None, "lageticker"), ("lageticker", None)])
+def test_a_re_import_under_another_name_of_the_channel_replaces_the_copies(
+    tmp_path: Path, export: Path, first: str | None, second: str | None
+) -> None:
+    """Without ``--channel`` the posts go to ``c<id>``, with it to the username: the same
+    channel (same id), so the second import moves them instead of filing them twice."""
+    import_export(export, tmp_path, channel=first)
+    report = import_export(export, tmp_path, channel=second)
+    old, new = ("c1234567890", "lageticker") if first is None else ("lageticker", "c1234567890")
+    assert report.created == 5 and report.replaced == 5
+    assert sorted(report.paths) == sorted(
+        [tmp_path / "telegram" / new / n for n in IMPORTED]
+        + [tmp_path / "telegram" / old / n for n in IMPORTED]
+    )
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.md")) == [
+        f"telegram/{new}/{name}" for name in IMPORTED
+    ]
+    docs = load_corpus(tmp_path).documents
+    assert len(docs) == 5 and len({d.post_url for d in docs}) == 5
+    # The next import under the same name finds nothing to replace.
+    again = import_export(export, tmp_path, channel=second)
+    assert (again.unchanged, again.replaced, tuple(again.paths)) == (5, 0, ())
+
+
+def test_another_channel_s_posts_with_the_same_ids_stay(tmp_path: Path, export: Path) -> None:
+    other = factory.chat("Andere", 987654321, factory.channel_messages())
+    import_export(factory.write(tmp_path / "other.json", other), tmp_path / "corpus")
+    import_export(export, tmp_path / "corpus", channel="lageticker")
+    report = import_export(export, tmp_path / "corpus")  # now under c1234567890 too
+    assert report.replaced == 5
+    dirs = sorted(p.name for p in (tmp_path / "corpus" / "telegram").iterdir() if any(p.iterdir()))
+    assert dirs == ["c1234567890", "c987654321"]
 
 
 def test_a_changed_post_is_updated_and_only_it(tmp_path: Path, export: Path) -> None:
@@ -433,6 +469,13 @@ def test_cli_imports_and_ask_quotes_the_post(tmp_path: Path, export: Path) -> No
     ]
     code, out, err = _cli("import-telegram", str(export), "--channel", "@lageticker", corpus=corpus)
     assert code == 0 and "0 new, 0 changed, 5 unchanged" in out and "/reload" not in out
+    code, out, err = _cli("import-telegram", str(export), corpus=corpus)  # as c1234567890
+    assert code == 0 and out.splitlines()[1:] == [
+        "5 earlier copies under another name of the same channel replaced",
+        "A running bot sees the new posts after /reload (or SIGHUP).",
+    ]
+    code, out, err = _cli("import-telegram", str(export), "--channel", "@lageticker", corpus=corpus)
+    assert code == 0 and "5 new, 0 changed, 0 unchanged" in out
 
     code, out, err = _cli("ask", "Was forderte der Bundeskanzler?", "--json", corpus=corpus)
     assert code == 0, err
