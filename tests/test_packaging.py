@@ -72,3 +72,16 @@ def test_one_version_source() -> None:
     project = _project()
     assert "version" not in project and project["dynamic"] == ["version"]
     assert metadata.version("citebot") == bot.__version__
+
+
+def test_the_quickstart_is_two_commands_after_clone_and_venv() -> None:
+    """Someone with only the repository's URL gets from nothing to an answer and a test run."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quickstart\n", 1)[1].split("\n## ", 1)[0]
+    before, quickstart = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert before.splitlines()[0].startswith("git clone ")
+    assert "python3 -m venv .venv && . .venv/bin/activate" in before
+    assert quickstart.splitlines() == [
+        'pip install . && citebot ask "Was fordert Scholz von Putin?"',
+        'pip install ".[test]" && python -m pytest',
+    ]
