@@ -37,8 +37,8 @@ MAX_MESSAGE_CHARS = 4096
 _ELLIPSIS = "…"
 #: The characters the quotes of one answer page share, and the least one quote gets: three
 #: quotes from one document then fit one phone screen (docs/BENCHMARKS.md, "Phone screen").
-PAGE_QUOTE_CHARS = 540
-MIN_QUOTE_CHARS = 180
+PAGE_QUOTE_CHARS = 510
+MIN_QUOTE_CHARS = 170
 #: A document's title, at most two lines on a phone.
 TITLE_CHARS = 70
 _MAX_PACKED_MESSAGES = 5
