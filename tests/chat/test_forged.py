@@ -9,7 +9,7 @@ import pytest
 
 from bot.chat.offsets import MAX_OFFSET, parse_offset
 from bot.texts import text
-from tests.support.bot_helpers import BOT, copy_corpus, make_settings, running_bot
+from tests.support.bot_helpers import BOT, copy_corpus, data_of, make_settings, running_bot
 from tests.support.botapi import BotApiStub
 
 pytestmark = pytest.mark.usefixtures("no_handler_errors")
@@ -39,15 +39,18 @@ async def test_forged_inline_offsets_and_button_data_get_answers_not_tracebacks(
 
         botapi.send_private(anna, "Putin")
         reply = await botapi.next_message(anna)
-        (button,) = [b for row in reply["reply_markup"]["inline_keyboard"] for b in row]
-        _, _, key = button["callback_data"].split(":")
+        forward = data_of(reply, "▶")
+        prefix, _, order, lang, key = forward.split(":")
         for offset in ["²", "9" * 5000, "-3", str(MAX_OFFSET + 1)]:
-            pressed = botapi.press_button(anna, reply, f"more:{offset}:{key}", check=False)
-            answer = await botapi.callback_answer(pressed)
-            assert answer["text"] == text("bot_expired", "en")
-        pressed = botapi.press_button(anna, reply, button["callback_data"])
+            for data in (f"{prefix}:{offset}:{order}:{lang}:{key}", f"more:{offset}:{key}"):
+                pressed = botapi.press_button(anna, reply, data, check=False)
+                answer = await botapi.callback_answer(pressed)
+                assert answer["text"] == text("bot_expired", "en")
+        pressed = botapi.press_button(anna, reply, forward)
         assert (await botapi.callback_answer(pressed)).get("text") is None
-        assert "<b>Putin</b>" in (await botapi.next_message(anna))["raw_text"]
+        edited = await botapi.next_edit(anna)
+        assert edited["message_id"] == reply["message_id"]
+        assert "<b>Putin</b>" in edited["raw_text"]
 
 
 async def test_a_mention_after_letters_that_grow_in_lower_case_cuts_the_mention_only(

@@ -64,8 +64,8 @@ async def test_stats_in_a_group_shows_no_private_question(
         assert "Nichts in den Quellen" in (await botapi.next_message(anna))["text"]
         botapi.send_group(admin, GROUP, f"/stats@{BOT}")
         in_group = (await botapi.next_message(GROUP))["text"]
-        assert in_group.startswith("Uptime:")
-        assert "Last 30 days: 1 question(s), 1 without an answer (100%)" in in_group
+        assert in_group.startswith("Running for:")
+        assert "Questions in the last 30 days: 1, 1 of them without an answer (100%)" in in_group
         assert "scheidung" not in in_group.lower()
         assert in_group.splitlines()[-1] == (
             "/stats shows the most frequent questions without an answer in a private chat"

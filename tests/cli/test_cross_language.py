@@ -55,7 +55,7 @@ def test_an_english_question_quotes_german_and_says_so(tmp_path: Path) -> None:
     answer = run("ask", "Is there bread in the city?", "--corpus", str(corpus), env=env)
     assert answer.returncode == 0, answer.stderr
     lines = answer.stdout.splitlines()
-    assert lines[0].startswith("Found 1 matching passage(s)")
+    assert lines[0] == "Found 1 matching passage:"
     assert lines[1] == "The quotes are in German."
     assert lines[3] == f"[1] “{GERMAN[1]}”"
     german = run("ask", "Gibt es Brot in der Stadt?", "--corpus", str(corpus), env=env)

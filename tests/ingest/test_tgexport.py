@@ -463,8 +463,8 @@ def test_cli_imports_and_ask_quotes_the_post(tmp_path: Path, export: Path) -> No
     assert (code, err) == (0, "")
     telegram = corpus / "telegram"
     assert out.splitlines() == [
-        f"1 channel(s) imported into {telegram}: 5 new, 0 changed, 0 unchanged; skipped:"
-        " 2 service message(s), 3 without text",
+        f"1 channel imported into {telegram}: 5 new, 0 changed, 0 unchanged; skipped:"
+        " 2 service messages, 3 without text",
         "A running bot sees the new posts after /reload (or SIGHUP).",
     ]
     code, out, err = _cli("import-telegram", str(export), "--channel", "@lageticker", corpus=corpus)
@@ -491,7 +491,7 @@ def test_cli_account_export_names_skipped_chats(tmp_path: Path) -> None:
     code, out, _ = _cli("import-telegram", str(export), corpus=tmp_path / "corpus")
     assert code == 0
     assert out.splitlines()[1] == (
-        "2 chat(s) not imported (not channels, or not the one chosen): Mama (personal_chat),"
+        "2 chats not imported (not channels, or not the one chosen): Mama (personal_chat),"
         " Stammtisch (private_supergroup)"
     )
 
