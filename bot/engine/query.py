@@ -107,7 +107,8 @@ class _Filters:
         bare = token.rstrip(_TRAILING)
         if bare.startswith("@") and tme.USERNAME_RE.fullmatch(bare[1:]):
             return 1 if self._set("channel", bare) else 0
-        if _MONTH_RE.fullmatch(bare):
+        month = _MONTH_RE.fullmatch(bare)
+        if month and not _season(month):
             return 1 if self._set("month", bare) else 0
         return 0
 
@@ -127,6 +128,13 @@ class _Filters:
         if kind in ("until", "month"):
             self.until = found[1] if self.until is None else min(self.until, found[1])
         return True
+
+
+def _season(month: re.Match[str]) -> bool:
+    """ "2001-02" in a question is more often a season (2001/02) than February 2001: a bare
+    month whose number is the next year's last two digits is read as words ("seit:2001-02"
+    still filters)."""
+    return int(month[2]) == (int(month[1]) + 1) % 100
 
 
 def parse_query(raw: str) -> Query:

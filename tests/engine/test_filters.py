@@ -143,6 +143,8 @@ def test_filter_tokens_leave_the_question_words(raw: str, expected: Query) -> No
         "Inflation bis:2024-02-30",
         "Inflation 2024-13",
         "Inflation 2024",  # a bare year is a word of the question (a vote in 2024)
+        "Wer gewann die Meisterschaft 2001-02?",  # a season (2001/02), not February 2001
+        "Saison 2011-12",
         "Inflation kanal:x y",
         "Mail an @ab",
         "seit:",
@@ -151,6 +153,11 @@ def test_filter_tokens_leave_the_question_words(raw: str, expected: Query) -> No
 )
 def test_tokens_that_do_not_parse_stay_words(raw: str) -> None:
     assert parse_query(raw) == Query(raw)
+
+
+def test_a_season_is_a_filter_only_with_its_prefix() -> None:
+    assert parse_query("seit:2001-02 Meister") == Query("Meister", since=D(2001, 2, 1))
+    assert parse_query("Meister 2024-03").since == D(2024, 3, 1)
 
 
 def test_period_values() -> None:
