@@ -16,7 +16,7 @@ from bot import tme
 from bot.engine import Query, parse_query, period_end, period_start
 from bot.errors import CitebotError
 from bot.ingest import import_export
-from bot.loader import LoadedCorpus, load_corpus_for
+from bot.loader import LoadedCorpus, load_corpus_for, open_last_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
 from bot.texts import text
@@ -223,7 +223,13 @@ def _run(settings: Settings) -> int:
     for noisy in ("httpx", "httpcore"):  # httpx logs request URLs, which contain the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
     log = logging.getLogger("bot.run")
-    loaded = _load(settings, None)
+    # The last committed index serves at once; the files are checked once the bot runs.
+    last = open_last_for(settings)
+    if last is not None:
+        log.info(
+            "serving the last committed index; checking %s in the background", settings.corpus_dir
+        )
+    loaded = last or _load(settings, None)
     stats = loaded.engine.stats
     log.info(
         "corpus %s: %d documents, %d passages, %d skipped; loaded in %.2f s, indexed in %.2f s",
@@ -244,7 +250,7 @@ def _run(settings: Settings) -> int:
     for skipped in loaded.corpus.skipped:
         log.warning("skipped %s: %s", skipped.path, skipped.reason)
     try:
-        asyncio.run(serve(settings, loaded))
+        asyncio.run(serve(settings, loaded, check_first=last is not None))
     except CitebotError as exc:
         raise CitebotError(str(exc).replace(token, "[token]")) from None
     if builds_running():

@@ -163,6 +163,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Laufzeit: {uptime}\nQuellen: {documents} Dokument(e), {passages} Passagen",
         "en": "Uptime: {uptime}\nSources: {documents} document(s), {passages} passages",
     },
+    "bot_stats_check_running": {
+        "de": "Quelldateien: werden seit {time} geprüft (bis dahin gilt der letzte Stand)",
+        "en": "Source files: being checked since {time} (until then, the last committed index)",
+    },
+    "bot_stats_check": {
+        "de": "Quelldateien: zuletzt geprüft {time} ({trigger}), {changed} Datei(en) geändert",
+        "en": "Source files: last checked {time} ({trigger}), {changed} file(s) changed",
+    },
+    "bot_stats_check_failed": {
+        "de": "Quelldateien: Prüfung {time} fehlgeschlagen: {reason}",
+        "en": "Source files: check at {time} failed: {reason}",
+    },
     "bot_stats_window": {
         "de": "Letzte {days} Tage: {questions} Frage(n), davon {unanswered} ohne Antwort"
         " ({percent}\u00a0%)",
