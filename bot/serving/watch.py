@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "CorpusWatch",
     "changed_files",
     "check_corpus",
+    "checks_running",
     "watched",
 ]
 
@@ -132,10 +134,25 @@ def changed_files(settings: Settings, loaded: LoadedCorpus, paths: Iterable[Path
     max_bytes = settings.max_file_mb * 1024 * 1024
     root = Path(os.path.abspath(settings.corpus_dir))
     rels: dict[str, Path] = {}
+    folders: list[str] = []
     for path in paths:
         full = Path(os.path.abspath(path))
         with contextlib.suppress(ValueError):
-            rels[full.relative_to(root).as_posix()] = full
+            rel = full.relative_to(root).as_posix()
+            if full.suffix.lower() in SUPPORTED_SUFFIXES and not full.is_dir():
+                rels[rel] = full
+                continue
+            # A directory made, moved in or away: its files may have no event of their own
+            # (written before the watch on the new directory was set up).
+            folders.append(rel + "/")
+            for below in _files_below(root, full):
+                rels[below.relative_to(root).as_posix()] = below
+    if folders:
+        prefixes = tuple(folders)
+        entries = [d.path for d in loaded.corpus.documents]
+        entries += [s.path for s in loaded.corpus.skipped]
+        for owner in {_owner(path) for path in entries if path.startswith(prefixes)}:
+            rels.setdefault(owner, root / owner)
     served = _by_file(loaded.corpus, set(rels))
     changed = []
     for rel, full in sorted(rels.items()):
@@ -150,16 +167,33 @@ def changed_files(settings: Settings, loaded: LoadedCorpus, paths: Iterable[Path
     return changed
 
 
+def _files_below(root: Path, folder: Path) -> list[Path]:
+    """The supported, not hidden files below ``folder`` (none if it is not a directory)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        found += [
+            Path(dirpath) / name
+            for name in filenames
+            if watched(root, os.path.join(dirpath, name)) and not name.startswith(".")
+        ]
+    return found
+
+
 def watched(root: Path, path: str) -> bool:
-    """Whether a change at ``path`` concerns the corpus: a supported file, not hidden (no part
-    of its path below ``root`` starts with "."), not a ``.part`` file."""
+    """Whether a change at ``path`` concerns the corpus: not hidden (no part of its path below
+    ``root`` starts with "."), and a supported file (never a ``.part`` one) or a directory, or
+    gone (it may have been a directory)."""
     try:
         parts = Path(path).relative_to(root).parts
     except ValueError:
         return False
     if not parts or any(part.startswith(".") for part in parts):
         return False
-    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
+    suffix = Path(path).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return True
+    return suffix != ".part" and (os.path.isdir(path) or not os.path.lexists(path))
 
 
 _T = TypeVar("_T")
@@ -187,8 +221,19 @@ async def _in_thread(work: Callable[[], _T]) -> _T:
         with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
             loop.call_soon_threadsafe(deliver, value, error)
 
-    threading.Thread(target=run, name="citebot-check", daemon=True).start()
+    thread = threading.Thread(target=run, name="citebot-check", daemon=True)
+    _CHECK_THREADS.add(thread)
+    thread.start()
     return await future
+
+
+_CHECK_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def checks_running() -> bool:
+    """Whether a check (abandoned at shutdown, perhaps) still runs in its thread: the process
+    must then end without finalizing the interpreter under it, as after an abandoned build."""
+    return any(thread.is_alive() for thread in list(_CHECK_THREADS))
 
 
 class CorpusWatch:
@@ -328,7 +373,7 @@ class CorpusWatch:
                 self.watching.set()
                 if changes:
                     await self.changed(sorted({Path(path) for _, path in changes}))
-        except (OSError, RuntimeError) as exc:
+        except Exception as exc:  # e.g. too many inotify watches: the rescan is the fallback
             logger.warning("corpus %s not watched (%s): the rescan finds changes", root, exc)
         finally:
             self.watching.clear()

@@ -175,3 +175,25 @@ async def test_a_pointer_that_does_not_check_out_is_not_used(
     path = latest.latest_path(tmp_path / "cache", corpus)
     path.write_text(path.read_text().replace('"key": "', '"key": "0'), encoding="ascii")
     assert open_last_for(settings) is None
+
+
+async def test_a_directory_moved_in_and_out_is_indexed_and_dropped(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    anna = botapi.user(2004, "Anna", language_code="de")
+    corpus = copy_corpus(tmp_path)
+    settings = make_settings(botapi, corpus, cache_dir=str(tmp_path / "cache"))
+    outside = tmp_path / "ready"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
+    async with running_bot(botapi, settings) as app:
+        holder, watch = _parts(app)
+        await _watching(watch)
+        generation = holder.generation
+        # One event for the directory, none for the file inside it.
+        outside.rename(corpus / "ready")
+        await _swapped(holder, generation + 1)
+        assert "Kartoffelernte in Brandenburg" in await _ask(botapi, anna, QUESTION)
+        (corpus / "ready").rename(tmp_path / "gone")
+        await _swapped(holder, generation + 2)
+        assert (await _ask(botapi, anna, QUESTION)).startswith(NOTHING)
