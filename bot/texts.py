@@ -171,6 +171,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "de": "Quelldateien: zuletzt geprüft {time} ({trigger}), {changed} Datei(en) geändert",
         "en": "Source files: last checked {time} ({trigger}), {changed} file(s) changed",
     },
+    "bot_stats_trigger_start": {"de": "nach dem Neustart", "en": "after the restart"},
+    "bot_stats_trigger_rescan": {"de": "regelmäßige Prüfung", "en": "periodic rescan"},
+    "bot_stats_trigger_watch": {"de": "bemerkte Änderung", "en": "a watched change"},
     "bot_stats_check_failed": {
         "de": "Quelldateien: Prüfung {time} fehlgeschlagen: {reason}",
         "en": "Source files: check at {time} failed: {reason}",

@@ -25,6 +25,7 @@ IMPORT_NAMES = {
     "ijson": "ijson",
     "redis": "redis",
     "tornado": "tornado",
+    "watchfiles": "watchfiles",
 }
 
 

@@ -85,7 +85,8 @@ def _check_line(watch: CorpusWatch | None, lang: str) -> str:
         return text("bot_stats_check_failed", lang, time=_clock(last.finished), reason=reason)
     changed = len(last.changed)
     moment = _clock(last.finished)
-    return text("bot_stats_check", lang, time=moment, trigger=last.trigger, changed=changed)
+    trigger = text(f"bot_stats_trigger_{last.trigger}", lang)
+    return text("bot_stats_check", lang, time=moment, trigger=trigger, changed=changed)
 
 
 async def stats_command(update: Update, context: ChatContext) -> None:
