@@ -324,7 +324,8 @@ class CorpusWatch:
                 error = ""
                 if paths:
                     update = await self._holder.update(paths)
-                    error = "" if update.ok else update.error
+                    # Abandoned at shutdown: the files are indexed at the next start.
+                    error = "" if update.ok or update.stopped else update.error
             except CitebotError as exc:
                 paths, error = [], str(exc)
             finally:
