@@ -91,3 +91,27 @@ def test_an_update_from_another_index_than_the_pointers_removes_it(tmp_path: Pat
 
 def _config(settings: Settings) -> tuple[SearchConfig, int]:
     return search_config(settings), settings.max_file_mb * 1024 * 1024
+
+
+def test_a_pointer_whose_store_or_snapshot_is_gone_or_damaged_is_not_used(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    settings = _settings(tmp_path, 5)
+    loaded = load_corpus_for(settings)
+    cache = settings.cache_dir or tmp_path
+    pointer = latest.read_latest(cache, settings.corpus_dir, *_config(settings))
+    assert pointer is not None and open_last_for(settings) is not None
+    snapshot_dir = next(p for p in cache.iterdir() if p.name.endswith(loaded.key))
+    array = next(snapshot_dir.glob("*.npy"))
+    data = bytearray(array.read_bytes())
+    data[-1] ^= 0xFF  # one flipped byte: the CRC-32 no longer matches
+    array.write_bytes(bytes(data))
+    assert open_last_for(settings) is None
+    load_corpus_for(settings)  # builds and commits again
+    assert open_last_for(settings) is not None
+    pointer = latest.read_latest(cache, settings.corpus_dir, *_config(settings))
+    assert pointer is not None
+    shutil.rmtree(cache / pointer.store)
+    assert open_last_for(settings) is None
