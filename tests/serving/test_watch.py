@@ -197,3 +197,31 @@ async def test_a_directory_moved_in_and_out_is_indexed_and_dropped(
         (corpus / "ready").rename(tmp_path / "gone")
         await _swapped(holder, generation + 2)
         assert (await _ask(botapi, anna, QUESTION)).startswith(NOTHING)
+
+
+async def test_a_check_that_finds_no_usable_file_keeps_the_index_and_says_so(
+    botapi: BotApiStub, tmp_path: Path
+) -> None:
+    import shutil
+
+    anna = botapi.user(2005, "Anna", language_code="de")
+    admin = botapi.user(ADMIN_ID, "Admin", language_code="en")
+    corpus = copy_corpus(tmp_path)
+    (corpus / "kartoffeln.md").write_text(POTATO_MD, encoding="utf-8")
+    settings = make_settings(
+        botapi, corpus, cache_dir=str(tmp_path / "cache"), watch_corpus=False, rescan_seconds=1
+    )
+    async with running_bot(botapi, settings) as app:
+        holder, watch = _parts(app)
+        generation = holder.generation
+        for entry in corpus.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        async with asyncio.timeout(15):
+            await watch.wait_count(1)
+        assert watch.last is not None and "no usable document" in watch.last.error
+        assert holder.generation == generation
+        assert "Kartoffelernte in Brandenburg" in await _ask(botapi, anna, QUESTION)
+        assert "Source files: check at " in await _ask(botapi, admin, "/stats")
