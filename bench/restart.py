@@ -6,6 +6,9 @@ process with its own CORPUS_DIR and CACHE_DIR, timed from start to exit:
 
 - cold: the first run, with an empty cache directory (read every file, build, save);
 - restart: later runs (the corpus file cache and the index snapshot, nothing changed);
+- serve: later runs as `citebot run` restarts (bot/loader.py `open_last_for`): the last
+  committed index opened from the pointer in CACHE_DIR without a look at the corpus files, the
+  first answer, then the check of the files the bot runs in the background (timed apart);
 - baseline, in the same run: a process that restarts as citebot did before the corpus file
   cache (read and parse every file, hash them, load the snapshot, answer), with the same
   settings, cache and question. Restarts and baselines alternate, so noise hits both.
@@ -62,6 +65,44 @@ def _baseline_child(question: str) -> int:
     return 0
 
 
+def _serve_child(question: str, check_first: bool = False) -> int:
+    """The bot's restart: the last committed index, the first answer, then the files' check
+    (``check_first``: the files checked before the first answer, as `citebot ask` does)."""
+    started = time.perf_counter()
+    from bot.loader import load_corpus_for, open_last_for
+    from bot.serving import answer_to_dict
+    from bot.serving.watch import check_corpus
+    from bot.settings import Settings
+
+    settings = Settings()
+    imported = time.perf_counter()
+    if check_first:
+        loaded = load_corpus_for(settings)
+        answer = loaded.engine.search(question, k=settings.results_per_answer)
+        answered = time.perf_counter()
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
+        timings = {"imports_s": imported - started, "load_to_answer_s": answered - imported}
+        print(json.dumps(timings))
+        return 0
+    last = open_last_for(settings)
+    if last is None:
+        raise SystemExit("no committed index to restart from")
+    loaded = last
+    answer = loaded.engine.search(question, k=settings.results_per_answer)
+    answered = time.perf_counter()
+    print(json.dumps(answer_to_dict(answer), ensure_ascii=False))
+    changed = check_corpus(settings, loaded)
+    checked = time.perf_counter()
+    timings = {
+        "imports_s": imported - started,
+        "load_to_answer_s": answered - imported,
+        "check_s": checked - answered,
+        "changed": len(changed),
+    }
+    print(json.dumps(timings))
+    return 0
+
+
 def _timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
@@ -91,9 +132,14 @@ def run(passages: int, repeat: int, corpus: Path | None = None) -> dict[str, Any
         }
         ask = [sys.executable, "-m", "bot", "ask", "--json", QUESTION]
         baseline = [sys.executable, str(Path(__file__).resolve()), "--baseline-child", QUESTION]
+        serve = [sys.executable, str(Path(__file__).resolve()), "--serve-child", QUESTION]
+        first = [sys.executable, str(Path(__file__).resolve()), "--check-first-child", QUESTION]
         cold_s, expected = _timed(ask, env)
         restarts: list[float] = []
         baselines: list[float] = []
+        serves: list[float] = []
+        in_process: list[dict[str, float]] = []
+        checked_first: list[dict[str, float]] = []
         same = True
         for _ in range(repeat):
             seconds, answer = _timed(ask, env)
@@ -102,8 +148,23 @@ def run(passages: int, repeat: int, corpus: Path | None = None) -> dict[str, Any
             seconds, answer = _timed(baseline, env)
             baselines.append(seconds)
             same = same and json.loads(answer) == json.loads(expected)
+            seconds, output = _timed(serve, env)
+            answer, timings = output.splitlines()
+            serves.append(seconds)
+            in_process.append(json.loads(timings))
+            same = same and json.loads(answer) == json.loads(expected)
+            _, output = _timed(first, env)
+            answer, timings = output.splitlines()
+            checked_first.append(json.loads(timings))
+            same = same and json.loads(answer) == json.loads(expected)
         if not same:
             raise RuntimeError("a restart answered differently from the first run")
+        if any(t["changed"] for t in in_process):
+            raise RuntimeError("the check found changes in an unchanged corpus")
+
+        def p50(name: str) -> float:
+            return round(statistics.median(t[name] for t in in_process), 3)
+
         restart_p50 = statistics.median(restarts)
         baseline_p50 = statistics.median(baselines)
         return {
@@ -116,6 +177,15 @@ def run(passages: int, repeat: int, corpus: Path | None = None) -> dict[str, Any
             "baseline_p50_s": round(baseline_p50, 3),
             "baseline_runs_s": [round(s, 3) for s in baselines],
             "speedup_p50": round(baseline_p50 / restart_p50, 2),
+            "serve_p50_s": round(statistics.median(serves), 3),
+            "serve_runs_s": [round(s, 3) for s in serves],
+            "serve_imports_p50_s": p50("imports_s"),
+            "serve_load_to_answer_p50_s": p50("load_to_answer_s"),
+            "serve_check_p50_s": p50("check_s"),
+            # The same in-process span when the files are checked first (`citebot ask`'s way).
+            "check_first_load_to_answer_p50_s": round(
+                statistics.median(t["load_to_answer_s"] for t in checked_first), 3
+            ),
             "same_answers": same,
         }
 
@@ -129,9 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--baseline-child", metavar="QUESTION", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-child", metavar="QUESTION", help=argparse.SUPPRESS)
+    parser.add_argument("--check-first-child", metavar="QUESTION", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_child is not None:
         return _baseline_child(args.baseline_child)
+    if args.serve_child is not None:
+        return _serve_child(args.serve_child)
+    if args.check_first_child is not None:
+        return _serve_child(args.check_first_child, check_first=True)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     result = run(args.passages, args.repeat, args.corpus)

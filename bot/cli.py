@@ -17,7 +17,7 @@ from bot import tme
 from bot.engine import Query, parse_query, period_end, period_start
 from bot.errors import CitebotError, CorpusError
 from bot.ingest import import_export, remove_partial_writes
-from bot.loader import LoadedCorpus, empty_corpus, load_corpus_for
+from bot.loader import LoadedCorpus, empty_corpus, load_corpus_for, open_last_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
 from bot.texts import text
@@ -226,6 +226,7 @@ def _run(settings: Settings) -> int:
 
     from bot.chat import serve
     from bot.serving import builds_running
+    from bot.serving.watch import checks_running
     from bot.settings import require_token
 
     token = require_token(settings)
@@ -238,20 +239,28 @@ def _run(settings: Settings) -> int:
     log = logging.getLogger("bot.run")
     for path in remove_partial_writes(settings.corpus_dir):
         log.info("removed %s, left by a post write that never finished", path)
-    try:
-        loaded = _load(settings, None)
-    except CorpusError as exc:
-        if not settings.receives_documents:
-            raise CorpusError(
-                f"{exc}; and nothing could bring documents in (no SOURCE_CHANNELS, no ADMIN_IDS"
-                " to upload files): not starting"
-            ) from None
-        log.warning(
-            "starting without documents (%s): waiting for posts of SOURCE_CHANNELS and files"
-            " from ADMIN_IDS",
-            exc,
+    # The last committed index serves at once; the files are checked once the bot runs.
+    last = open_last_for(settings)
+    if last is not None:
+        log.info(
+            "serving the last committed index; checking %s in the background", settings.corpus_dir
         )
-        loaded = empty_corpus(exc)
+        loaded = last
+    else:
+        try:
+            loaded = _load(settings, None)
+        except CorpusError as exc:
+            if not settings.receives_documents:
+                raise CorpusError(
+                    f"{exc}; and nothing could bring documents in (no SOURCE_CHANNELS, no"
+                    " ADMIN_IDS to upload files): not starting"
+                ) from None
+            log.warning(
+                "starting without documents (%s): waiting for posts of SOURCE_CHANNELS and"
+                " files from ADMIN_IDS",
+                exc,
+            )
+            loaded = empty_corpus(exc)
     stats = loaded.engine.stats
     log.info(
         "corpus %s: %d documents, %d passages, %d skipped; loaded in %.2f s, indexed in %.2f s",
@@ -276,10 +285,10 @@ def _run(settings: Settings) -> int:
         # Parsed (or read from the cache) now, not at the first question in the other language.
         threading.Thread(target=loaded.engine.lexicon.load, name="lexicon", daemon=True).start()
     try:
-        asyncio.run(serve(settings, loaded))
+        asyncio.run(serve(settings, loaded, check_first=last is not None))
     except CitebotError as exc:
         raise CitebotError(str(exc).replace(token, "[token]")) from None
-    if builds_running():
+    if builds_running() or checks_running():
         # A build abandoned at shutdown still runs in its daemon thread. Finalizing the
         # interpreter under it can abort the process: numpy's C++ sorts cannot unwind the
         # thread's forced exit ("terminate called without an active exception", SIGABRT). Its

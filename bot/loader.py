@@ -9,6 +9,7 @@ the serving engine lending the analysis of every other document (:meth:`Engine.b
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -28,8 +29,10 @@ from bot.engine import Engine, SearchConfig
 from bot.engine.bilingual import Lexicon
 from bot.errors import CorpusError, Skipped
 from bot.settings import Settings
-from bot.store import filecache, snapshot
+from bot.store import filecache, latest, snapshot
 from bot.store.lexiconfile import load_lexicon
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "LoadedCorpus",
@@ -38,6 +41,7 @@ __all__ = [
     "lexicon_for",
     "load_corpus_for",
     "load_engine",
+    "open_last_for",
     "search_config",
     "update_corpus_for",
 ]
@@ -114,6 +118,9 @@ class LoadedCorpus:
     snapshot: str = "off"
     #: Corpus files whose documents came from the corpus file cache (not opened).
     cached_files: int = 0
+    #: The index snapshot's key ("": not known); the pointer to the last committed index
+    #: follows an update only from this key (:mod:`bot.store.latest`).
+    key: str = ""
 
 
 def load_engine(
@@ -145,12 +152,65 @@ def load_engine(
     load_seconds = time.perf_counter() - started
     key = snapshot.snapshot_key(corpus.documents, config, cached.digest)
     engine = snapshot.load_snapshot(corpus.documents, config, cache_dir, corpus_dir, key)
-    if engine is not None:
-        return LoadedCorpus(engine, corpus, load_seconds, "loaded", cached.reused)
-    engine = Engine.build(corpus.documents, config, previous)
-    saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
-    state = "written" if saved else "unsaved"
-    return LoadedCorpus(engine, corpus, load_seconds, state, cached.reused)
+    state = "loaded"
+    if engine is None:
+        engine = Engine.build(corpus.documents, config, previous)
+        saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
+        state = "written" if saved else "unsaved"
+    if state != "unsaved":
+        _point_at(cache_dir, corpus_dir, config, max_bytes, key, cached)
+    return LoadedCorpus(engine, corpus, load_seconds, state, cached.reused, key)
+
+
+def _point_at(
+    cache_dir: str | Path,
+    corpus_dir: str | Path,
+    config: SearchConfig,
+    max_bytes: int,
+    key: str,
+    cached: filecache.CachedCorpus,
+) -> None:
+    """Commit the pointer a restart serves from (:mod:`bot.store.latest`)."""
+    if cached.store is None:
+        latest.remove_latest(cache_dir, corpus_dir)
+        return
+    root = Path(os.path.abspath(corpus_dir))
+    overlay = latest.contents_of(cached.corpus, cached.stale, lambda rel: (root / rel).is_file())
+    pointer = latest.Latest(key, cached.store.name, overlay)
+    latest.write_latest(cache_dir, corpus_dir, config, max_bytes, pointer)
+
+
+def open_last_for(settings: Settings) -> LoadedCorpus | None:
+    """The last committed index of CORPUS_DIR, opened without looking at a corpus file (None if
+    there is no sound one): what a restart serves while the files are checked."""
+    cache_dir = settings.cache_dir
+    if cache_dir is None or str(cache_dir) == "":
+        return None
+    started = time.perf_counter()
+    config, max_bytes = search_config(settings), settings.max_file_mb * 1024 * 1024
+    corpus_dir = settings.corpus_dir
+    pointer = latest.read_latest(cache_dir, corpus_dir, config, max_bytes)
+    if pointer is None:
+        return None
+    try:
+        corpus = filecache.corpus_from_store(
+            corpus_dir,
+            Path(cache_dir) / pointer.store,
+            pointer.overlay,
+            default_lang=config.default_lang,
+            max_file_bytes=max_bytes,
+        )
+    except Exception as exc:  # any failure means: load the usual way
+        logger.warning("the last committed corpus is unusable, loading the files: %s", exc)
+        return None
+    load_seconds = time.perf_counter() - started
+    engine = snapshot.load_snapshot(corpus.documents, config, cache_dir, corpus_dir, pointer.key)
+    if engine is None:
+        return None
+    lexicon = lexicon_for(settings)
+    if lexicon is not None:
+        engine = engine.with_lexicon(lexicon)
+    return LoadedCorpus(engine, corpus, load_seconds, "loaded", corpus.files, pointer.key)
 
 
 def _owner(path: str) -> str:
@@ -213,4 +273,11 @@ def apply_files(
     # Saved now so that a restart after a day of channel posts still starts from a snapshot.
     key = snapshot.snapshot_key(corpus.documents, config)
     saved = snapshot.save_snapshot(engine, cache_dir, corpus_dir, key)
-    return LoadedCorpus(engine, corpus, load_seconds, "written" if saved else "unsaved")
+    if saved:
+        changes = latest.contents_of(corpus, changed, lambda rel: changed[rel].is_file())
+        latest.commit_update(
+            cache_dir, corpus_dir, config, max_file_bytes, loaded.key, key, changes
+        )
+    else:
+        latest.remove_latest(cache_dir, corpus_dir)
+    return LoadedCorpus(engine, corpus, load_seconds, "written" if saved else "unsaved", key=key)

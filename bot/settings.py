@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Files added, changed or removed in CORPUS_DIR are indexed while the bot runs: watched
+    # (inotify, bot/serving/watch.py) and, as the fallback, every RESCAN_SECONDS (0 = never).
+    watch_corpus: bool = True
+    rescan_seconds: int = Field(default=300, ge=0, le=86_400)
     # Channels whose posts become corpus documents (ids like -1001234567890 or @usernames).
     source_channels: Annotated[tuple[str, ...], NoDecode] = ()
 

@@ -259,6 +259,21 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Running for: {uptime}\nSources: {documents:document|documents},"
         " {passages:passage|passages}",
     },
+    "bot_stats_check_running": {
+        "de": "Quelldateien: werden seit {time} geprüft (bis dahin gilt der letzte Stand)",
+        "en": "Source files: being checked since {time} (until then, the last committed index)",
+    },
+    "bot_stats_check": {
+        "de": "Quelldateien: zuletzt geprüft {time} ({trigger}), {changed} Datei(en) geändert",
+        "en": "Source files: last checked {time} ({trigger}), {changed} file(s) changed",
+    },
+    "bot_stats_trigger_start": {"de": "nach dem Neustart", "en": "after the restart"},
+    "bot_stats_trigger_rescan": {"de": "regelmäßige Prüfung", "en": "periodic rescan"},
+    "bot_stats_trigger_watch": {"de": "bemerkte Änderung", "en": "a watched change"},
+    "bot_stats_check_failed": {
+        "de": "Quelldateien: Prüfung {time} fehlgeschlagen: {reason}",
+        "en": "Source files: check at {time} failed: {reason}",
+    },
     "bot_stats_window": {
         "de": "Fragen der letzten {days} Tage: {questions}, davon {unanswered} ohne Antwort"
         " ({percent}\u00a0%)",

@@ -26,6 +26,7 @@ IMPORT_NAMES = {
     "redis": "redis",
     "tornado": "tornado",
     "wordfreq": "wordfreq",
+    "watchfiles": "watchfiles",
 }
 
 

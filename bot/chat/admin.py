@@ -13,6 +13,7 @@ from bot.chat.context import ChatContext
 from bot.chat.delivery import reply
 from bot.chat.guards import admin_request
 from bot.chat.html import escape, fit_html, pack_html, shorten
+from bot.serving import CorpusWatch
 from bot.texts import text
 
 __all__ = ["reload_command", "stats_command"]
@@ -68,6 +69,28 @@ def _uptime(seconds: float, lang: str) -> str:
     return text("bot_uptime_days", lang, days=days, clock=clock) if days else clock
 
 
+def _clock(moment: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(moment))
+
+
+def _check_line(watch: CorpusWatch | None, lang: str) -> str:
+    """When the corpus files were last checked and what that changed (or that a check runs)."""
+    if watch is None:
+        return ""
+    if watch.checking_since is not None:
+        return text("bot_stats_check_running", lang, time=_clock(watch.checking_since))
+    last = watch.last
+    if last is None:
+        return ""
+    if last.error:
+        reason = shorten(last.error, 300)
+        return text("bot_stats_check_failed", lang, time=_clock(last.finished), reason=reason)
+    changed = len(last.changed)
+    moment = _clock(last.finished)
+    trigger = text(f"bot_stats_trigger_{last.trigger}", lang)
+    return text("bot_stats_check", lang, time=moment, trigger=trigger, changed=changed)
+
+
 async def stats_command(update: Update, context: ChatContext) -> None:
     """/stats (admins): uptime, corpus size, and for the last 7 and 30 days the questions, the
     share without an answer and the most frequent of those (kept across restarts)."""
@@ -89,6 +112,9 @@ async def stats_command(update: Update, context: ChatContext) -> None:
             )
         )
     ]
+    check = _check_line(services.watch, lang)
+    if check:
+        lines.append(escape(check))
     windows = [services.state.usage(days) for days in _STATS_DAYS]
     lines += [
         escape(

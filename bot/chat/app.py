@@ -41,7 +41,7 @@ from bot.chat.questions import (
 from bot.chat.uploads import document_upload
 from bot.chat.webhook import WebhookServer
 from bot.loader import LoadedCorpus, load_corpus_for, update_corpus_for
-from bot.serving import CorpusHolder, ReplicaFollower
+from bot.serving import CorpusHolder, CorpusWatch, ReplicaFollower
 from bot.settings import Settings, require_token
 from bot.store.states import open_state
 from bot.texts import LANGUAGES, text
@@ -93,6 +93,8 @@ async def _post_init(application: ChatApplication) -> None:
     services = application.bot_data.services
     if services.replicas is not None:
         services.replicas.start()
+    if services.watch is not None:
+        services.watch.start()
     # The updates a stopped or killed predecessor held: all of them when this process alone
     # owns the state file; with a shared store only those whose replica stopped renewing them.
     await replay_held(
@@ -134,11 +136,17 @@ async def _post_shutdown(application: ChatApplication) -> None:
     services = application.bot_data.services
     if services.replicas is not None:
         await services.replicas.stop()
+    if services.watch is not None:
+        await services.watch.stop()
     services.state.close()
 
 
-def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplication:
-    """The bot: every handler, the error handler, startup work; not yet started."""
+def build_application(
+    settings: Settings, loaded: LoadedCorpus, *, check_first: bool = False
+) -> ChatApplication:
+    """The bot: every handler, the error handler, startup work; not yet started.
+    ``check_first``: ``loaded`` is the last committed index, opened before the files were
+    looked at; they are checked once the bot runs (:mod:`bot.serving.watch`)."""
     token = require_token(settings)
     # The token's first part is the bot's public id.
     state = open_state(settings.state_dir, settings.state_url, bot=token.split(":", 1)[0])
@@ -170,6 +178,7 @@ def build_application(settings: Settings, loaded: LoadedCorpus) -> ChatApplicati
         state=state,
         intake=intake,
         replicas=ReplicaFollower(holder, state) if state.shared else None,
+        watch=CorpusWatch(holder, settings, check_first=check_first),
     )
     application.add_handlers(_handlers())
     application.add_error_handler(error_handler)

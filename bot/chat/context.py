@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.chat.intake import FairUpdates
-from bot.serving import CorpusHolder, ReplicaFollower
+from bot.serving import CorpusHolder, CorpusWatch, ReplicaFollower
 from bot.settings import Settings
 from bot.store.state import StateStore
 from bot.texts import ui_language
@@ -38,6 +38,8 @@ class BotServices:
     intake: FairUpdates
     #: With a shared state store: corpus changes to and from the other replicas.
     replicas: ReplicaFollower | None = None
+    #: CORPUS_DIR checked after a restart and watched (:mod:`bot.serving.watch`).
+    watch: CorpusWatch | None = None
     #: When this process started (monotonic): /stats shows its uptime.
     started: float = field(default_factory=time.monotonic)
 

@@ -109,10 +109,11 @@ def _raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-async def serve(settings: Settings, loaded: LoadedCorpus) -> None:
-    """Run the bot (long polling, or a webhook when WEBHOOK_URL is set) until SIGINT/SIGTERM."""
+async def serve(settings: Settings, loaded: LoadedCorpus, *, check_first: bool = False) -> None:
+    """Run the bot (long polling, or a webhook when WEBHOOK_URL is set) until SIGINT/SIGTERM;
+    ``check_first``: see :func:`build_application`."""
     _raise_file_limit()
-    application = build_application(settings, loaded)
+    application = build_application(settings, loaded, check_first=check_first)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     tasks: set[asyncio.Task[None]] = set()

@@ -5,9 +5,12 @@ front end can serve with it."""
 from bot.serving.answers import answer_to_dict, format_plain, mark_highlights, quote_language
 from bot.serving.holder import CorpusHolder, ReloadResult, builds_running
 from bot.serving.replicas import ReplicaFollower
+from bot.serving.watch import CheckResult, CorpusWatch
 
 __all__ = [
+    "CheckResult",
     "CorpusHolder",
+    "CorpusWatch",
     "ReloadResult",
     "ReplicaFollower",
     "answer_to_dict",

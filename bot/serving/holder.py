@@ -169,6 +169,11 @@ class CorpusHolder:
         engine = self._loaded.engine
         return await loop.run_in_executor(self._searcher, engine.search, query, k, offset)
 
+    async def idle(self) -> None:
+        """Return once the reloads and updates asked for before this call have finished."""
+        async with self._lock:
+            pass
+
     async def reload(self, *, announce: bool = True) -> ReloadResult:
         """Load the corpus again in a worker thread; on CorpusError keep serving the old one.
         ``announce=False``: the change came from another replica, which told the rest."""

@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +63,9 @@ __all__ = [
     "RACY_NS",
     "REWRITE_SHARE",
     "CachedCorpus",
+    "FileContent",
     "Stamp",
+    "corpus_from_store",
     "load_corpus_cached",
 ]
 
@@ -101,6 +103,10 @@ class CachedCorpus:
     digest: str
     #: Whether the cache was written (again) by this load.
     written: bool
+    #: The cache store that holds this corpus's files (None: none usable), and the files whose
+    #: documents differ from what that store holds (read, new or gone since it was written).
+    store: Path | None = None
+    stale: frozenset[str] = frozenset()
 
 
 Stamp = tuple[int, int, int, int]
@@ -194,6 +200,8 @@ def load_corpus_cached(
     )
     seen: dict[str, _Entry | int] = {}  # an int: file number in ``old``
     counts = {"read": 0, "reused": 0, "changed": 0}
+    stale: set[str] = set()
+    unstored: set[str] = set()  # read, but no stamp to store them under
 
     def loader(path: str, rel: str) -> tuple[list[Document], list[Skipped]]:
         stat_ns = time.time_ns()
@@ -212,11 +220,14 @@ def load_corpus_cached(
         counts["read"] += 1
         if entry is None or (entry.documents, entry.skipped) != (tuple(documents), tuple(skipped)):
             counts["changed"] += 1
+            stale.add(rel)
         if stamp is not None:
             # Any change after the stat gets times from this clock tick on: a stamp older than
             # the tick (with room for coarse clocks) would show it; a younger one might not.
             settled = max(stamp[1], stamp[2]) < stat_ns - RACY_NS
             seen[rel] = _Entry(stamp, tuple(documents), tuple(skipped), settled)
+        else:
+            unstored.add(rel)
         return documents, skipped
 
     corpus = load_corpus(
@@ -225,10 +236,13 @@ def load_corpus_cached(
     changed = counts["changed"] + len(index.keys() - seen.keys())
     digest = cached.digest if cached is not None and changed == 0 else corpus_hash(corpus.documents)
     written = False
+    store = stores[-1] if cached is not None else None
+    stale.update(index.keys() - seen.keys(), unstored)
     if cached is None or changed > REWRITE_SHARE * max(1, len(seen)):
         entries = {rel: old.entry(e) if isinstance(e, int) else e for rel, e in seen.items()}
         final = _write(cache, prefix, settings, entries, digest)
         written = final is not None
+        store, stale = (final, unstored) if written else (None, stale)
         # This corpus's caches listed at the start go (they are stale; one another process
         # wrote since stays), and those of all but a few other corpus directories.
         others = [store for store in _all_stores(cache) if _tag_of(store) != tag]
@@ -239,7 +253,48 @@ def load_corpus_cached(
         counts["reused"],
         "written" if written else "kept" if cached is not None else "not written",
     )
-    return CachedCorpus(corpus, counts["read"], counts["reused"], digest, written)
+    return CachedCorpus(
+        corpus, counts["read"], counts["reused"], digest, written, store, frozenset(stale)
+    )
+
+
+#: A file's documents and skipped entries as read; None: the file is gone.
+FileContent = tuple[tuple[Document, ...], tuple[Skipped, ...]] | None
+
+
+def corpus_from_store(
+    root: Path | str,
+    store: Path,
+    overlay: Mapping[str, FileContent],
+    *,
+    default_lang: str = "de",
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> CorpusLoad:
+    """The corpus the file cache ``store`` holds, with the files in ``overlay`` as given there
+    instead, without looking at a single corpus file: what a restart serves while the files are
+    checked. CacheError if the store is not usable for this directory and these settings."""
+    settings = _settings(Path(os.path.abspath(root)), default_lang, max_file_bytes)
+    cached = _read(store, settings)
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    files = 0
+    for rel, i in cached.index.items():
+        if rel in overlay:
+            continue
+        files += 1
+        documents.extend(cached.documents[cached.doc_bounds[i] : cached.doc_bounds[i + 1]])
+        skipped.extend(cached.skipped[cached.skip_bounds[i] : cached.skip_bounds[i + 1]])
+    for content in overlay.values():
+        if content is not None:
+            files += 1
+            documents.extend(content[0])
+            skipped.extend(content[1])
+    # The order load_corpus gives (and apply_files keeps): the snapshot's passages follow it.
+    documents.sort(key=lambda d: d.id)
+    skipped.sort(key=lambda s: s.path)
+    if not documents:
+        raise CacheError("the stored corpus has no document")
+    return CorpusLoad(documents=tuple(documents), skipped=tuple(skipped), files=files)
 
 
 def _all_stores(cache: Path) -> list[Path]:

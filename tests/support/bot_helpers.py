@@ -17,7 +17,7 @@ from bot.chat import ChatApplication, build_application, stop_application
 from bot.chat.run import start_webhook
 from bot.chat.webhook import WebhookServer
 from bot.engine import Answer
-from bot.loader import load_corpus_for
+from bot.loader import LoadedCorpus, load_corpus_for
 from bot.settings import Settings, load_settings
 from tests.support.botapi import BotApiStub
 from tests.support.paths import REPO_CORPUS
@@ -79,10 +79,16 @@ async def running_bot(
     *,
     webhook_port: int | None = None,
     webhook_url: str | None = None,
+    loaded: LoadedCorpus | None = None,
 ) -> AsyncIterator[ChatApplication]:
     """The real Application from build_application, polling (or on a webhook) the stand-in;
-    ``webhook_url`` is what Telegram is told to post to (a proxy in front), if not the port."""
-    app = build_application(settings, load_corpus_for(settings))
+    ``webhook_url`` is what Telegram is told to post to (a proxy in front), if not the port.
+    ``loaded``: the index to serve as a restart opened it (:func:`bot.loader.open_last_for`),
+    its files checked once the bot runs; else CORPUS_DIR loaded the usual way."""
+    if loaded is None:
+        app = build_application(settings, load_corpus_for(settings))
+    else:
+        app = build_application(settings, loaded, check_first=True)
     updater = app.updater
     assert updater is not None and app.post_init is not None
     webhook: WebhookServer | None = None
