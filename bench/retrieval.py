@@ -188,7 +188,9 @@ def user_view(
     if engine is None:
         engine = Engine.build(documents, config, lexicon=LEXICON)
     else:
-        engine = Engine.from_parts(engine.documents, config, engine.parts)
+        engine = Engine.from_parts(engine.documents, config, engine.parts).with_lexicon(
+            engine.lexicon
+        )
     right = wrong = refused = 0
     for q in questions:
         hits = engine.search(q.text, k=QUOTES).hits

@@ -264,8 +264,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Source files: being checked since {time} (until then, the last committed index)",
     },
     "bot_stats_check": {
-        "de": "Quelldateien: zuletzt geprüft {time} ({trigger}), {changed} Datei(en) geändert",
-        "en": "Source files: last checked {time} ({trigger}), {changed} file(s) changed",
+        "de": "Quelldateien: zuletzt geprüft {time} ({trigger}), {changed:Datei|Dateien} geändert",
+        "en": "Source files: last checked {time} ({trigger}), {changed:file|files} changed",
     },
     "bot_stats_trigger_start": {"de": "nach dem Neustart", "en": "after the restart"},
     "bot_stats_trigger_rescan": {"de": "regelmäßige Prüfung", "en": "periodic rescan"},

@@ -157,7 +157,7 @@ async def test_a_restart_serves_the_last_index_then_applies_what_changed(
         assert watch.last.changed == ("kartoffeln.md",)
         assert "Kartoffelernte in Brandenburg" in await _ask(botapi, anna, QUESTION)
         stats = await _ask(botapi, admin, "/stats")
-        assert "(nach dem Neustart), 1 Datei(en) geändert" in stats
+        assert "(nach dem Neustart), 1 Datei geändert" in stats
     # The update moved the pointer along: the next restart serves the potato without a look.
     again = open_last_for(settings)
     assert again is not None and again.engine.search(QUESTION, k=3).total > 0
