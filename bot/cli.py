@@ -226,7 +226,6 @@ def _run(settings: Settings) -> int:
 
     from bot.chat import serve
     from bot.serving import builds_running
-    from bot.serving.watch import checks_running
     from bot.settings import require_token
 
     token = require_token(settings)
@@ -288,7 +287,7 @@ def _run(settings: Settings) -> int:
         asyncio.run(serve(settings, loaded, check_first=last is not None))
     except CitebotError as exc:
         raise CitebotError(str(exc).replace(token, "[token]")) from None
-    if builds_running() or checks_running():
+    if builds_running():
         # A build abandoned at shutdown still runs in its daemon thread. Finalizing the
         # interpreter under it can abort the process: numpy's C++ sorts cannot unwind the
         # thread's forced exit ("terminate called without an active exception", SIGABRT). Its

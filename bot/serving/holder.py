@@ -4,10 +4,7 @@ built off the event loop and swapped in whole."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +14,7 @@ from typing import Any, TypeVar
 from bot.engine import Answer, Engine, Query
 from bot.errors import CorpusError, Skipped
 from bot.loader import LoadedCorpus
+from bot.serving.threads import in_daemon_thread, work_running
 
 __all__ = ["CorpusHolder", "ReloadResult", "builds_running"]
 
@@ -42,28 +40,7 @@ async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], _T]) -> _
     """``work()`` in a daemon thread. Index builds can take minutes and cannot be interrupted;
     a daemon thread does not hold up the process's exit, and :meth:`CorpusHolder.close` stops
     the waiting (raising :class:`_Closing`) so a shutdown is not held up either."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
-
-    def deliver(value: _T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            value, error = work(), None
-        except BaseException as exc:
-            value, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(deliver, value, error)
-
-    thread = threading.Thread(target=run, name="citebot-index", daemon=True)
-    _BUILD_THREADS.add(thread)
-    thread.start()
+    future = in_daemon_thread(work, "citebot-index")
     closed = asyncio.ensure_future(closing.wait())
     try:
         waiting: set[asyncio.Future[Any]] = {future, closed}
@@ -76,12 +53,10 @@ async def _in_daemon_thread(closing: asyncio.Event, work: Callable[[], _T]) -> _
     raise _Closing
 
 
-_BUILD_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-
-
 def builds_running() -> bool:
-    """Whether an index build (abandoned at shutdown, perhaps) is still running in its thread."""
-    return any(thread.is_alive() for thread in list(_BUILD_THREADS))
+    """Whether an index build or a corpus check (abandoned at shutdown, perhaps) still runs in
+    its thread."""
+    return work_running()
 
 
 class _Closing(Exception):

@@ -23,9 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from bot.corpus import SUPPORTED_SUFFIXES, CorpusLoad, Document, load_corpus, lo
 from bot.errors import CitebotError, Skipped
 from bot.loader import LoadedCorpus, search_config
 from bot.serving.holder import CorpusHolder
+from bot.serving.threads import in_daemon_thread
 from bot.settings import Settings
 from bot.store import filecache, latest
 
@@ -45,7 +44,6 @@ __all__ = [
     "CorpusWatch",
     "changed_files",
     "check_corpus",
-    "checks_running",
     "watched",
 ]
 
@@ -213,38 +211,7 @@ _T = TypeVar("_T")
 async def _in_thread(work: Callable[[], _T]) -> _T:
     """``work()`` in a daemon thread: a check at a million passages takes seconds and must not
     hold up the process's exit."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
-
-    def deliver(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-    def run() -> None:
-        try:
-            value, error = work(), None
-        except BaseException as exc:
-            value, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(deliver, value, error)
-
-    thread = threading.Thread(target=run, name="citebot-check", daemon=True)
-    _CHECK_THREADS.add(thread)
-    thread.start()
-    return await future
-
-
-_CHECK_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-
-
-def checks_running() -> bool:
-    """Whether a check (abandoned at shutdown, perhaps) still runs in its thread: the process
-    must then end without finalizing the interpreter under it, as after an abandoned build."""
-    return any(thread.is_alive() for thread in list(_CHECK_THREADS))
+    return await in_daemon_thread(work, "citebot-check")
 
 
 class CorpusWatch:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import resource
-import sys
 import time
 from pathlib import Path
 
@@ -16,10 +14,10 @@ from bot.chat.health import MAX_CONNECTIONS as HEALTH_CONNECTIONS
 from bot.chat.webhook import MAX_CONNECTIONS
 from tests.support.bot_helpers import (
     Lines,
-    clean_env,
     copy_corpus,
     free_port,
     kill_if_running,
+    start_run,
     stop_run,
 )
 from tests.support.botapi import BotApiStub
@@ -31,13 +29,10 @@ async def _start(
     botapi: BotApiStub, tmp_path: Path, port: int, health: int
 ) -> asyncio.subprocess.Process:
     """`citebot run` in webhook mode, with at most 1024 open files, as the issue's machine had."""
-
-    def limit_files() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-
-    env = clean_env(
-        TELEGRAM_BOT_TOKEN=botapi.token,
-        TELEGRAM_API_URL=botapi.base_url,
+    return await start_run(
+        botapi,
+        tmp_path,
+        max_open_files=1024,
         CORPUS_DIR=str(copy_corpus(tmp_path)),
         CACHE_DIR="",
         STATE_DIR=str(tmp_path / "state"),
@@ -46,17 +41,6 @@ async def _start(
         WEBHOOK_PORT=str(port),
         WEBHOOK_SECRET=SECRET,
         HEALTH_PORT=str(health),
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        preexec_fn=limit_files,
     )
 
 

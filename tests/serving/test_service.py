@@ -55,7 +55,8 @@ async def test_an_abandoned_build_is_known_to_be_running() -> None:
     still runs (numpy's C++ code can abort then): it must be able to tell."""
     import threading
 
-    from bot.serving.holder import _BUILD_THREADS, _Closing, _in_daemon_thread, builds_running
+    from bot.serving.holder import _Closing, _in_daemon_thread, builds_running
+    from bot.serving.threads import _THREADS
 
     release = threading.Event()
     closing = asyncio.Event()
@@ -67,7 +68,7 @@ async def test_an_abandoned_build_is_known_to_be_running() -> None:
         await waiting
     assert builds_running()  # abandoned, not finished
     release.set()
-    for thread in list(_BUILD_THREADS):  # it ends as soon as its work returns
+    for thread in list(_THREADS):  # it ends as soon as its work returns
         await asyncio.to_thread(thread.join, 10)
     assert not builds_running()
 

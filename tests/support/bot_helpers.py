@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import shutil
 import socket
 import sys
@@ -171,9 +172,17 @@ class Lines:
         return "".join(self.lines)
 
 
-async def start_run(botapi: BotApiStub, cwd: Path, **env: str) -> asyncio.subprocess.Process:
+async def start_run(
+    botapi: BotApiStub, cwd: Path, *, max_open_files: int | None = None, **env: str
+) -> asyncio.subprocess.Process:
     """`citebot run` as a subprocess against the stand-in (token and API URL set), with ``env``
-    added to a clean environment; stdout and stderr piped."""
+    added to a clean environment; stdout and stderr piped; at most ``max_open_files`` open
+    files, if given (soft and hard limit)."""
+
+    def limit_files() -> None:
+        if max_open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, max_open_files))
+
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -183,6 +192,7 @@ async def start_run(botapi: BotApiStub, cwd: Path, **env: str) -> asyncio.subpro
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=clean_env(TELEGRAM_BOT_TOKEN=botapi.token, TELEGRAM_API_URL=botapi.base_url, **env),
+        preexec_fn=limit_files if max_open_files is not None else None,
     )
 
 
