@@ -205,7 +205,14 @@ class Engine:
             accepted = facets.newest_first(accepted)
         page = accepted[offset : offset + max(k, 0)]
         hits = tuple(
-            self._hit(offset + i + 1, pid, score, terms, frozenset(p for p, _ in page[:i]))
+            self._hit(
+                offset + i + 1,
+                pid,
+                score,
+                terms,
+                frozenset(p for p, _ in page[:i]),
+                frozenset(p for p, _ in page[i + 1 :]),
+            )
             for i, (pid, score) in enumerate(page)
         )
         quote_lang = None
@@ -412,8 +419,9 @@ class Engine:
         score: float,
         terms: Sequence[QuestionTerm],
         shown: frozenset[int] = frozenset(),
+        below: frozenset[int] = frozenset(),
     ) -> Hit:
-        passage = self._quote(pid, terms, shown)
+        passage = self._quote(pid, terms, shown, below)
         doc = self.documents[passage.document]
         spans = self._highlights(terms, passage)
         return Hit(
@@ -431,12 +439,18 @@ class Engine:
         )
 
     def _quote(
-        self, pid: int, terms: Sequence[QuestionTerm], shown: frozenset[int] = frozenset()
+        self,
+        pid: int,
+        terms: Sequence[QuestionTerm],
+        shown: frozenset[int] = frozenset(),
+        below: frozenset[int] = frozenset(),
     ) -> _Passage:
         """The passage as quoted: without the headline that opens it (shown as the title),
         widened by a neighbouring sentence that likely holds the answer (see
         :mod:`bot.engine.quotes`), unless that sentence's passage is quoted above it on the
-        same page (``shown``): the reader has seen it already."""
+        same page (``shown``): the reader has seen it already; nor forward into a passage
+        quoted below it (``below``): the reader would read it twice, one quote apart. (Back
+        into one below stays: an "Er …" needs the sentence it points to, first.)"""
         table = self.parts.passages
         doc = int(table.document[pid])
         document = self.documents[doc]
@@ -450,7 +464,12 @@ class Engine:
             start = body
         first = pid == 0 or table.document[pid - 1] != doc or pid - 1 in shown
         lower = start if first else max(int(table.start[pid - 1]), min(body, start))
-        last = pid + 1 >= len(table.document) or table.document[pid + 1] != doc or pid + 1 in shown
+        last = (
+            pid + 1 >= len(table.document)
+            or table.document[pid + 1] != doc
+            or pid + 1 in shown
+            or pid + 1 in below
+        )
         upper = end if last else int(table.end[pid + 1])
         lang = table.langs[int(table.lang[pid])]
         analyzer = analyzer_for(lang)

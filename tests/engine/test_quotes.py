@@ -229,3 +229,27 @@ def test_quotes_around_a_headline_leave_it_out() -> None:
     hits = Engine.build([post], config).search("Was erfand er?", k=1).hits
     # The second passage takes the first passage's sentence, not the headline that opens it.
     assert hits[0].text == "Tesla kam nach New York. Er erfand den Motor."
+
+
+def test_no_quote_widens_forward_into_a_passage_quoted_below_it() -> None:
+    """The seed post's "Was fordert Scholz von Putin?": the first quote took the next sentence,
+    which was the second quote whole, so the reader read it twice. Now no quote on a page holds
+    another's text, and the first one takes the sentence its "Er …" points back to instead."""
+    from bot.corpus import load_corpus
+    from tests.support.paths import REPO_CORPUS
+
+    engine = Engine.build(load_corpus(REPO_CORPUS).documents)
+    for question in (
+        "Was fordert Scholz von Putin?",
+        "Will Putin einen Waffenstillstand?",
+        "Zugeständnisse",
+        "Was sagte Biden?",
+    ):
+        hits = engine.search(question, k=5).hits
+        for i, hit in enumerate(hits):
+            for other in hits[i + 1 :]:
+                if other.document == hit.document:
+                    assert other.text not in hit.text, (question, hit.rank, other.rank)
+    first = engine.search("Was fordert Scholz von Putin?", k=3).hits[0]
+    assert first.text.startswith("Putin führte am 2. Dezember ein einstündiges Telefongespräch")
+    assert "Er forderte Scholz auf" in first.text
