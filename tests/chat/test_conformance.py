@@ -10,12 +10,32 @@ import aiohttp
 import pytest
 
 from tests.support.botapi import BotApiStub
-from tests.support.botapi_conformance import spec_path, violations
-
-pytestmark = pytest.mark.skipif(
-    not spec_path().is_file(),
-    reason=f"no Bot API spec at {spec_path()} (set BOTAPI_SPEC): calls are not checked",
+from tests.support.botapi_conformance import (
+    DEFAULT_SPEC,
+    VENDORED_SPEC,
+    extract,
+    load_spec,
+    spec_path,
+    violations,
 )
+
+
+def test_a_bare_clone_checks_against_the_vendored_extract(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ../shared the calls are still checked: against the extract in the repository."""
+    monkeypatch.delenv("BOTAPI_SPEC", raising=False)
+    monkeypatch.setattr("tests.support.botapi_conformance.DEFAULT_SPEC", DEFAULT_SPEC / "absent")
+    assert spec_path() == VENDORED_SPEC
+    assert violations("frobnicate", {}) == ["frobnicate: no such method"]
+    assert violations("sendMessage", {"chat_id": 1, "text": "x"}) == []
+
+
+def test_the_vendored_extract_is_the_published_spec_cut_to_the_bot() -> None:
+    if not DEFAULT_SPEC.is_file():
+        pytest.skip(f"no published spec at {DEFAULT_SPEC} to compare the extract with")
+    vendored = json.loads(VENDORED_SPEC.read_text(encoding="utf-8"))
+    assert vendored == extract(load_spec(DEFAULT_SPEC), sorted(vendored["methods"]))
 
 
 def test_unknown_missing_and_mistyped_parameters() -> None:

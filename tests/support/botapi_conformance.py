@@ -5,13 +5,14 @@ and the documented limits that a value can break on its own hold (callback_data 
 most 50 inline results, a callback answer's text at most 200 characters).
 
 The spec is the machine-readable copy in ``../shared/data/botapi-spec/api.json`` (its source is
-in SOURCE.md there), or the file named by ``BOTAPI_SPEC``; without it no call is checked (and
-tests/chat/test_conformance.py is skipped, saying why). Values arrive as the stand-in reads
-them: form fields are strings, so an Integer, Float or Boolean may be written as text, and an
-object as its JSON. Message text limits are checked by the stand-in itself, after entity
-parsing, as Telegram counts them.
+in SOURCE.md there), or the file named by ``BOTAPI_SPEC``; without it (a bare clone), the
+extract vendored beside this module (``botapi_spec.json``, MIT like its source). Values arrive
+as the stand-in reads them: form fields are strings, so an Integer, Float or Boolean may be
+written as text, and an object as its JSON. Message text limits are checked by the stand-in
+itself, after entity parsing, as Telegram counts them.
 
 Usage: python tests/support/botapi_conformance.py [--spec PATH] METHOD JSON-PARAMS
+       python -m tests.support.botapi_conformance --write [--spec PATH]   (the extract, again)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_SPEC", "load_spec", "spec_path", "violations"]
+__all__ = ["DEFAULT_SPEC", "VENDORED_SPEC", "extract", "load_spec", "spec_path", "violations"]
 
 DEFAULT_SPEC = (
     Path(__file__).resolve().parents[2].parent / "shared" / "data" / "botapi-spec" / "api.json"
@@ -41,9 +42,42 @@ _INLINE_RESULTS = 50
 _CALLBACK_TEXT_CHARS = 200
 
 
+#: The methods the bot and the stand-in use, and the types they reach, cut from the published
+#: spec (``--write`` makes it again): a checkout without ``../shared`` is checked too.
+VENDORED_SPEC = Path(__file__).resolve().with_name("botapi_spec.json")
+
+
 def spec_path() -> Path:
-    """The spec file: ``BOTAPI_SPEC`` if set, else the shared copy."""
-    return Path(os.environ.get("BOTAPI_SPEC") or DEFAULT_SPEC)
+    """The spec file: ``BOTAPI_SPEC`` if set, else the shared copy, else the vendored extract."""
+    if os.environ.get("BOTAPI_SPEC"):
+        return Path(os.environ["BOTAPI_SPEC"])
+    return DEFAULT_SPEC if DEFAULT_SPEC.is_file() else VENDORED_SPEC
+
+
+def extract(spec: Mapping[str, Any], methods: list[str]) -> dict[str, Any]:
+    """``methods`` of ``spec`` and every type their fields reach (subtypes included)."""
+    types: dict[str, Any] = {}
+    todo = [
+        t for name in methods for f in spec["methods"][name].get("fields", []) for t in f["types"]
+    ]
+    while todo:
+        name = re.sub(r"^(Array of )+", "", todo.pop())
+        if name in types or name not in spec["types"]:
+            continue
+        entry = spec["types"][name]
+        types[name] = entry
+        todo.extend(t for f in entry.get("fields", []) for t in f["types"])
+        todo.extend(entry.get("subtypes", []))
+    return {
+        "version": spec.get("version"),
+        "release_date": spec.get("release_date"),
+        "note": "Extract of api.json, made by tests/support/botapi_conformance.py --write",
+        "source": "github.com/PaulSonOfLars/telegram-bot-api-spec, file api.json (a scrape of"
+        " https://core.telegram.org/bots/api); which commit: ../shared/data/botapi-spec/SOURCE.md",
+        "license": "MIT, see botapi_spec.LICENSE",
+        "methods": {name: spec["methods"][name] for name in sorted(methods)},
+        "types": dict(sorted(types.items())),
+    }
 
 
 @functools.cache
@@ -207,9 +241,20 @@ def _check_subtype(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", type=Path)
-    parser.add_argument("method")
-    parser.add_argument("params", help="the call's parameters as a JSON object")
+    parser.add_argument(
+        "--write", action="store_true", help="make the vendored extract from --spec again"
+    )
+    parser.add_argument("method", nargs="?")
+    parser.add_argument("params", nargs="?", help="the call's parameters as a JSON object")
     args = parser.parse_args()
+    if args.write:
+        spec = load_spec(args.spec or DEFAULT_SPEC)
+        methods = sorted(load_spec(VENDORED_SPEC)["methods"])
+        text = json.dumps(extract(spec, methods), ensure_ascii=False, indent=1)
+        VENDORED_SPEC.write_text(text + "\n", encoding="utf-8")
+        return
+    if not args.method or args.params is None:
+        parser.error("a method and its parameters, or --write")
     if args.spec:
         os.environ["BOTAPI_SPEC"] = str(args.spec)
     found = violations(args.method, json.loads(args.params))
