@@ -16,7 +16,7 @@ from pathlib import Path
 from bot import tme
 from bot.engine import Query, parse_query, period_end, period_start
 from bot.errors import CitebotError, CorpusError
-from bot.ingest import import_export, remove_partial_writes
+from bot.ingest import import_export, remove_partial_writes, remove_stale_uploads
 from bot.loader import LoadedCorpus, empty_corpus, load_corpus_for, open_last_for
 from bot.serving import answer_to_dict, format_plain
 from bot.settings import Settings, load_settings
@@ -238,6 +238,8 @@ def _run(settings: Settings) -> int:
     log = logging.getLogger("bot.run")
     for path in remove_partial_writes(settings.corpus_dir):
         log.info("removed %s, left by a post write that never finished", path)
+    for path in remove_stale_uploads(settings.corpus_dir):
+        log.info("removed %s, left by an upload that never finished", path)
     # The last committed index serves at once; the files are checked once the bot runs.
     last = open_last_for(settings)
     if last is not None:

@@ -16,6 +16,7 @@ from bot.ingest.uploads import (
     UploadResult,
     accept_upload,
     check_upload,
+    remove_stale_uploads,
     safe_file_name,
     staging_path,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "read_export",
     "remove_partial_writes",
     "remove_post",
+    "remove_stale_uploads",
     "safe_file_name",
     "staging_path",
     "write_post",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ from bot.ingest.tgexport import import_export
 
 __all__ = [
     "EXPORT_SUFFIX",
+    "STAGED_MAX_AGE_SECONDS",
     "UPLOAD_DIR",
     "UploadResult",
     "accept_upload",
     "allowed_suffixes",
     "check_upload",
+    "remove_stale_uploads",
     "safe_file_name",
     "staging_path",
 ]
@@ -35,6 +38,9 @@ UPLOAD_DIR = "uploads"
 #: A Telegram Desktop export (``result.json``) is imported as posts, not kept as a file.
 EXPORT_SUFFIX = ".json"
 _STAGING_DIR = ".incoming"  # hidden: the corpus loader skips dot-directories
+#: A staged download older than this was left by a killed process: a download and its check
+#: take seconds, and a younger one may be another replica's upload in progress.
+STAGED_MAX_AGE_SECONDS = 3600.0
 _NAME_MAX = 100
 _UNSAFE_RE = re.compile(r"[^\w.\- ]+")
 
@@ -105,6 +111,22 @@ def staging_path(corpus_dir: Path, name: str) -> Path:
     except OSError as exc:  # e.g. a read-only Docker volume
         raise UploadError("upload_not_writable", name=name, reason=exc.strerror or exc) from None
     return staging / f"{uuid.uuid4().hex}{os.path.splitext(name)[1].lower()}"
+
+
+def remove_stale_uploads(
+    corpus_dir: Path, *, older_than: float = STAGED_MAX_AGE_SECONDS, now: float | None = None
+) -> list[Path]:
+    """Delete staged downloads that a kill -9 left in the staging directory (never read, never
+    deleted otherwise); the paths removed."""
+    cutoff = (time.time() if now is None else now) - older_than
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):  # no staging directory, or a read-only volume
+        for entry in os.scandir(corpus_dir / _STAGING_DIR):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return sorted(removed)
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -84,3 +84,22 @@ def test_only_the_temporary_files_of_post_writes_are_removed(tmp_path: Path) -> 
     assert remove_partial_writes(root) == [gone]
     assert all(path.exists() for path in keep) and finished.exists()
     assert remove_partial_writes(tmp_path / "nowhere") == []
+
+
+def test_staged_uploads_a_kill_left_are_removed_and_young_ones_kept(tmp_path: Path) -> None:
+    """Issue 17 #13: a kill -9 during an admin's upload left its download in ``.incoming/``,
+    never read and never deleted; a start now removes those older than an hour."""
+    from bot.ingest import remove_stale_uploads
+    from bot.ingest.uploads import STAGED_MAX_AGE_SECONDS, staging_path
+
+    root = tmp_path / "corpus"
+    old, young = staging_path(root, "alt.md"), staging_path(root, "neu.md")
+    for path in (old, young):
+        path.write_text("x", encoding="utf-8")
+    past = time.time() - STAGED_MAX_AGE_SECONDS - 1
+    os.utime(old, (past, past))
+    (root / "keep.md").write_text("x", encoding="utf-8")
+    os.utime(root / "keep.md", (past, past))
+    assert remove_stale_uploads(root) == [old]
+    assert young.exists() and (root / "keep.md").exists()
+    assert remove_stale_uploads(tmp_path / "nowhere") == []
