@@ -106,10 +106,9 @@ class HeldQueue(asyncio.Queue[object]):
         self._state = state
         self._room = room
         self._room_timeout = room_timeout
-        self._replayed: set[int] = set()
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and item.update_id not in self._replayed:
+        if isinstance(item, Update):
             payload = json.dumps(item.to_dict(), ensure_ascii=False, separators=(",", ":"))
             if not self._state.hold(item.update_id, payload):
                 logger.info("update %d delivered again: ignored", item.update_id)
@@ -119,15 +118,10 @@ class HeldQueue(asyncio.Queue[object]):
         await super().put(item)
 
     def replay(self, update: Update) -> None:
-        """Queue an update held before (by this process's predecessor, or a dead replica)."""
-        self._replayed.add(update.update_id)
+        """Queue an update held before (by this process's predecessor, or a dead replica): it
+        is held already, so it skips the door."""
+        self._room.ids.add(update.update_id)
         self.put_nowait(update)
-
-    def put_nowait(self, item: object) -> None:
-        if isinstance(item, Update) and item.update_id in self._replayed:
-            self._replayed.discard(item.update_id)
-            self._room.ids.add(item.update_id)
-        super().put_nowait(item)
 
 
 class FairUpdates(BaseUpdateProcessor):

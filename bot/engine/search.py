@@ -178,11 +178,12 @@ class Engine:
         raw = query if isinstance(query, str) else query.text
         if isinstance(query, str):
             query = parse_query(query)
-        lang = guess_question_language(query.text, self.config.default_lang)
+        told = _told_language(query.text)
+        lang = told or self.config.default_lang
         analyzer = analyzer_for(lang)
         tokens = analyzer.tokens(query.text)
         groups = None
-        if self._translates(lang) and _told_language(query.text) == lang:
+        if told is not None and self._translates(told):
             assert self.lexicon is not None
             groups = term_groups(query.text, tokens, lang, self.lexicon, self.parts, self._groups)
         facets = (
