@@ -307,15 +307,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "ask":
-            return _ask(args, settings)
-        if args.command == "run":
-            return _run(settings)
-        if args.command == "import-telegram":
-            return _import_telegram(args, settings)
-        return _index(args, settings)
+            code = _ask(args, settings)
+        elif args.command == "run":
+            code = _run(settings)
+        elif args.command == "import-telegram":
+            code = _import_telegram(args, settings)
+        else:
+            code = _index(args, settings)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
+        return code
     except CitebotError as exc:
         print(text("error", message=exc), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``citebot ask … | head``): what it wanted it has. Python would
+        # still try to flush stdout at exit and print a traceback; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -235,3 +237,25 @@ def test_ask_rejects_a_bad_filter_flag(flag: str, value: str, message: str) -> N
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_ask_into_a_reader_that_stops_early_ends_quietly() -> None:
+    """``citebot ask … | head -1``: the reader may close the pipe before the answer is out;
+    then citebot ends with 0 and no traceback (here the pipe is closed before it writes)."""
+    child = (
+        "import os, sys\n"
+        "r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+        "from bot.cli import main\n"
+        "sys.exit(main(['ask', 'Was fordert Scholz von Putin?']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+        env={**os.environ, "CORPUS_DIR": str(ROOT / "corpus"), "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
